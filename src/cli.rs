@@ -1,0 +1,58 @@
+//! Command-line interface. The doc comments are the `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Casefile: a fast, self-hosted website engine for justice campaigns.
+#[derive(Debug, Parser)]
+#[command(name = "casefile", version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML config file (flags beat environment beat file beat defaults).
+    #[arg(long, global = true, env = "CASEFILE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site over HTTP (creates the database and the default site on first start).
+    Serve(ServeArgs),
+    /// Write the whole public site as static files (not available yet).
+    Export(StorageArgs),
+    /// Manage admin users (not available yet).
+    User(StorageArgs),
+    /// Back up the database and media (not available yet).
+    Backup(StorageArgs),
+    /// Import a content bundle or a WordPress export (not available yet).
+    Import(StorageArgs),
+}
+
+/// Where data lives; the same for every subcommand.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StorageArgs {
+    /// The data folder (database, theme overrides, files) [default: ./data].
+    #[arg(long, env = "CASEFILE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Database URL [default: sqlite:<data>/casefile.db].
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+}
+
+/// `casefile serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CASEFILE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}

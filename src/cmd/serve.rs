@@ -1,0 +1,54 @@
+//! `casefile serve`: open the database (creating the default site on first
+//! start), bind, serve until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::site::Theme;
+use crate::store::{Store, import_site};
+use crate::web::{AppState, app, server};
+
+/// How often the server checks the database for content changes made by
+/// another process (the admin in this process refreshes directly).
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+/// Runs the server.
+pub async fn run(config: ServeConfig) -> Result<()> {
+    let started = Instant::now();
+    config.storage.prepare()?;
+    let store = Store::open(&config.storage.database_url).await?;
+    let site_id = match store.first_site_key().await? {
+        Some(key) => store.site_id(&key).await?.expect("the site exists"),
+        None => {
+            let bundle = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+            let id = import_site(&store, &bundle).await?;
+            tracing::info!(site = %bundle.key, "empty database: imported the default site");
+            id
+        }
+    };
+    let theme_dir = config.storage.data_dir.join("theme");
+    let theme = Theme::load(Some(&theme_dir))?;
+    let state = Arc::new(AppState::new(store.clone(), theme, site_id).await?);
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => " (the address is in use: is another server running? choose another with --listen)",
+            std::io::ErrorKind::PermissionDenied => " (permission denied: ports below 1024 need privileges)",
+            _ => "",
+        };
+        anyhow::anyhow!("cannot listen on {}: {e}{hint}", config.listen)
+    })?;
+    let addr = listener.local_addr()?;
+    state.spawn_refresher(REFRESH_EVERY);
+    tracing::info!(
+        data = %config.storage.data_dir.display(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "listening on http://{addr}"
+    );
+    server::serve(listener, app(state), server::shutdown_signal()).await;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Configuration: one tree, resolved once from flags, environment, an
+//! optional TOML file and defaults, in that order of precedence.
+//!
+//! clap already merges flags over environment variables; this module fills
+//! what is still unset from the file, then from the defaults. Editor-changeable
+//! settings (site name, menus) are content in the database, not config.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::cli::{ServeArgs, StorageArgs};
+
+/// The default listen address: loopback only, so a fresh install is not
+/// reachable from the network until the operator says so.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default data folder, relative to the working directory.
+pub const DEFAULT_DATA: &str = "data";
+
+/// The optional config file. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Same as `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// Same as `--data`.
+    pub data: Option<PathBuf>,
+    /// Same as `--database`.
+    pub database_url: Option<String>,
+    /// Log filter, e.g. `info` or `casefile=debug` (`RUST_LOG` wins).
+    pub log: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads the file, or returns the empty config when there is none.
+    pub fn load(path: Option<&Path>) -> Result<FileConfig> {
+        let Some(path) = path else { return Ok(FileConfig::default()) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Where data lives.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// The database URL.
+    pub database_url: String,
+}
+
+impl Storage {
+    /// Resolves storage options and makes sure the data folder is usable.
+    pub fn resolve(args: &StorageArgs, file: &FileConfig) -> Result<Storage> {
+        let data_dir = args.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let database_url = match args.database.clone().or_else(|| file.database_url.clone()) {
+            Some(url) => url,
+            None => format!("sqlite:{}", data_dir.join("casefile.db").display()),
+        };
+        if database_url.trim().is_empty() {
+            bail!("the database URL is empty");
+        }
+        Ok(Storage { data_dir, database_url })
+    }
+
+    /// Creates the data folder if needed and checks that it is writable.
+    pub fn prepare(&self) -> Result<()> {
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+        let probe = dir.join(format!(".write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"").with_context(|| format!("the data folder {} is not writable", dir.display()))?;
+        let _ = std::fs::remove_file(probe);
+        Ok(())
+    }
+}
+
+/// Everything `casefile serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Storage.
+    pub storage: Storage,
+}
+
+impl ServeConfig {
+    /// Resolves `serve` options.
+    pub fn resolve(args: &ServeArgs, file: &FileConfig) -> Result<ServeConfig> {
+        let listen = match args.listen.or(file.listen) {
+            Some(a) => a,
+            None => DEFAULT_LISTEN.parse().expect("valid default"),
+        };
+        Ok(ServeConfig { listen, storage: Storage::resolve(&args.storage, file)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let file = FileConfig { data: Some("from-file".into()), listen: Some("127.0.0.1:9000".parse().unwrap()), ..FileConfig::default() };
+        let args = ServeArgs { listen: None, storage: StorageArgs { data: Some("from-flag".into()), database: None } };
+        let c = ServeConfig::resolve(&args, &file).unwrap();
+        assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
+        let c = ServeConfig::resolve(&ServeArgs { listen: None, storage: StorageArgs::default() }, &FileConfig::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
+    }
+
+    #[test]
+    fn unknown_config_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,825 @@
+//! The content model: the types a site is made of, shared by the bundle
+//! reader (`bundle`), the database (`store`) and the renderer (`site`).
+//!
+//! This module does no I/O and knows nothing of SQL or HTML. Per-language
+//! text sits in a `BTreeMap<Lang, …>` on every item, so a missing
+//! translation is a visible hole, not a silent fallback.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A language the site is written in. The engine ships UI strings for these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// German.
+    De,
+}
+
+impl Lang {
+    /// All languages the engine knows, in display order.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::De];
+
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+        }
+    }
+
+    /// The language's name in itself, for the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::De => "Deutsch",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "en" => Ok(Lang::En),
+            "de" => Ok(Lang::De),
+            other => Err(format!("unknown language `{other}` (expected `en` or `de`)")),
+        }
+    }
+}
+
+/// Per-language values of one item.
+pub type Localized<T> = BTreeMap<Lang, T>;
+
+/// Whether an item is visible to the public.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Work in progress, never shown publicly.
+    Draft,
+    /// Shown from its publication time on.
+    #[default]
+    Published,
+}
+
+impl Status {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+        }
+    }
+
+    /// Parses the database spelling.
+    pub fn parse(s: &str) -> Status {
+        if s == "published" { Status::Published } else { Status::Draft }
+    }
+}
+
+/// Status, publication and change times shared by every item (unix seconds, UTC).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Draft or published.
+    #[serde(default)]
+    pub status: Status,
+    /// When the item becomes public; `None` means "as soon as it is published".
+    /// In a bundle: an RFC 3339 time such as `"2026-12-01T09:00:00Z"`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    pub published_at: Option<i64>,
+    /// When the item was created.
+    #[serde(skip)]
+    pub created_at: i64,
+    /// When the item was last changed.
+    #[serde(skip)]
+    pub updated_at: i64,
+}
+
+impl Meta {
+    /// Whether the public may see the item at `now`.
+    pub fn is_public(&self, now: i64) -> bool {
+        self.status == Status::Published && self.published_at.is_none_or(|t| t <= now)
+    }
+}
+
+/// A date known to the day, the month or only the year.
+///
+/// The precision is part of the value: "1984-08" is August 1984, never
+/// August 1, 1984. Sources are cited with the precision they give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PartialDate {
+    /// The year.
+    pub year: i32,
+    /// The month (1–12), if known.
+    pub month: Option<u8>,
+    /// The day of the month, if known (only with a month).
+    pub day: Option<u8>,
+}
+
+impl PartialDate {
+    /// The first day this date can mean, as `(year, month, day)`, for sorting and feeds.
+    pub fn first_day(self) -> (i32, u8, u8) {
+        (self.year, self.month.unwrap_or(1), self.day.unwrap_or(1))
+    }
+}
+
+impl FromStr for PartialDate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("invalid date `{s}` (expected YYYY, YYYY-MM or YYYY-MM-DD)");
+        let mut parts = s.split('-');
+        let year_str = parts.next().ok_or_else(bad)?;
+        if year_str.len() != 4 {
+            return Err(bad());
+        }
+        let year: i32 = year_str.parse().map_err(|_| bad())?;
+        let month = match parts.next() {
+            Some(m) if m.len() == 2 => Some(m.parse::<u8>().map_err(|_| bad())?),
+            Some(_) => return Err(bad()),
+            None => None,
+        };
+        let day = match parts.next() {
+            Some(d) if d.len() == 2 => Some(d.parse::<u8>().map_err(|_| bad())?),
+            Some(_) => return Err(bad()),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        if let Some(m) = month
+            && !(1..=12).contains(&m)
+        {
+            return Err(bad());
+        }
+        if let (Some(m), Some(d)) = (month, day)
+            && (d == 0 || d > days_in_month(year, m))
+        {
+            return Err(bad());
+        }
+        Ok(PartialDate { year, month, day })
+    }
+}
+
+impl fmt::Display for PartialDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(m) = self.month {
+            write!(f, "-{m:02}")?;
+        }
+        if let Some(d) = self.day {
+            write!(f, "-{d:02}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for PartialDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PartialDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+pub fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an RFC 3339 time (`2026-12-01T09:00:00Z`, `…+01:00`) to unix seconds.
+pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
+    let bad = || format!("invalid time `{s}` (expected RFC 3339, e.g. 2026-12-01T09:00:00Z)");
+    let (date, rest) = s.split_once(['T', 't', ' ']).ok_or_else(bad)?;
+    let d: PartialDate = date.parse().map_err(|_| bad())?;
+    let (Some(month), Some(day)) = (d.month, d.day) else { return Err(bad()) };
+    if rest.len() < 8 {
+        return Err(bad());
+    }
+    let (clock, zone) = rest.split_at(8);
+    let num = |r: std::ops::Range<usize>| clock.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
+    let (h, m, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
+    // Fractional seconds are accepted and dropped.
+    let zone = zone.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match zone {
+        "Z" | "z" => 0,
+        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) => {
+            let oh: i64 = z[1..3].parse().map_err(|_| bad())?;
+            let om: i64 = z[4..6].parse().map_err(|_| bad())?;
+            let o = oh * 3600 + om * 60;
+            if z.starts_with('-') { -o } else { o }
+        }
+        _ => return Err(bad()),
+    };
+    if h > 23 || m > 59 || sec > 60 {
+        return Err(bad());
+    }
+    Ok(days_from_civil(d.year, month, day) * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
+mod rfc3339_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(t) => s.serialize_i64(*t),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Unix(i64),
+            Text(String),
+        }
+        match Option::<Raw>::deserialize(d)? {
+            None => Ok(None),
+            Some(Raw::Unix(t)) => Ok(Some(t)),
+            Some(Raw::Text(s)) => super::parse_rfc3339(&s).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// The whole public content of one site, as loaded from the store.
+///
+/// The renderer works from this snapshot only; it is replaced as a whole
+/// when content changes, so a request never sees half an edit.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Site {
+    /// The site's stable key (`jens-soering`).
+    pub key: String,
+    /// The languages, the default one first.
+    pub languages: Vec<Lang>,
+    /// Per-language name, tagline and footer.
+    pub text: Localized<SiteText>,
+    /// Every page, in menu order.
+    pub pages: Vec<Page>,
+    /// News posts, newest first.
+    pub news: Vec<NewsPost>,
+    /// Timeline events, oldest first.
+    pub timeline: Vec<TimelineEvent>,
+    /// Press reports, newest first; undated last.
+    pub press: Vec<PressReport>,
+    /// People with their statements, in page order.
+    pub people: Vec<Person>,
+    /// Books, newest first.
+    pub books: Vec<Book>,
+    /// Evidence items, in page order.
+    pub evidence: Vec<EvidenceItem>,
+    /// Documents.
+    pub documents: Vec<Document>,
+    /// Videos and audio.
+    pub media: Vec<MediaItem>,
+    /// Citable sources.
+    pub sources: Vec<Source>,
+    /// Old paths that answer with a redirect: `(from, to, status)`.
+    pub redirects: Vec<(String, String, u16)>,
+}
+
+impl Site {
+    /// The default language (the one served without a path prefix).
+    pub fn default_lang(&self) -> Lang {
+        self.languages.first().copied().unwrap_or(Lang::En)
+    }
+
+    /// The source with this key.
+    pub fn source(&self, key: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.key == key)
+    }
+
+    /// The page with this key.
+    pub fn page(&self, key: &str) -> Option<&Page> {
+        self.pages.iter().find(|p| p.key == key)
+    }
+
+    /// Drops everything the public may not see at `now`.
+    pub fn retain_public(&mut self, now: i64) {
+        self.pages.retain(|i| i.meta.is_public(now));
+        self.news.retain(|i| i.meta.is_public(now));
+        self.timeline.retain(|i| i.meta.is_public(now));
+        self.press.retain(|i| i.meta.is_public(now));
+        self.people.retain(|i| i.meta.is_public(now));
+        for p in &mut self.people {
+            p.statements.retain(|s| s.meta.is_public(now));
+        }
+        self.books.retain(|i| i.meta.is_public(now));
+        self.evidence.retain(|i| i.meta.is_public(now));
+        self.documents.retain(|i| i.meta.is_public(now));
+        self.media.retain(|i| i.meta.is_public(now));
+    }
+}
+
+/// Site-wide text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SiteText {
+    /// The site's name ("Friends of Jens Söring").
+    pub name: String,
+    /// One line under the name.
+    pub tagline: String,
+    /// The footer line.
+    pub footer: String,
+}
+
+/// A page: its template decides what list (if any) it shows below its body.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Page {
+    /// Stable key (`case`).
+    #[serde(skip)]
+    pub key: String,
+    /// Layout: home, page, timeline, evidence, voices, press, film, books, news, search.
+    pub template: String,
+    /// Position in the main menu; `None` keeps the page out of it.
+    #[serde(default, rename = "menu", skip_serializing_if = "Option::is_none")]
+    pub menu_position: Option<i64>,
+    /// Keys of the sources the body cites.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language text.
+    #[serde(flatten)]
+    pub text: Localized<PageText>,
+}
+
+/// A page's text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PageText {
+    /// The path segment (`case`, `fall`); empty for the home page.
+    pub slug: String,
+    /// The title.
+    pub title: String,
+    /// One sentence, also the meta description.
+    pub summary: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A dated news post.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NewsPost {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// The date of the news.
+    pub date: Option<PartialDate>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language text (slug, title, summary, body).
+    #[serde(flatten)]
+    pub text: Localized<PageText>,
+}
+
+/// An event on the timeline.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// Stable key, also the anchor on the timeline page.
+    #[serde(skip)]
+    pub key: String,
+    /// When it happened.
+    pub date: Option<PartialDate>,
+    /// The end of a range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<PartialDate>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Related press reports (keys).
+    #[serde(default)]
+    pub press: Vec<String>,
+    /// Related documents (keys).
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// Related videos and audio (keys).
+    #[serde(default)]
+    pub media: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language title and body.
+    #[serde(flatten)]
+    pub text: Localized<TitledText>,
+}
+
+/// A title and a Markdown body.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TitledText {
+    /// The title.
+    pub title: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The kinds of press report.
+pub const PRESS_KINDS: [&str; 7] = ["article", "op-ed", "letter", "radio", "podcast", "tv", "film"];
+
+/// A media report about the case.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PressReport {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// The report's own title, untranslated; `None` where the sources give none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Newspaper, magazine, broadcaster or podcast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlet: Option<String>,
+    /// Authors in byline order.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Publication date, as precise as known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<PartialDate>,
+    /// One of [`PRESS_KINDS`].
+    pub kind: String,
+    /// The report's language.
+    pub language: Lang,
+    /// Address, where a source gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A short exact excerpt in the report's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language description.
+    #[serde(flatten)]
+    pub text: Localized<PressText>,
+}
+
+/// A press report's text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PressText {
+    /// A description used where the report's own title is unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// What the report says, in the site's words.
+    pub summary: String,
+    /// Markdown (optional).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// Someone who spoke about the case.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Person {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// Full name.
+    pub name: String,
+    /// Order on the voices page.
+    #[serde(default)]
+    pub position: i64,
+    /// Citations for the introduction.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// What they said, in order.
+    #[serde(default)]
+    pub statements: Vec<Statement>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language role and introduction.
+    #[serde(flatten)]
+    pub text: Localized<PersonText>,
+}
+
+/// A person's role and introduction in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PersonText {
+    /// One line: "Attorney", "Original lead investigator".
+    pub role: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A statement: exact words where a source quotes them, or a summary in the site's words.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Statement {
+    /// Unique within the site.
+    pub key: String,
+    /// When it was said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<PartialDate>,
+    /// The exact words, only where a source gives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// The language of the quote.
+    #[serde(default = "default_lang")]
+    pub language: Lang,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language summary and translation of the quote.
+    #[serde(flatten)]
+    pub text: Localized<StatementText>,
+}
+
+fn default_lang() -> Lang {
+    Lang::En
+}
+
+/// A statement's text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StatementText {
+    /// What was said or done, in the site's words.
+    #[serde(default)]
+    pub summary: String,
+    /// A translation of the quote (the site's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<String>,
+}
+
+/// A book.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Book {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// The title as published.
+    pub title: String,
+    /// Year of publication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// Publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// ISBN as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isbn: Option<String>,
+    /// The book's language.
+    #[serde(default = "default_lang")]
+    pub language: Lang,
+    /// Authors, the main author first.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Others who contributed (foreword, translation).
+    #[serde(default)]
+    pub contributors: Vec<Contributor>,
+    /// Where to buy it.
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// Path of a cover image inside the bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language summary and description.
+    #[serde(flatten)]
+    pub text: Localized<SummaryText>,
+}
+
+/// Someone who contributed to a book, and how.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Contributor {
+    /// Name.
+    pub name: String,
+    /// foreword, translator, editor, …
+    pub role: String,
+}
+
+/// A labelled link.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Link {
+    /// What the visitor reads.
+    pub label: String,
+    /// The address.
+    pub url: String,
+}
+
+/// A one-sentence summary and a Markdown body.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SummaryText {
+    /// One sentence.
+    pub summary: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A piece of evidence and what is contested about it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    /// Stable key, also the anchor on the evidence page.
+    #[serde(skip)]
+    pub key: String,
+    /// Order on the page.
+    #[serde(default)]
+    pub position: i64,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language text.
+    #[serde(flatten)]
+    pub text: Localized<EvidenceText>,
+}
+
+/// An evidence item's text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EvidenceText {
+    /// Title.
+    pub title: String,
+    /// One sentence.
+    pub summary: String,
+    /// What is disputed.
+    pub contested: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A document such as a PDF.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Document {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// Path of the file (in the bundle, or under the data folder once imported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The file's media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// The document's date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<PartialDate>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language title and description.
+    #[serde(flatten)]
+    pub text: Localized<DescribedText>,
+}
+
+/// A title and a plain description.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DescribedText {
+    /// Title.
+    pub title: String,
+    /// Plain text.
+    pub description: String,
+}
+
+/// A video or an audio recording hosted elsewhere.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct MediaItem {
+    /// Stable key.
+    #[serde(skip)]
+    pub key: String,
+    /// `video` or `audio`.
+    pub kind: String,
+    /// youtube, vimeo, podcast, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The player address, loaded only after the visitor clicks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed_url: Option<String>,
+    /// The provider's page for the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    /// The recording's date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<PartialDate>,
+    /// Citations.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language title and description.
+    #[serde(flatten)]
+    pub text: Localized<DescribedText>,
+}
+
+/// A citable source.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Source {
+    /// Stable id used in `sources = [...]`.
+    #[serde(rename = "id")]
+    pub key: String,
+    /// seed, url, press or document.
+    pub kind: String,
+    /// Address, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The press report this source is (key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub press: Option<String>,
+    /// The document this source is (key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The citation line per language.
+    #[serde(flatten)]
+    pub citation: Localized<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_dates_parse_with_their_precision() {
+        let d: PartialDate = "1984-08".parse().unwrap();
+        assert_eq!((d.year, d.month, d.day), (1984, Some(8), None));
+        assert_eq!(d.to_string(), "1984-08");
+        assert_eq!("1985-03-30".parse::<PartialDate>().unwrap().day, Some(30));
+        assert_eq!("1986".parse::<PartialDate>().unwrap().month, None);
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for bad in ["1985-02-30", "1985-13", "85-03-30", "1985-3-30", "1985-03-30-01", "", "2016-07-26..29"] {
+            assert!(bad.parse::<PartialDate>().is_err(), "{bad} should be rejected");
+        }
+        assert!("2016-02-29".parse::<PartialDate>().is_ok());
+        assert!("2015-02-29".parse::<PartialDate>().is_err());
+    }
+
+    #[test]
+    fn less_precise_dates_sort_before_more_precise_ones_of_the_same_period() {
+        let mut v: Vec<PartialDate> =
+            ["1985-03-30", "1985", "1984-08", "1985-03"].iter().map(|s| s.parse().unwrap()).collect();
+        v.sort();
+        let s: Vec<String> = v.iter().map(ToString::to_string).collect();
+        assert_eq!(s, ["1984-08", "1985", "1985-03", "1985-03-30"]);
+    }
+
+    #[test]
+    fn rfc3339_times_convert_to_unix_seconds() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse_rfc3339("2019-11-25T00:00:00Z"), Ok(1_574_640_000));
+        assert_eq!(parse_rfc3339("2019-11-25T01:00:00+01:00"), Ok(1_574_640_000));
+        assert_eq!(parse_rfc3339("2019-11-25T00:00:00.5Z"), Ok(1_574_640_000));
+        assert!(parse_rfc3339("2019-11-25").is_err());
+        assert!(parse_rfc3339("2019-11-25T25:00:00Z").is_err());
+    }
+
+    #[test]
+    fn scheduled_items_are_not_public_before_their_time() {
+        let meta = Meta { status: Status::Published, published_at: Some(100), ..Meta::default() };
+        assert!(!meta.is_public(99));
+        assert!(meta.is_public(100));
+        let draft = Meta { status: Status::Draft, ..Meta::default() };
+        assert!(!draft.is_public(i64::MAX));
+    }
+}

@@ -1,0 +1,112 @@
+//! Rendered responses kept in memory, precompressed, with strong ETags.
+//!
+//! A page is rendered and compressed once per content version; later
+//! requests are a hash-map lookup and a memcpy-free `Bytes` clone. The cache
+//! is cleared as a whole when the content version changes (see
+//! `web::state::AppState::refresh`), which is simpler and safer than
+//! per-item invalidation: a news post shows on the home page, the news
+//! list, the feed and the sitemap.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use sha2::{Digest, Sha256};
+
+/// One response body in every encoding we serve.
+#[derive(Clone)]
+pub struct CachedBody {
+    /// The uncompressed bytes.
+    pub identity: Bytes,
+    /// gzip, if it is smaller.
+    pub gzip: Option<Bytes>,
+    /// brotli, if it is smaller.
+    pub br: Option<Bytes>,
+    /// Strong validator over the uncompressed bytes, quoted.
+    pub etag: String,
+    /// The Content-Type header value.
+    pub content_type: &'static str,
+}
+
+impl CachedBody {
+    /// Compresses `bytes` with gzip and brotli and computes the ETag.
+    pub fn new(bytes: impl Into<Bytes>, content_type: &'static str) -> CachedBody {
+        let identity: Bytes = bytes.into();
+        let hash = Sha256::digest(&identity);
+        let etag = format!("\"{}\"", hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+        let compressible = !content_type.starts_with("image/png") && !content_type.starts_with("font/");
+        let (gzip, br) = if compressible && identity.len() > 256 {
+            (smaller(gzip(&identity), identity.len()), smaller(brotli(&identity), identity.len()))
+        } else {
+            (None, None)
+        };
+        CachedBody { identity, gzip, br, etag, content_type }
+    }
+}
+
+fn smaller(compressed: Vec<u8>, original: usize) -> Option<Bytes> {
+    (compressed.len() < original).then(|| Bytes::from(compressed))
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+    e.write_all(data).expect("writing to a Vec cannot fail");
+    e.finish().expect("writing to a Vec cannot fail")
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// A rendered page: status and body.
+#[derive(Clone)]
+pub struct CachedPage {
+    /// 200 or 404.
+    pub status: u16,
+    /// The body.
+    pub body: CachedBody,
+}
+
+/// Rendered pages by cache key. Bounded: only keys the site can produce
+/// (paths in the URL table, press filters from a fixed set) are stored.
+#[derive(Default)]
+pub struct PageCache {
+    pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+}
+
+/// Upper bound on entries, as a guard against a key space we did not foresee.
+const MAX_ENTRIES: usize = 4096;
+
+impl PageCache {
+    /// The cached page for `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        self.pages.read().expect("cache lock").get(key).cloned()
+    }
+
+    /// Stores a page (dropped silently when the cache is full).
+    pub fn insert(&self, key: String, page: Arc<CachedPage>) {
+        let mut pages = self.pages.write().expect("cache lock");
+        if pages.len() < MAX_ENTRIES {
+            pages.insert(key, page);
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.pages.write().expect("cache lock").clear();
+    }
+
+    /// Number of cached pages.
+    pub fn len(&self) -> usize {
+        self.pages.read().expect("cache lock").len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

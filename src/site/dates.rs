@@ -1,0 +1,67 @@
+//! Dates as visitors read them, per language and precision.
+
+use crate::content::{Lang, PartialDate};
+
+const MONTHS_EN: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS_DE: [&str; 12] =
+    ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"];
+
+fn month_name(lang: Lang, m: u8) -> &'static str {
+    let names = match lang {
+        Lang::En => &MONTHS_EN,
+        Lang::De => &MONTHS_DE,
+    };
+    names[usize::from(m.clamp(1, 12) - 1)]
+}
+
+/// "March 30, 1985" / "30. März 1985"; "August 1984"; "1986".
+pub fn format(d: PartialDate, lang: Lang) -> String {
+    match (d.month, d.day, lang) {
+        (Some(m), Some(day), Lang::En) => format!("{} {day}, {}", month_name(lang, m), d.year),
+        (Some(m), Some(day), Lang::De) => format!("{day}. {} {}", month_name(lang, m), d.year),
+        (Some(m), None, _) => format!("{} {}", month_name(lang, m), d.year),
+        _ => d.year.to_string(),
+    }
+}
+
+/// A range, compact where both ends share month and year: "July 26–29, 2016" / "26.–29. Juli 2016".
+pub fn format_range(start: PartialDate, end: Option<PartialDate>, lang: Lang) -> String {
+    let Some(end) = end.filter(|e| *e != start) else { return format(start, lang) };
+    match (start, end) {
+        (
+            PartialDate { year: y1, month: Some(m1), day: Some(d1) },
+            PartialDate { year: y2, month: Some(m2), day: Some(d2) },
+        ) if y1 == y2 && m1 == m2 => match lang {
+            Lang::En => format!("{} {d1}–{d2}, {y1}", month_name(lang, m1)),
+            Lang::De => format!("{d1}.–{d2}. {} {y1}", month_name(lang, m1)),
+        },
+        _ => format!("{} – {}", format(start, lang), format(end, lang)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> PartialDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dates_follow_language_and_precision() {
+        assert_eq!(format(d("1985-03-30"), Lang::En), "March 30, 1985");
+        assert_eq!(format(d("1985-03-30"), Lang::De), "30. März 1985");
+        assert_eq!(format(d("1984-08"), Lang::En), "August 1984");
+        assert_eq!(format(d("1984-08"), Lang::De), "August 1984");
+        assert_eq!(format(d("1986"), Lang::De), "1986");
+    }
+
+    #[test]
+    fn ranges_are_compact_within_a_month() {
+        assert_eq!(format_range(d("2016-07-26"), Some(d("2016-07-29")), Lang::En), "July 26–29, 2016");
+        assert_eq!(format_range(d("2016-07-26"), Some(d("2016-07-29")), Lang::De), "26.–29. Juli 2016");
+        assert_eq!(format_range(d("2012"), Some(d("2016")), Lang::En), "2012 – 2016");
+        assert_eq!(format_range(d("2012"), None, Lang::En), "2012");
+    }
+}

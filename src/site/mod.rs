@@ -1,0 +1,54 @@
+//! The public site: turning a content snapshot into pages.
+//!
+//! - [`SiteIndex`] is a loaded site plus its URL table (path → page), built
+//!   once per content version.
+//! - [`Theme`] holds the templates, UI strings and assets (embedded, with an
+//!   optional override folder).
+//! - `views` builds one template context per page kind; `render` is the one
+//!   function both the server and a future static export call.
+//! - `cache` holds rendered, precompressed bytes.
+//!
+//! Nothing here opens a database connection or knows about HTTP beyond a
+//! status code.
+
+pub mod assets;
+pub mod cache;
+mod dates;
+mod routes;
+mod search;
+mod theme;
+mod views;
+
+pub use routes::{SiteIndex, Target};
+pub use theme::Theme;
+pub use views::{filter_query, not_found, render};
+
+use crate::content::Lang;
+
+/// Converts any serialisable value for a template.
+pub fn to_value<T: serde::Serialize>(x: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+/// What a request asked for, after routing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    /// The normalised path.
+    pub path: String,
+    /// Press filter: year.
+    pub year: Option<i32>,
+    /// Press filter: kind.
+    pub kind: Option<String>,
+    /// Search query.
+    pub q: Option<String>,
+}
+
+/// A rendered page.
+pub struct Rendered {
+    /// HTTP status (200 or 404).
+    pub status: u16,
+    /// The HTML.
+    pub html: String,
+    /// The page's language.
+    pub lang: Lang,
+}

@@ -1,0 +1,131 @@
+//! The URL table of a site: which path shows which item in which language.
+//!
+//! URLs: the default language has no prefix (`/case`), the others do
+//! (`/de/fall`); the home pages are `/` and `/de/`. News posts live under the
+//! news page (`/news/<slug>`, `/de/neuigkeiten/<slug>`).
+
+use std::collections::HashMap;
+
+use crate::content::{Lang, Site};
+
+/// What a path shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `site.pages[index]` in `lang`.
+    Page { lang: Lang, index: usize },
+    /// `site.news[index]` in `lang`.
+    News { lang: Lang, index: usize },
+    /// A permanent or temporary redirect.
+    Redirect { to: String, status: u16 },
+}
+
+/// A public snapshot of a site with its URL table.
+pub struct SiteIndex {
+    /// The public content (drafts and future items removed).
+    pub site: Site,
+    /// The content version this snapshot was loaded at.
+    pub version: i64,
+    /// The earliest future publication time of a hidden item, if any: the
+    /// snapshot must be rebuilt then.
+    pub next_publication: Option<i64>,
+    routes: HashMap<String, Target>,
+}
+
+/// The path prefix of a language: "" for the default one, "/de" otherwise.
+pub fn prefix(site: &Site, lang: Lang) -> String {
+    if lang == site.default_lang() { String::new() } else { format!("/{}", lang.code()) }
+}
+
+/// The path of a page slug in a language.
+pub fn page_path(site: &Site, lang: Lang, slug: &str) -> String {
+    let prefix = prefix(site, lang);
+    if slug.is_empty() { format!("{prefix}/") } else { format!("{prefix}/{slug}") }
+}
+
+impl SiteIndex {
+    /// Builds the index of the public part of `site` at time `now`.
+    pub fn new(mut site: Site, version: i64, now: i64) -> SiteIndex {
+        let next_publication = next_publication(&site, now);
+        site.retain_public(now);
+        let mut routes = HashMap::new();
+        for (index, page) in site.pages.iter().enumerate() {
+            for (&lang, text) in &page.text {
+                routes.insert(page_path(&site, lang, &text.slug), Target::Page { lang, index });
+            }
+        }
+        if let Some(news_page) = site.page("news") {
+            for (index, post) in site.news.iter().enumerate() {
+                for (&lang, text) in &post.text {
+                    let base = news_page.text.get(&lang).map(|t| page_path(&site, lang, &t.slug)).unwrap_or_default();
+                    routes.insert(format!("{base}/{}", text.slug), Target::News { lang, index });
+                }
+            }
+        }
+        for (from, to, status) in &site.redirects {
+            routes.entry(from.clone()).or_insert_with(|| Target::Redirect { to: to.clone(), status: *status });
+        }
+        SiteIndex { site, version, next_publication, routes }
+    }
+
+    /// What `path` shows, if anything.
+    pub fn resolve(&self, path: &str) -> Option<&Target> {
+        self.routes.get(path)
+    }
+
+    /// Every public path with its target, for tests, sitemaps and the export.
+    pub fn paths(&self) -> impl Iterator<Item = (&String, &Target)> {
+        self.routes.iter()
+    }
+
+    /// The language a path is in, judged by its prefix (for 404 pages).
+    pub fn lang_of_path(&self, path: &str) -> Lang {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        self.site.languages.iter().copied().find(|l| *l != self.site.default_lang() && l.code() == first).unwrap_or(self.site.default_lang())
+    }
+
+    /// The path of the page with `key` in `lang` (for links between pages).
+    pub fn path_of(&self, key: &str, lang: Lang) -> Option<String> {
+        let page = self.site.page(key)?;
+        Some(page_path(&self.site, lang, &page.text.get(&lang)?.slug))
+    }
+
+    /// The path of every language version of a target, in site language order.
+    pub fn alternates(&self, target: &Target) -> Vec<(Lang, String)> {
+        let site = &self.site;
+        match *target {
+            Target::Page { index, .. } => {
+                let page = &site.pages[index];
+                site.languages.iter().filter_map(|&l| Some((l, page_path(site, l, &page.text.get(&l)?.slug)))).collect()
+            }
+            Target::News { index, .. } => {
+                let post = &site.news[index];
+                site.languages
+                    .iter()
+                    .filter_map(|&l| Some((l, format!("{}/{}", self.path_of("news", l)?, post.text.get(&l)?.slug))))
+                    .collect()
+            }
+            Target::Redirect { .. } => Vec::new(),
+        }
+    }
+}
+
+fn next_publication(site: &Site, now: i64) -> Option<i64> {
+    let metas = site
+        .pages
+        .iter()
+        .map(|i| &i.meta)
+        .chain(site.news.iter().map(|i| &i.meta))
+        .chain(site.timeline.iter().map(|i| &i.meta))
+        .chain(site.press.iter().map(|i| &i.meta))
+        .chain(site.people.iter().map(|i| &i.meta))
+        .chain(site.people.iter().flat_map(|p| p.statements.iter().map(|s| &s.meta)))
+        .chain(site.books.iter().map(|i| &i.meta))
+        .chain(site.evidence.iter().map(|i| &i.meta))
+        .chain(site.documents.iter().map(|i| &i.meta))
+        .chain(site.media.iter().map(|i| &i.meta));
+    metas
+        .filter(|m| m.status == crate::content::Status::Published)
+        .filter_map(|m| m.published_at)
+        .filter(|&t| t > now)
+        .min()
+}

@@ -1,0 +1,278 @@
+//! One template context per page kind, and [`render`], the single entry
+//! point that turns a request for a path into HTML.
+//!
+//! Items are handed to templates as they are (serialised content types, with
+//! their per-language text under `item[lang]`); what the templates cannot
+//! work out themselves (URLs, note numbers, filters) is computed here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Result;
+use minijinja::{Value, context};
+
+use super::routes::{SiteIndex, Target};
+use super::to_value;
+use super::{PageRequest, Rendered, Theme, search};
+use crate::content::{Lang, PRESS_KINDS, Page, Site};
+
+/// Numbered source notes, in order of first citation on the page.
+#[derive(Default)]
+struct Notes {
+    order: Vec<String>,
+}
+
+impl Notes {
+    fn cite(&mut self, keys: &[String]) {
+        for k in keys {
+            if !self.order.contains(k) {
+                self.order.push(k.clone());
+            }
+        }
+    }
+
+    /// Source key → note number, and the list for the page's foot.
+    fn into_values(self, site: &Site, lang: Lang, index: &SiteIndex) -> (Value, Value) {
+        let numbers: HashMap<&str, usize> = self.order.iter().enumerate().map(|(i, k)| (k.as_str(), i + 1)).collect();
+        let press_path = index.path_of("press", lang);
+        let list: Vec<Value> = self
+            .order
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                let s = site.source(k)?;
+                let url = match (&s.url, &s.press, &press_path) {
+                    (Some(u), _, _) => Some(u.clone()),
+                    (None, Some(p), Some(path)) => Some(format!("{path}#{p}")),
+                    _ => None,
+                };
+                Some(context! { n => i + 1, key => k, text => s.citation.get(&lang), url })
+            })
+            .collect();
+        (to_value(&numbers), Value::from(list))
+    }
+}
+
+/// Renders whatever `req.path` shows; an unknown path gives the 404 page in
+/// the language its prefix suggests.
+pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Rendered> {
+    match index.resolve(&req.path) {
+        Some(target @ Target::Page { lang, index: i }) => {
+            let page = &index.site.pages[*i];
+            let html = render_page(theme, index, target, page, *lang, req)?;
+            Ok(Rendered { status: 200, html, lang: *lang })
+        }
+        Some(target @ Target::News { lang, index: i }) => {
+            let post = &index.site.news[*i];
+            let mut notes = Notes::default();
+            notes.cite(&post.sources);
+            let text = &post.text[lang];
+            let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
+            let (n, note_list) = notes.into_values(&index.site, *lang, index);
+            let ctx = context! { post => to_value(post), n, notes => note_list, ..base };
+            Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang })
+        }
+        Some(Target::Redirect { .. }) | None => not_found(theme, index, index.lang_of_path(&req.path)),
+    }
+}
+
+/// The 404 page in `lang`.
+pub fn not_found(theme: &Theme, index: &SiteIndex, lang: Lang) -> Result<Rendered> {
+    let title = theme.string(lang, "not_found_title");
+    let alternates = index.site.languages.iter().filter_map(|&l| Some((l, index.path_of("home", l)?))).collect();
+    let base = base(theme, index, lang, &title, "", alternates, None);
+    let ctx = context! { noindex => true, ..base };
+    Ok(Rendered { status: 404, html: theme.render("not_found.html", ctx)?, lang })
+}
+
+fn render_page(theme: &Theme, index: &SiteIndex, target: &Target, page: &Page, lang: Lang, req: &PageRequest) -> Result<String> {
+    let site = &index.site;
+    let text = &page.text[&lang];
+    let mut alternates = index.alternates(target);
+    let mut notes = Notes::default();
+    notes.cite(&page.sources);
+    let mut extra = BTreeMap::<&str, Value>::new();
+    let mut template = page.template.as_str();
+
+    match template {
+        "home" => {
+            let quotes: Vec<Value> = site
+                .people
+                .iter()
+                .filter_map(|p| p.statements.iter().find(|s| s.quote.is_some()).map(|s| (p, s)))
+                .take(3)
+                .map(|(p, s)| {
+                    notes.cite(&s.sources);
+                    context! { person => to_value(p), statement => to_value(s) }
+                })
+                .collect();
+            let latest: Vec<&crate::content::NewsPost> = site.news.iter().take(3).collect();
+            extra.insert("quotes", Value::from(quotes));
+            extra.insert("latest", to_value(&latest));
+        }
+        "timeline" => {
+            let mut years: BTreeMap<i32, Vec<Value>> = BTreeMap::new();
+            for e in &site.timeline {
+                notes.cite(&e.sources);
+                let year = e.date.map_or(0, |d| d.year);
+                years.entry(year).or_default().push(to_value(e));
+            }
+            let years: Vec<Value> = years.into_iter().map(|(year, events)| context! { year, events }).collect();
+            extra.insert("years", Value::from(years));
+            extra.insert("press_by_key", by_key(site.press.iter().map(|p| (&p.key, p))));
+            extra.insert("documents_by_key", by_key(site.documents.iter().map(|p| (&p.key, p))));
+            extra.insert("media_by_key", by_key(site.media.iter().map(|p| (&p.key, p))));
+        }
+        "evidence" => {
+            for e in &site.evidence {
+                notes.cite(&e.sources);
+            }
+            extra.insert("items", to_value(&site.evidence));
+        }
+        "voices" => {
+            for p in &site.people {
+                notes.cite(&p.sources);
+                for s in &p.statements {
+                    notes.cite(&s.sources);
+                }
+            }
+            extra.insert("people", to_value(&site.people));
+        }
+        "press" => {
+            let years: BTreeSet<i32> = site.press.iter().filter_map(|p| p.date.map(|d| d.year)).collect();
+            let kinds: Vec<&str> = PRESS_KINDS.iter().copied().filter(|k| site.press.iter().any(|p| p.kind == *k)).collect();
+            let reports: Vec<_> = site
+                .press
+                .iter()
+                .filter(|p| req.year.is_none_or(|y| p.date.is_some_and(|d| d.year == y)))
+                .filter(|p| req.kind.as_deref().is_none_or(|k| p.kind == k))
+                .collect();
+            for r in &reports {
+                notes.cite(&r.sources);
+            }
+            let query = filter_query(req);
+            for (_, path) in &mut alternates {
+                path.push_str(&query);
+            }
+            extra.insert("reports", to_value(&reports));
+            extra.insert("years", to_value(years.iter().rev().collect::<Vec<_>>()));
+            extra.insert("kinds", to_value(&kinds));
+            extra.insert("year", to_value(req.year));
+            extra.insert("kind", to_value(&req.kind));
+            extra.insert("filtered", Value::from(req.year.is_some() || req.kind.is_some()));
+        }
+        "film" => {
+            let films: Vec<_> = site.press.iter().filter(|p| p.kind == "film").collect();
+            for f in &films {
+                notes.cite(&f.sources);
+            }
+            extra.insert("films", to_value(&films));
+            extra.insert("media_items", to_value(&site.media));
+        }
+        "books" => {
+            for b in &site.books {
+                notes.cite(&b.sources);
+            }
+            extra.insert("books", to_value(&site.books));
+        }
+        "news" => {
+            extra.insert("posts", to_value(&site.news));
+        }
+        "search" => {
+            let q = req.q.as_deref().unwrap_or("").trim();
+            let results = if q.is_empty() { Vec::new() } else { search::search(index, lang, q, theme) };
+            for (_, path) in &mut alternates {
+                if !q.is_empty() {
+                    path.push_str(&format!("?q={}", urlencode(q)));
+                }
+            }
+            extra.insert("query", Value::from(q));
+            extra.insert("results", to_value(&results));
+            extra.insert("noindex", Value::from(true));
+        }
+        "page" => {}
+        _ => template = "page",
+    }
+
+    let (n, note_list) = notes.into_values(site, lang, index);
+    let base = base(theme, index, lang, &text.title, &text.summary, alternates, Some(&page.key));
+    let ctx = context! {
+        page => to_value(page),
+        n,
+        notes => note_list,
+        ..Value::from(extra),
+    };
+    let ctx = context! { ..ctx, ..base };
+    theme.render(&format!("{template}.html"), ctx)
+}
+
+/// The context every page shares: language, site, menu, alternates, assets.
+fn base(
+    theme: &Theme,
+    index: &SiteIndex,
+    lang: Lang,
+    title: &str,
+    description: &str,
+    alternates: Vec<(Lang, String)>,
+    current: Option<&str>,
+) -> Value {
+    let site = &index.site;
+    let menu: Vec<Value> = site
+        .pages
+        .iter()
+        .filter(|p| p.menu_position.is_some())
+        .filter_map(|p| {
+            let t = p.text.get(&lang)?;
+            let path = index.path_of(&p.key, lang)?;
+            Some(context! { title => t.title.as_str(), path, current => current == Some(p.key.as_str()) })
+        })
+        .collect();
+    let links: BTreeMap<&str, String> = site.pages.iter().filter_map(|p| Some((p.key.as_str(), index.path_of(&p.key, lang)?))).collect();
+    let alternates: Vec<Value> = alternates
+        .into_iter()
+        .map(|(l, path)| context! { lang => l.code(), name => l.native_name(), path, current => l == lang })
+        .collect();
+    let canonical = alternates.iter().find(|a| a.get_attr("current").is_ok_and(|c| c.is_true())).and_then(|a| a.get_attr("path").ok());
+    context! {
+        lang => lang.code(),
+        t => theme.strings(lang),
+        site => to_value(site.text.get(&lang)),
+        title,
+        description,
+        menu,
+        links,
+        alternates,
+        canonical,
+        assets => to_value(theme.assets.urls()),
+        is_home => current == Some("home"),
+    }
+}
+
+fn by_key<'a, T: serde::Serialize + 'a>(items: impl Iterator<Item = (&'a String, &'a T)>) -> Value {
+    let map: BTreeMap<&String, &T> = items.collect();
+    to_value(&map)
+}
+
+/// The canonical query string of the press filters ("" or "?year=…&kind=…").
+pub fn filter_query(req: &PageRequest) -> String {
+    let mut parts = Vec::new();
+    if let Some(y) = req.year {
+        parts.push(format!("year={y}"));
+    }
+    if let Some(k) = &req.kind {
+        parts.push(format!("kind={k}"));
+    }
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,14 @@
+//! HTTP: the router, handlers, response headers and the server loop.
+//!
+//! Handlers hold no SQL and no HTML: they route, call `site` to render and
+//! `site::cache` to remember, and turn the result into a response.
+
+pub mod headers;
+mod public;
+mod respond;
+pub mod router;
+pub mod server;
+pub mod state;
+
+pub use router::app;
+pub use state::AppState;

@@ -1,0 +1,170 @@
+//! The public site: every GET that is not an asset or a health check.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
+use super::state::AppState;
+use crate::content::PRESS_KINDS;
+use crate::site::cache::{CachedBody, CachedPage};
+use crate::site::{PageRequest, SiteIndex, Target};
+
+const HTML: &str = "text/html; charset=utf-8";
+
+/// Serves a page, from the cache when it can.
+pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n").into_response();
+    }
+    let path = uri.path();
+    if let Some(to) = canonical_path(path) {
+        return redirect(&to, StatusCode::MOVED_PERMANENTLY);
+    }
+    let index = state.index();
+    let req = page_request(&index, path, uri.query());
+    if let Some(Target::Redirect { to, status }) = index.resolve(path) {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
+        return redirect(to, status);
+    }
+    // Search results are not cached: their key space is unbounded.
+    let key = (req.q.is_none()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
+    if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
+        return respond::cached(&hit.body, status(hit.status), &headers, PAGE_CACHE);
+    }
+    let rendered = match crate::site::render(&state.theme, &index, &req) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), path, "rendering failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response();
+        }
+    };
+    let page = Arc::new(CachedPage { status: rendered.status, body: CachedBody::new(rendered.html, HTML) });
+    // Only pages the URL table knows are cached, so random 404 paths cannot
+    // fill memory; their body is the same per language anyway.
+    if let Some(k) = key
+        && (page.status == 200 || k.len() < 512)
+    {
+        let k = if page.status == 200 { k } else { format!("404:{}", rendered.lang) };
+        state.cache.insert(k, Arc::clone(&page));
+    }
+    respond::cached(&page.body, status(page.status), &headers, PAGE_CACHE)
+}
+
+/// Serves a hashed asset.
+pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    match state.theme.assets.get(uri.path()) {
+        Some(body) => respond::cached(body, StatusCode::OK, &headers, ASSET_CACHE),
+        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response(),
+    }
+}
+
+/// `GET /healthz`: 200 when the database answers.
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    if state.store.ping().await {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+}
+
+fn redirect(to: &str, status: StatusCode) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// The canonical spelling of a path, when it differs: no trailing slash
+/// except on language home pages (`/de/`), no doubled slashes.
+fn canonical_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut canon = format!("/{}", segments.join("/"));
+    if segments.len() == 1 && segments[0].len() == 2 && segments[0].bytes().all(|b| b.is_ascii_lowercase()) {
+        canon.push('/');
+    }
+    (canon != path).then_some(canon)
+}
+
+/// Keeps the query parameters the page at `path` uses, validated: unknown
+/// parameters and impossible values are dropped rather than cached.
+fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageRequest {
+    let mut req = PageRequest { path: path.to_owned(), year: None, kind: None, q: None };
+    let template = match index.resolve(path) {
+        Some(Target::Page { index: i, .. }) => index.site.pages[*i].template.as_str(),
+        _ => return req,
+    };
+    for (k, v) in parse_query(query.unwrap_or("")) {
+        match (template, k.as_str()) {
+            ("press", "year") => req.year = v.parse().ok().filter(|y| (1900..=2200).contains(y)),
+            ("press", "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
+            ("search", "q") => req.q = Some(v.chars().take(200).collect()),
+            _ => {}
+        }
+    }
+    req
+}
+
+/// Decodes `a=1&b=x+y%21`; malformed escapes are kept literally.
+fn parse_query(q: &str) -> Vec<(String, String)> {
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                        Ok(b) => {
+                            out.push(b);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_canonicalised() {
+        assert_eq!(canonical_path("/case/"), Some("/case".into()));
+        assert_eq!(canonical_path("//case"), Some("/case".into()));
+        assert_eq!(canonical_path("/de"), Some("/de/".into()));
+        assert_eq!(canonical_path("/de/"), None);
+        assert_eq!(canonical_path("/"), None);
+        assert_eq!(canonical_path("/de/fall"), None);
+    }
+
+    #[test]
+    fn queries_decode_leniently() {
+        assert_eq!(parse_query("q=a+b%21&x"), vec![("q".into(), "a b!".into()), ("x".into(), "".into())]);
+        assert_eq!(parse_query("q=%zz%4"), vec![("q".into(), "%zz%4".into())]);
+        assert_eq!(parse_query("q=%C3%BC"), vec![("q".into(), "ü".into())]);
+    }
+}

@@ -1,0 +1,85 @@
+//! Turning a cached body into a response: content negotiation, validators, HEAD.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use crate::site::cache::CachedBody;
+
+/// Cache policy for pages: short, so edits show within a minute even behind a CDN.
+pub const PAGE_CACHE: &str = "public, max-age=60";
+/// Cache policy for hashed assets: their name changes with their content.
+pub const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
+
+/// Answers with `body`, honouring `If-None-Match` and `Accept-Encoding`.
+pub fn cached(body: &CachedBody, status: StatusCode, req: &HeaderMap, cache_control: &'static str) -> Response {
+    let mut builder = Response::builder()
+        .header(header::ETAG, &body.etag)
+        .header(header::CACHE_CONTROL, cache_control)
+        .header(header::VARY, "Accept-Encoding");
+    if status == StatusCode::OK && etag_matches(req, &body.etag) {
+        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+    }
+    let accept = req.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (bytes, encoding) = match (&body.br, &body.gzip) {
+        (Some(br), _) if accepts(accept, "br") => (br.clone(), Some("br")),
+        (_, Some(gz)) if accepts(accept, "gzip") => (gz.clone(), Some("gzip")),
+        _ => (body.identity.clone(), None),
+    };
+    if let Some(e) = encoding {
+        builder = builder.header(header::CONTENT_ENCODING, e);
+    }
+    builder
+        .status(status)
+        .header(header::CONTENT_TYPE, body.content_type)
+        .header(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()))
+        .body(Body::from(bytes))
+        .expect("valid response")
+}
+
+/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for it).
+fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
+    req.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
+        let t = t.trim();
+        t == "*" || t.trim_start_matches("W/") == etag
+    })
+}
+
+/// Whether `Accept-Encoding` allows `coding` (present and not `q=0`).
+fn accepts(header: &str, coding: &str) -> bool {
+    header.split(',').any(|part| {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim();
+        if !name.eq_ignore_ascii_case(coding) && name != "*" {
+            return false;
+        }
+        !it.any(|p| {
+            let p = p.trim().replace(' ', "");
+            p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_is_negotiated() {
+        assert!(accepts("gzip, deflate, br", "br"));
+        assert!(accepts("gzip;q=1.0, br;q=0.5", "br"));
+        assert!(!accepts("gzip, br;q=0", "br"));
+        assert!(!accepts("identity", "gzip"));
+        assert!(accepts("*", "gzip"));
+        assert!(accepts("GZIP", "gzip"));
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags_match() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"a\", W/\"b\""));
+        assert!(etag_matches(&h, "\"b\""));
+        assert!(etag_matches(&h, "\"a\""));
+        assert!(!etag_matches(&h, "\"c\""));
+    }
+}

@@ -1,0 +1,32 @@
+//! The route table. Layers (limits, timeouts, headers) are attached here and
+//! nowhere else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use super::headers::add_security_headers;
+use super::public;
+use super::state::AppState;
+
+/// Public pages take no request body; forms (a later issue) get their own limit.
+const BODY_LIMIT: usize = 64 * 1024;
+/// A request that takes longer than this is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the application. `main` only binds and serves it; tests call it too.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(public::healthz))
+        .route("/assets/{*file}", get(public::asset))
+        .fallback(public::page)
+        .with_state(state)
+        .layer(axum::middleware::map_response(add_security_headers))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+}

@@ -1,0 +1,74 @@
+//! The state every handler shares, and keeping the site snapshot fresh.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::site::cache::PageCache;
+use crate::site::{SiteIndex, Theme};
+use crate::store::{Store, now};
+
+/// Shared by all requests (behind an `Arc`).
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Templates, strings and assets.
+    pub theme: Theme,
+    /// The site served.
+    pub site_id: i64,
+    /// Rendered pages of the current snapshot.
+    pub cache: PageCache,
+    index: RwLock<Arc<SiteIndex>>,
+}
+
+impl AppState {
+    /// Loads the site's snapshot and builds the state.
+    pub async fn new(store: Store, theme: Theme, site_id: i64) -> Result<AppState> {
+        let index = load_index(&store, site_id).await?;
+        Ok(AppState { store, theme, site_id, cache: PageCache::default(), index: RwLock::new(Arc::new(index)) })
+    }
+
+    /// The current snapshot.
+    pub fn index(&self) -> Arc<SiteIndex> {
+        self.index.read().expect("index lock").clone()
+    }
+
+    /// Reloads the snapshot if the content version changed (here or in
+    /// another process sharing the database) or a scheduled item became due.
+    /// Returns whether it reloaded.
+    pub async fn refresh(&self) -> Result<bool> {
+        let current = self.index();
+        let version = self.store.content_version(self.site_id).await?;
+        let due = current.next_publication.is_some_and(|t| t <= now());
+        if version == current.version && !due {
+            return Ok(false);
+        }
+        let index = load_index(&self.store, self.site_id).await?;
+        *self.index.write().expect("index lock") = Arc::new(index);
+        self.cache.clear();
+        tracing::info!(version, "content changed; page cache cleared");
+        Ok(true)
+    }
+
+    /// Checks for content changes every `every` until the process ends.
+    pub fn spawn_refresher(self: &Arc<Self>, every: Duration) {
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.refresh().await {
+                    tracing::warn!(error = %format!("{e:#}"), "could not check for content changes");
+                }
+            }
+        });
+    }
+}
+
+async fn load_index(store: &Store, site_id: i64) -> Result<SiteIndex> {
+    let version = store.content_version(site_id).await?;
+    let site = store.load_site(site_id).await?;
+    Ok(SiteIndex::new(site, version, now()))
+}
