@@ -58,7 +58,6 @@ pub fn read_dir(root: &Path) -> Result<Vec<BundleFile>> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SiteFile {
     key: String,
     default_language: Lang,
@@ -76,7 +75,11 @@ struct SourcesFile {
 /// Parses and validates a whole bundle. Every error names the file.
 pub fn parse(files: &[BundleFile]) -> Result<Site> {
     let get = |name: &str| {
-        files.iter().find(|(p, _)| p == name).map(|(_, t)| t.as_str()).ok_or_else(|| anyhow!("the bundle has no {name}"))
+        files
+            .iter()
+            .find(|(p, _)| p == name)
+            .map(|(_, t)| t.as_str())
+            .ok_or_else(|| anyhow!("the bundle has no {name}"))
     };
     let site_file: SiteFile = toml::from_str(get("site.toml")?).context("site.toml")?;
     let mut languages = vec![site_file.default_language];
@@ -279,9 +282,11 @@ fn validate(site: &Site) -> Result<()> {
         if e.date.is_none() {
             bail!("{what}: a timeline event needs a date");
         }
-        for (keys, known, kind) in
-            [(&e.press, &press_keys, "press report"), (&e.documents, &doc_keys, "document"), (&e.media, &media_keys, "media item")]
-        {
+        for (keys, known, kind) in [
+            (&e.press, &press_keys, "press report"),
+            (&e.documents, &doc_keys, "document"),
+            (&e.media, &media_keys, "media item"),
+        ] {
             for k in keys {
                 if !known.contains(k.as_str()) {
                     bail!("{what}: links the {kind} `{k}`, which does not exist");
@@ -349,10 +354,13 @@ fn validate(site: &Site) -> Result<()> {
 
 /// Puts every list in the order the site shows it.
 pub fn sort(site: &mut Site) {
-    site.pages.sort_by(|a, b| (a.menu_position.is_none(), a.menu_position, &a.key).cmp(&(b.menu_position.is_none(), b.menu_position, &b.key)));
+    site.pages.sort_by(|a, b| {
+        (a.menu_position.is_none(), a.menu_position, &a.key).cmp(&(b.menu_position.is_none(), b.menu_position, &b.key))
+    });
     site.news.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.key.cmp(&b.key)));
     site.timeline.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
-    site.press.sort_by(|a, b| (b.date.is_some(), b.date).cmp(&(a.date.is_some(), a.date)).then_with(|| a.key.cmp(&b.key)));
+    site.press
+        .sort_by(|a, b| (b.date.is_some(), b.date).cmp(&(a.date.is_some(), a.date)).then_with(|| a.key.cmp(&b.key)));
     site.people.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
     site.books.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.key.cmp(&b.key)));
     site.evidence.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));

@@ -37,7 +37,8 @@ impl FileConfig {
     /// Reads the file, or returns the empty config when there is none.
     pub fn load(path: Option<&Path>) -> Result<FileConfig> {
         let Some(path) = path else { return Ok(FileConfig::default()) };
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
 }
@@ -102,13 +103,19 @@ mod tests {
 
     #[test]
     fn flags_beat_file_beat_defaults() {
-        let file = FileConfig { data: Some("from-file".into()), listen: Some("127.0.0.1:9000".parse().unwrap()), ..FileConfig::default() };
+        let file = FileConfig {
+            data: Some("from-file".into()),
+            listen: Some("127.0.0.1:9000".parse().unwrap()),
+            ..FileConfig::default()
+        };
         let args = ServeArgs { listen: None, storage: StorageArgs { data: Some("from-flag".into()), database: None } };
         let c = ServeConfig::resolve(&args, &file).unwrap();
         assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
-        let c = ServeConfig::resolve(&ServeArgs { listen: None, storage: StorageArgs::default() }, &FileConfig::default()).unwrap();
+        let c =
+            ServeConfig::resolve(&ServeArgs { listen: None, storage: StorageArgs::default() }, &FileConfig::default())
+                .unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
     }

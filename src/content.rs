@@ -358,7 +358,7 @@ pub struct SiteText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Page {
     /// Stable key (`case`).
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// Layout: home, page, timeline, evidence, voices, press, film, books, news, search.
     pub template: String,
@@ -394,7 +394,7 @@ pub struct PageText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct NewsPost {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// The date of the news.
     pub date: Option<PartialDate>,
@@ -413,7 +413,7 @@ pub struct NewsPost {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TimelineEvent {
     /// Stable key, also the anchor on the timeline page.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// When it happened.
     pub date: Option<PartialDate>,
@@ -457,7 +457,7 @@ pub const PRESS_KINDS: [&str; 7] = ["article", "op-ed", "letter", "radio", "podc
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PressReport {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// The report's own title, untranslated; `None` where the sources give none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -509,7 +509,7 @@ pub struct PressText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Person {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// Full name.
     pub name: String,
@@ -584,7 +584,7 @@ pub struct StatementText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Book {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// The title as published.
     pub title: String,
@@ -655,7 +655,7 @@ pub struct SummaryText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EvidenceItem {
     /// Stable key, also the anchor on the evidence page.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// Order on the page.
     #[serde(default)]
@@ -689,7 +689,7 @@ pub struct EvidenceText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Document {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// Path of the file (in the bundle, or under the data folder once imported).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -724,7 +724,7 @@ pub struct DescribedText {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MediaItem {
     /// Stable key.
-    #[serde(skip)]
+    #[serde(default, skip_deserializing)]
     pub key: String,
     /// `video` or `audio`.
     pub kind: String,

@@ -37,10 +37,10 @@ pub fn to_text(markdown: &str) -> String {
     for event in Parser::new(markdown) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item)
+                if !out.ends_with(' ') =>
+            {
+                out.push(' ');
             }
             _ => {}
         }
@@ -94,11 +94,29 @@ mod tests {
 
     fn assert_safe(html: &str, payload: &str) {
         let lower = html.to_ascii_lowercase();
-        for bad in ["<script", "<style", "<iframe", "<svg", "<math", "<object", "<embed", "<form", "<input", "<meta", "<base", "<link", "javascript:", "vbscript:", "data:text", " on"] {
+        for bad in [
+            "<script",
+            "<style",
+            "<iframe",
+            "<svg",
+            "<math",
+            "<object",
+            "<embed",
+            "<form",
+            "<input",
+            "<meta",
+            "<base",
+            "<link",
+            "javascript:",
+            "vbscript:",
+            "data:text",
+            " on",
+        ] {
             // " on" catches event handler attributes; plain text may contain it,
             // so only flag it inside a tag.
             if bad == " on" {
-                let in_tag = lower.split('<').skip(1).any(|t| t.split('>').next().is_some_and(|tag| tag.contains(" on")));
+                let in_tag =
+                    lower.split('<').skip(1).any(|t| t.split('>').next().is_some_and(|tag| tag.contains(" on")));
                 assert!(!in_tag, "event handler survived for {payload:?}: {html}");
             } else {
                 assert!(!lower.contains(bad), "{bad} survived for {payload:?}: {html}");
@@ -126,7 +144,9 @@ mod tests {
 
     #[test]
     fn ordinary_markdown_survives() {
-        let html = to_html("# Title\n\nSome *emphasis* and a [link](https://example.org/a) and [inside](/timeline#x).\n\n| a | b |\n|---|---|\n| 1 | 2 |");
+        let html = to_html(
+            "# Title\n\nSome *emphasis* and a [link](https://example.org/a) and [inside](/timeline#x).\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+        );
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<em>emphasis</em>"));
         assert!(html.contains("href=\"https://example.org/a\""));

@@ -24,7 +24,8 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let site_id = match store.first_site_key().await? {
         Some(key) => store.site_id(&key).await?.expect("the site exists"),
         None => {
-            let bundle = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+            let bundle =
+                crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
             let id = import_site(&store, &bundle).await?;
             tracing::info!(site = %bundle.key, "empty database: imported the default site");
             id
@@ -35,7 +36,9 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let state = Arc::new(AppState::new(store.clone(), theme, site_id).await?);
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         let hint = match e.kind() {
-            std::io::ErrorKind::AddrInUse => " (the address is in use: is another server running? choose another with --listen)",
+            std::io::ErrorKind::AddrInUse => {
+                " (the address is in use: is another server running? choose another with --listen)"
+            }
             std::io::ErrorKind::PermissionDenied => " (permission denied: ports below 1024 need privileges)",
             _ => "",
         };

@@ -80,7 +80,12 @@ impl SiteIndex {
     /// The language a path is in, judged by its prefix (for 404 pages).
     pub fn lang_of_path(&self, path: &str) -> Lang {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-        self.site.languages.iter().copied().find(|l| *l != self.site.default_lang() && l.code() == first).unwrap_or(self.site.default_lang())
+        self.site
+            .languages
+            .iter()
+            .copied()
+            .find(|l| *l != self.site.default_lang() && l.code() == first)
+            .unwrap_or(self.site.default_lang())
     }
 
     /// The path of the page with `key` in `lang` (for links between pages).

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use super::routes::SiteIndex;
 use super::Theme;
+use super::routes::SiteIndex;
 use crate::content::Lang;
 use crate::markdown::to_text;
 
@@ -35,7 +35,11 @@ const MAX_HITS: usize = 50;
 /// Searches the snapshot in `lang`.
 pub fn search(index: &SiteIndex, lang: Lang, query: &str, theme: &Theme) -> Vec<Hit> {
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect::<String>().to_lowercase();
-    let words: Vec<&str> = query.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = query
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
     if words.is_empty() {
         return Vec::new();
     }
@@ -50,18 +54,34 @@ pub fn search(index: &SiteIndex, lang: Lang, query: &str, theme: &Theme) -> Vec<
     }
     for n in &site.news {
         if let Some(t) = n.text.get(&lang) {
-            docs.push((label("result_news"), t.title.clone(), format!("{}/{}", path("news"), t.slug), format!("{} {}", t.summary, to_text(&t.body))));
+            docs.push((
+                label("result_news"),
+                t.title.clone(),
+                format!("{}/{}", path("news"), t.slug),
+                format!("{} {}", t.summary, to_text(&t.body)),
+            ));
         }
     }
     for e in &site.timeline {
         if let Some(t) = e.text.get(&lang) {
-            docs.push((label("result_timeline"), t.title.clone(), format!("{}#{}", path("timeline"), e.key), to_text(&t.body)));
+            docs.push((
+                label("result_timeline"),
+                t.title.clone(),
+                format!("{}#{}", path("timeline"), e.key),
+                to_text(&t.body),
+            ));
         }
     }
     for r in &site.press {
         if let Some(t) = r.text.get(&lang) {
             let title = r.title.clone().unwrap_or_else(|| t.title.clone());
-            let text = format!("{} {} {} {}", r.outlet.as_deref().unwrap_or(""), r.authors.join(" "), t.summary, r.quote.as_deref().unwrap_or(""));
+            let text = format!(
+                "{} {} {} {}",
+                r.outlet.as_deref().unwrap_or(""),
+                r.authors.join(" "),
+                t.summary,
+                r.quote.as_deref().unwrap_or("")
+            );
             docs.push((label("result_press"), title, format!("{}#{}", path("press"), r.key), text));
         }
     }
@@ -81,12 +101,22 @@ pub fn search(index: &SiteIndex, lang: Lang, query: &str, theme: &Theme) -> Vec<
     }
     for b in &site.books {
         if let Some(t) = b.text.get(&lang) {
-            docs.push((label("result_book"), b.title.clone(), format!("{}#{}", path("books"), b.key), format!("{} {}", t.summary, to_text(&t.body))));
+            docs.push((
+                label("result_book"),
+                b.title.clone(),
+                format!("{}#{}", path("books"), b.key),
+                format!("{} {}", t.summary, to_text(&t.body)),
+            ));
         }
     }
     for e in &site.evidence {
         if let Some(t) = e.text.get(&lang) {
-            docs.push((label("result_evidence"), t.title.clone(), format!("{}#{}", path("evidence"), e.key), format!("{} {} {}", t.summary, t.contested, to_text(&t.body))));
+            docs.push((
+                label("result_evidence"),
+                t.title.clone(),
+                format!("{}#{}", path("evidence"), e.key),
+                format!("{} {} {}", t.summary, t.contested, to_text(&t.body)),
+            ));
         }
     }
     let mut hits = Vec::new();

@@ -34,9 +34,15 @@ impl Theme {
         let mut env = Environment::new();
         // Templates are named *.html, so minijinja escapes every value by
         // default; only the `markdown` filter's sanitised output is marked safe.
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Optional fields are absent from the serialised items; lenient
+        // undefined lets templates test them with a plain `if`.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
         env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().expect("valid syntax"),
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .expect("valid syntax"),
         );
         for name in BuiltinTemplates::iter() {
             let over = theme_dir.map(|d| d.join("templates").join(name.as_ref())).filter(|p| p.is_file());
@@ -51,10 +57,14 @@ impl Theme {
         }
         env.add_filter("markdown", |s: &str| Value::from_safe_string(crate::markdown::to_html(s)));
         env.add_filter("date", |s: &str, lang: &str| -> String { format_date(s, None, lang) });
-        env.add_filter("date_range", |s: &str, end: Option<String>, lang: &str| -> String { format_date(s, end.as_deref(), lang) });
+        env.add_filter("date_range", |s: &str, end: Option<String>, lang: &str| -> String {
+            format_date(s, end.as_deref(), lang)
+        });
 
         let mut strings = BTreeMap::new();
-        for (lang, text) in [(Lang::En, include_str!("../../i18n/en.toml")), (Lang::De, include_str!("../../i18n/de.toml"))] {
+        for (lang, text) in
+            [(Lang::En, include_str!("../../i18n/en.toml")), (Lang::De, include_str!("../../i18n/de.toml"))]
+        {
             let map: BTreeMap<String, String> = toml::from_str(text).with_context(|| format!("i18n/{lang}.toml"))?;
             strings.insert(lang, to_value(&map));
         }
@@ -69,7 +79,11 @@ impl Theme {
 
     /// One UI string.
     pub fn string(&self, lang: Lang, key: &str) -> String {
-        self.strings[&lang].get_attr(key).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| key.to_owned())
+        self.strings[&lang]
+            .get_attr(key)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| key.to_owned())
     }
 
     /// Renders a template with a context.

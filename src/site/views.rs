@@ -84,7 +84,14 @@ pub fn not_found(theme: &Theme, index: &SiteIndex, lang: Lang) -> Result<Rendere
     Ok(Rendered { status: 404, html: theme.render("not_found.html", ctx)?, lang })
 }
 
-fn render_page(theme: &Theme, index: &SiteIndex, target: &Target, page: &Page, lang: Lang, req: &PageRequest) -> Result<String> {
+fn render_page(
+    theme: &Theme,
+    index: &SiteIndex,
+    target: &Target,
+    page: &Page,
+    lang: Lang,
+    req: &PageRequest,
+) -> Result<String> {
     let site = &index.site;
     let text = &page.text[&lang];
     let mut alternates = index.alternates(target);
@@ -139,7 +146,8 @@ fn render_page(theme: &Theme, index: &SiteIndex, target: &Target, page: &Page, l
         }
         "press" => {
             let years: BTreeSet<i32> = site.press.iter().filter_map(|p| p.date.map(|d| d.year)).collect();
-            let kinds: Vec<&str> = PRESS_KINDS.iter().copied().filter(|k| site.press.iter().any(|p| p.kind == *k)).collect();
+            let kinds: Vec<&str> =
+                PRESS_KINDS.iter().copied().filter(|k| site.press.iter().any(|p| p.kind == *k)).collect();
             let reports: Vec<_> = site
                 .press
                 .iter()
@@ -226,12 +234,16 @@ fn base(
             Some(context! { title => t.title.as_str(), path, current => current == Some(p.key.as_str()) })
         })
         .collect();
-    let links: BTreeMap<&str, String> = site.pages.iter().filter_map(|p| Some((p.key.as_str(), index.path_of(&p.key, lang)?))).collect();
+    let links: BTreeMap<&str, String> =
+        site.pages.iter().filter_map(|p| Some((p.key.as_str(), index.path_of(&p.key, lang)?))).collect();
     let alternates: Vec<Value> = alternates
         .into_iter()
         .map(|(l, path)| context! { lang => l.code(), name => l.native_name(), path, current => l == lang })
         .collect();
-    let canonical = alternates.iter().find(|a| a.get_attr("current").is_ok_and(|c| c.is_true())).and_then(|a| a.get_attr("path").ok());
+    let canonical = alternates
+        .iter()
+        .find(|a| a.get_attr("current").is_ok_and(|c| c.is_true()))
+        .and_then(|a| a.get_attr("path").ok());
     context! {
         lang => lang.code(),
         t => theme.strings(lang),

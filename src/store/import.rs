@@ -40,7 +40,10 @@ pub async fn import_site(store: &Store, site: &Site) -> Result<i64> {
     }
     let mut w = Writer { tx, site_id, ts, sources: HashMap::new() };
     w.write_all(site).await.with_context(|| format!("importing site `{}`", site.key))?;
-    sqlx::query("INSERT INTO content_version (site_id, version) VALUES ($1, 1)").bind(site_id).execute(&mut *w.tx).await?;
+    sqlx::query("INSERT INTO content_version (site_id, version) VALUES ($1, 1)")
+        .bind(site_id)
+        .execute(&mut *w.tx)
+        .await?;
     w.tx.commit().await?;
     Ok(site_id)
 }
@@ -247,7 +250,9 @@ impl Writer<'_> {
                     .execute(&mut *self.tx)
                     .await?;
             }
-            for (kind, keys, ids) in [("press", &e.press, &press_ids), ("document", &e.documents, &doc_ids), ("media", &e.media, &media_ids)] {
+            for (kind, keys, ids) in
+                [("press", &e.press, &press_ids), ("document", &e.documents, &doc_ids), ("media", &e.media, &media_ids)]
+            {
                 for (i, k) in keys.iter().enumerate() {
                     sqlx::query("INSERT INTO timeline_links (event_id, target_type, target_id, position) VALUES ($1, $2, $3, $4)")
                         .bind(id)
@@ -327,7 +332,11 @@ impl Writer<'_> {
                     },
                 )
                 .await?;
-            let people = b.authors.iter().map(|a| (a.as_str(), "author")).chain(b.contributors.iter().map(|c| (c.name.as_str(), c.role.as_str())));
+            let people = b
+                .authors
+                .iter()
+                .map(|a| (a.as_str(), "author"))
+                .chain(b.contributors.iter().map(|c| (c.name.as_str(), c.role.as_str())));
             for (i, (name, role)) in people.enumerate() {
                 sqlx::query("INSERT INTO book_contributors (book_id, position, name, role) VALUES ($1, $2, $3, $4)")
                     .bind(id)
@@ -428,7 +437,13 @@ impl Writer<'_> {
     ) -> Result<()> {
         for (l, t) in text {
             let sql = format!("INSERT INTO {table} ({fk}, lang, title, description) VALUES ($1, $2, $3, $4)");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(l.code()).bind(&t.title).bind(&t.description).execute(&mut *self.tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(l.code())
+                .bind(&t.title)
+                .bind(&t.description)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }

@@ -24,7 +24,12 @@ struct MetaRow {
 
 impl From<MetaRow> for Meta {
     fn from(r: MetaRow) -> Meta {
-        Meta { status: Status::parse(&r.status), published_at: r.published_at, created_at: r.created_at, updated_at: r.updated_at }
+        Meta {
+            status: Status::parse(&r.status),
+            published_at: r.published_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
     }
 }
 
@@ -39,12 +44,7 @@ fn date(s: Option<String>) -> Result<Option<PartialDate>> {
 }
 
 /// Runs a query and decodes each row with `f`.
-async fn rows<T>(
-    store: &Store,
-    sql: String,
-    site_id: i64,
-    f: impl Fn(&SqliteRow) -> Result<T>,
-) -> Result<Vec<T>> {
+async fn rows<T>(store: &Store, sql: String, site_id: i64, f: impl Fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
         .bind(site_id)
         .fetch_all(&store.pool)
@@ -76,14 +76,21 @@ impl Store {
     /// Loads every item of a site, drafts included, sorted for display.
     pub async fn load_site(&self, site_id: i64) -> Result<Site> {
         use sqlx::Row;
-        let (key, languages): (String, String) =
-            sqlx::query_as("SELECT key, languages FROM sites WHERE id = $1").bind(site_id).fetch_one(&self.pool).await?;
+        let (key, languages): (String, String) = sqlx::query_as("SELECT key, languages FROM sites WHERE id = $1")
+            .bind(site_id)
+            .fetch_one(&self.pool)
+            .await?;
         let languages = languages.split(',').map(lang).collect::<Result<Vec<_>>>()?;
         let text: Localized<SiteText> = rows(
             self,
             "SELECT lang, name, tagline, footer FROM site_translations WHERE site_id = $1".into(),
             site_id,
-            |r| Ok((lang(r.try_get(0)?)?, SiteText { name: r.try_get(1)?, tagline: r.try_get(2)?, footer: r.try_get(3)? })),
+            |r| {
+                Ok((
+                    lang(r.try_get(0)?)?,
+                    SiteText { name: r.try_get(1)?, tagline: r.try_get(2)?, footer: r.try_get(3)? },
+                ))
+            },
         )
         .await?
         .into_iter()
@@ -117,10 +124,24 @@ impl Store {
             |r| Ok(PageText { slug: r.try_get(2)?, title: r.try_get(3)?, summary: r.try_get(4)?, body: r.try_get(5)? }),
         )
         .await?;
-        let pages = rows(self, format!("SELECT id, key, template, menu_position, {META} FROM pages WHERE site_id = $1"), site_id, |r| {
-            let id: i64 = r.try_get(0)?;
-            Ok((id, Page { key: r.try_get(1)?, template: r.try_get(2)?, menu_position: r.try_get(3)?, meta: meta(r)?, ..Page::default() }))
-        })
+        let pages = rows(
+            self,
+            format!("SELECT id, key, template, menu_position, {META} FROM pages WHERE site_id = $1"),
+            site_id,
+            |r| {
+                let id: i64 = r.try_get(0)?;
+                Ok((
+                    id,
+                    Page {
+                        key: r.try_get(1)?,
+                        template: r.try_get(2)?,
+                        menu_position: r.try_get(3)?,
+                        meta: meta(r)?,
+                        ..Page::default()
+                    },
+                ))
+            },
+        )
         .await?;
         let pages: Vec<Page> = pages
             .into_iter()
@@ -141,10 +162,14 @@ impl Store {
             |r| Ok(PageText { slug: r.try_get(2)?, title: r.try_get(3)?, summary: r.try_get(4)?, body: r.try_get(5)? }),
         )
         .await?;
-        let news = rows(self, format!("SELECT id, key, date, {META} FROM news_posts WHERE site_id = $1"), site_id, |r| {
-            Ok((r.try_get::<i64, _>(0)?, NewsPost { key: r.try_get(1)?, date: date(r.try_get(2)?)?, meta: meta(r)?, ..NewsPost::default() }))
-        })
-        .await?;
+        let news =
+            rows(self, format!("SELECT id, key, date, {META} FROM news_posts WHERE site_id = $1"), site_id, |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    NewsPost { key: r.try_get(1)?, date: date(r.try_get(2)?)?, meta: meta(r)?, ..NewsPost::default() },
+                ))
+            })
+            .await?;
         let news = news
             .into_iter()
             .map(|(id, mut n)| {
@@ -221,12 +246,24 @@ impl Store {
             |r| Ok(DescribedText { title: r.try_get(2)?, description: r.try_get(3)? }),
         )
         .await?;
-        let doc_rows = rows(self, format!("SELECT id, key, file_path, media_type, date, {META} FROM documents WHERE site_id = $1"), site_id, |r| {
-            Ok((
-                r.try_get::<i64, _>(0)?,
-                Document { key: r.try_get(1)?, file: r.try_get(2)?, media_type: r.try_get(3)?, date: date(r.try_get(4)?)?, meta: meta(r)?, ..Document::default() },
-            ))
-        })
+        let doc_rows = rows(
+            self,
+            format!("SELECT id, key, file_path, media_type, date, {META} FROM documents WHERE site_id = $1"),
+            site_id,
+            |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    Document {
+                        key: r.try_get(1)?,
+                        file: r.try_get(2)?,
+                        media_type: r.try_get(3)?,
+                        date: date(r.try_get(4)?)?,
+                        meta: meta(r)?,
+                        ..Document::default()
+                    },
+                ))
+            },
+        )
         .await?;
         let doc_keys: HashMap<i64, String> = doc_rows.iter().map(|(id, d)| (*id, d.key.clone())).collect();
         let documents = doc_rows
@@ -248,7 +285,9 @@ impl Store {
         .await?;
         let media_rows = rows(
             self,
-            format!("SELECT id, key, kind, provider, embed_url, page_url, date, {META} FROM media_items WHERE site_id = $1"),
+            format!(
+                "SELECT id, key, kind, provider, embed_url, page_url, date, {META} FROM media_items WHERE site_id = $1"
+            ),
             site_id,
             |r| {
                 Ok((
@@ -300,12 +339,23 @@ impl Store {
         {
             links.entry(id).or_default().push((t, target));
         }
-        let timeline = rows(self, format!("SELECT id, key, date, end_date, {META} FROM timeline_events WHERE site_id = $1"), site_id, |r| {
-            Ok((
-                r.try_get::<i64, _>(0)?,
-                TimelineEvent { key: r.try_get(1)?, date: date(r.try_get(2)?)?, end_date: date(r.try_get(3)?)?, meta: meta(r)?, ..TimelineEvent::default() },
-            ))
-        })
+        let timeline = rows(
+            self,
+            format!("SELECT id, key, date, end_date, {META} FROM timeline_events WHERE site_id = $1"),
+            site_id,
+            |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    TimelineEvent {
+                        key: r.try_get(1)?,
+                        date: date(r.try_get(2)?)?,
+                        end_date: date(r.try_get(3)?)?,
+                        meta: meta(r)?,
+                        ..TimelineEvent::default()
+                    },
+                ))
+            },
+        )
         .await?;
         let timeline = timeline
             .into_iter()
@@ -373,9 +423,23 @@ impl Store {
             s.sources = cited("statement", id);
             statements.entry(person).or_default().push(s);
         }
-        let people = rows(self, format!("SELECT id, key, name, position, {META} FROM people WHERE site_id = $1"), site_id, |r| {
-            Ok((r.try_get::<i64, _>(0)?, Person { key: r.try_get(1)?, name: r.try_get(2)?, position: r.try_get(3)?, meta: meta(r)?, ..Person::default() }))
-        })
+        let people = rows(
+            self,
+            format!("SELECT id, key, name, position, {META} FROM people WHERE site_id = $1"),
+            site_id,
+            |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    Person {
+                        key: r.try_get(1)?,
+                        name: r.try_get(2)?,
+                        position: r.try_get(3)?,
+                        meta: meta(r)?,
+                        ..Person::default()
+                    },
+                ))
+            },
+        )
         .await?;
         let people = people
             .into_iter()
@@ -425,7 +489,9 @@ impl Store {
         }
         let books = rows(
             self,
-            format!("SELECT id, key, title, year, publisher, isbn, language, cover, {META} FROM books WHERE site_id = $1"),
+            format!(
+                "SELECT id, key, title, year, publisher, isbn, language, cover, {META} FROM books WHERE site_id = $1"
+            ),
             site_id,
             |r| {
                 Ok((
@@ -469,12 +535,32 @@ impl Store {
              JOIN evidence_items e ON e.id = t.evidence_id WHERE e.site_id = $1"
                 .into(),
             site_id,
-            |r| Ok(EvidenceText { title: r.try_get(2)?, summary: r.try_get(3)?, contested: r.try_get(4)?, body: r.try_get(5)? }),
+            |r| {
+                Ok(EvidenceText {
+                    title: r.try_get(2)?,
+                    summary: r.try_get(3)?,
+                    contested: r.try_get(4)?,
+                    body: r.try_get(5)?,
+                })
+            },
         )
         .await?;
-        let evidence = rows(self, format!("SELECT id, key, position, {META} FROM evidence_items WHERE site_id = $1"), site_id, |r| {
-            Ok((r.try_get::<i64, _>(0)?, EvidenceItem { key: r.try_get(1)?, position: r.try_get(2)?, meta: meta(r)?, ..EvidenceItem::default() }))
-        })
+        let evidence = rows(
+            self,
+            format!("SELECT id, key, position, {META} FROM evidence_items WHERE site_id = $1"),
+            site_id,
+            |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    EvidenceItem {
+                        key: r.try_get(1)?,
+                        position: r.try_get(2)?,
+                        meta: meta(r)?,
+                        ..EvidenceItem::default()
+                    },
+                ))
+            },
+        )
         .await?;
         let evidence = evidence
             .into_iter()
@@ -496,7 +582,8 @@ impl Store {
         .await?;
         let sources = rows(
             self,
-            "SELECT id, key, kind, url, press_report_id, document_id FROM sources WHERE site_id = $1 ORDER BY id".into(),
+            "SELECT id, key, kind, url, press_report_id, document_id FROM sources WHERE site_id = $1 ORDER BY id"
+                .into(),
             site_id,
             |r| {
                 let id: i64 = r.try_get(0)?;
@@ -521,9 +608,12 @@ impl Store {
         })
         .collect();
 
-        let redirects = rows(self, "SELECT from_path, to_path, status_code FROM redirects WHERE site_id = $1 ORDER BY id".into(), site_id, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, u16::try_from(r.try_get::<i64, _>(2)?).unwrap_or(301)))
-        })
+        let redirects = rows(
+            self,
+            "SELECT from_path, to_path, status_code FROM redirects WHERE site_id = $1 ORDER BY id".into(),
+            site_id,
+            |r| Ok((r.try_get(0)?, r.try_get(1)?, u16::try_from(r.try_get::<i64, _>(2)?).unwrap_or(301))),
+        )
         .await?;
 
         let mut site = Site {

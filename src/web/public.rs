@@ -18,7 +18,8 @@ const HTML: &str = "text/html; charset=utf-8";
 /// Serves a page, from the cache when it can.
 pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n").into_response();
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n")
+            .into_response();
     }
     let path = uri.path();
     if let Some(to) = canonical_path(path) {
@@ -58,7 +59,8 @@ pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, 
 pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     match state.theme.assets.get(uri.path()) {
         Some(body) => respond::cached(body, StatusCode::OK, &headers, ASSET_CACHE),
-        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response(),
+        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n")
+            .into_response(),
     }
 }
 

@@ -1,0 +1,143 @@
+//! Starting, stopping, bad configuration, and content changes while running.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::server::{Server, client};
+
+#[tokio::test]
+async fn restarts_on_an_existing_database_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = Server::start_in(&data);
+    assert!(data.join("casefile.db").is_file(), "the database is created under the data folder");
+    let status = first.terminate();
+    assert!(status.success(), "SIGTERM ends the server cleanly: {status:?}");
+
+    let second = Server::start_in(&data);
+    let lines: Vec<String> = second.log.try_iter().collect();
+    assert!(!lines.iter().any(|l| l.contains("imported the default site")), "no second import: {lines:?}");
+    let res = client().get(second.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(second.terminate().success());
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error_not_a_panic() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["serve", "--listen", &addr, "--data"])
+        .arg(dir.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn an_unusable_data_folder_and_a_bad_database_url_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(file.join("data"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot create the data folder"), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("d"))
+        .args(["--database", "mysql://root@localhost/x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn help_and_version_work_and_reserved_commands_say_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in ["serve", "export", "user", "backup", "import"] {
+        assert!(help.contains(word), "--help lists {word}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("export").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+}
+
+/// An edit made in the database (as the admin will make it, or another
+/// process sharing the database) reaches visitors without a restart, and
+/// media stay click-to-load placeholders.
+#[tokio::test]
+async fn content_changes_invalidate_the_page_cache() {
+    let server = Server::start();
+    let c = client();
+    let before = c.get(server.url("/case")).send().await.unwrap();
+    let etag = before.headers()["etag"].to_str().unwrap().to_owned();
+    let body = before.text().await.unwrap();
+    assert!(!body.contains("An edited title"));
+
+    let url = format!("sqlite:{}", server.data.join("casefile.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE page_translations SET title = 'An edited title' WHERE lang = 'en' AND page_id = (SELECT id FROM pages WHERE key = 'case')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let site_id: i64 = sqlx::query_scalar("SELECT id FROM sites").fetch_one(&pool).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let media_id: i64 = sqlx::query_scalar(
+        "INSERT INTO media_items (site_id, key, kind, provider, embed_url, status, created_at, updated_at) \
+         VALUES ($1, 'test-video', 'video', 'YouTube', 'https://www.youtube-nocookie.com/embed/abc', 'published', $2, $2) RETURNING id",
+    )
+    .bind(site_id)
+    .bind(now)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for lang in ["en", "de"] {
+        sqlx::query(
+            "INSERT INTO media_translations (media_id, lang, title, description) VALUES ($1, $2, 'Test video', 'x')",
+        )
+        .bind(media_id)
+        .bind(lang)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE content_version SET version = version + 1").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let mut changed = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let res = c.get(server.url("/case")).header("if-none-match", &etag).send().await.unwrap();
+        if res.status() == 200 {
+            changed = Some(res.text().await.unwrap());
+            break;
+        }
+    }
+    let body = changed.expect("the page changed within 10 s");
+    assert!(body.contains("An edited title"));
+
+    let film = c.get(server.url("/film")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        film.contains("data-src=\"https://www.youtube-nocookie.com/embed/abc\""),
+        "the placeholder carries the player address"
+    );
+    assert!(!film.contains("<iframe"), "nothing is embedded before a click");
+}

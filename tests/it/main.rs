@@ -1,0 +1,9 @@
+//! The integration tests: one binary, real processes over loopback.
+//!
+//! Each test starts its own `casefile serve` on a free port over a fresh
+//! temporary data folder (see `server.rs`), so tests run in parallel.
+
+mod content;
+mod lifecycle;
+mod public_site;
+mod server;
