@@ -13,9 +13,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASEFILE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// What to do.
+    /// What to do; without a subcommand, `serve` with its defaults.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.

@@ -9,7 +9,12 @@ use casefile::cli::{Cli, Command};
 use casefile::config::{FileConfig, ServeConfig};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if cli.command.is_none() {
+        // No subcommand means `serve`: parse again so its flags and
+        // environment variables apply exactly as for `casefile serve`.
+        cli = Cli::parse_from(std::env::args_os().chain([std::ffi::OsString::from("serve")]));
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -26,7 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match cli.command {
+    match cli.command.expect("set above") {
         Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args, &file)?)),
         Command::Export(_) | Command::User(_) | Command::Backup(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
