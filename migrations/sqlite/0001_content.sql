@@ -31,7 +31,6 @@ CREATE TABLE pages (
     site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
     template TEXT NOT NULL,
-    menu_position INTEGER,
     status TEXT NOT NULL CHECK (status IN ('draft', 'published')),
     published_at INTEGER,
     created_at INTEGER NOT NULL,
@@ -327,6 +326,7 @@ CREATE TABLE menus (
     UNIQUE (site_id, key)
 );
 
+-- The main menu is the menu with key 'main'; a page is in it when it has a row here.
 CREATE TABLE menu_items (
     menu_id INTEGER NOT NULL REFERENCES menus(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,

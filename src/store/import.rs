@@ -178,11 +178,11 @@ impl Writer<'_> {
         for p in &site.pages {
             let id = self
                 .item(
-                    "INSERT INTO pages (site_id, key, template, menu_position, status, published_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                    "INSERT INTO pages (site_id, key, template, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
                     &p.key,
                     &p.meta,
-                    |q| q.bind(p.template.clone()).bind(p.menu_position),
+                    |q| q.bind(p.template.clone()),
                 )
                 .await?;
             for (l, t) in &p.text {

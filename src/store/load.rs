@@ -126,7 +126,12 @@ impl Store {
         .await?;
         let pages = rows(
             self,
-            format!("SELECT id, key, template, menu_position, {META} FROM pages WHERE site_id = $1"),
+            format!(
+                "SELECT p.id, p.key, p.template, mi.position, p.{} FROM pages p \
+                 LEFT JOIN menus m ON m.site_id = p.site_id AND m.key = 'main' \
+                 LEFT JOIN menu_items mi ON mi.menu_id = m.id AND mi.page_id = p.id WHERE p.site_id = $1",
+                META.replace(", ", ", p.")
+            ),
             site_id,
             |r| {
                 let id: i64 = r.try_get(0)?;

@@ -5,8 +5,10 @@
 //! placeholder (`frame-src`). Public pages set no cookie, so there is no
 //! cookie policy to state here.
 
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::Response;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 /// The policy. `frame-src` lists the players `static/media.js` may embed.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
@@ -32,4 +34,24 @@ pub async fn add_security_headers(mut res: Response) -> Response {
     }
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     res
+}
+
+/// Largest total size of request header lines we accept.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Longest request target we accept.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Refuses oversized heads with 431 or 414. hyper bounds what it buffers
+/// while a head is incomplete; a head that arrives whole in one read is
+/// checked here.
+pub async fn limit_request_head(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path().len() + req.uri().query().map_or(0, str::len);
+    if uri_len > MAX_URI_BYTES {
+        return (StatusCode::URI_TOO_LONG, "Request URI too long\n").into_response();
+    }
+    let header_bytes: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "Request headers too large\n").into_response();
+    }
+    next.run(req).await
 }

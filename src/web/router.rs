@@ -10,7 +10,7 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use super::headers::add_security_headers;
+use super::headers::{add_security_headers, limit_request_head};
 use super::public;
 use super::state::AppState;
 
@@ -26,6 +26,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/assets/{*file}", get(public::asset))
         .fallback(public::page)
         .with_state(state)
+        .layer(axum::middleware::from_fn(limit_request_head))
         .layer(axum::middleware::map_response(add_security_headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -329,7 +329,9 @@ async fn errors_come_in_the_visitors_language_with_the_right_status() {
     if let Ok(res) = res {
         assert!(matches!(res.status().as_u16(), 405 | 413), "oversized body: {}", res.status());
     }
-    // A huge header block gets 431.
+    // A huge header block gets 431, a huge URI 414.
+    let res = c.get(server.url(&format!("/{}", "a".repeat(10 * 1024)))).send().await.unwrap();
+    assert_eq!(res.status(), 414);
     let res = c.get(server.url("/")).header("x-big", "y".repeat(100 * 1024)).send().await;
     if let Ok(res) = res {
         assert_eq!(res.status(), 431);
