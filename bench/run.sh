@@ -22,6 +22,7 @@ for tool in nginx wrk taskset curl; do
 done
 
 OUT="$(mktemp -d /tmp/casefile-bench.XXXXXX)"
+chmod 755 "$OUT"   # nginx workers run as an unprivileged user
 cleanup() {
   [ -n "${CF_PID:-}" ] && kill "$CF_PID" 2>/dev/null || true
   [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
@@ -45,11 +46,12 @@ start_casefile   # first start: creates the database
 kill "$CF_PID"; wait "$CF_PID" 2>/dev/null || true
 : > "$OUT/casefile.log"
 start_casefile   # second start: existing database, this is the start-up we report
-READY_MS=$(grep -o 'ready_ms=[0-9]*' "$OUT/casefile.log" | cut -d= -f2)
+READY_MS=$(grep -o 'ready_ms=[0-9]*' "$OUT/casefile.log" | cut -d= -f2 || true)
 
-mkdir -p "$OUT/www"
+mkdir -p "$OUT/www"; chmod 755 "$OUT/www"
 curl -sf "http://127.0.0.1:$CF_PORT/" -o "$OUT/www/index.html"
 curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$CF_PORT/" -o "$OUT/www/index.html.gz"
+chmod 644 "$OUT"/www/*
 PLAIN_BYTES=$(stat -c %s "$OUT/www/index.html")
 GZ_BYTES=$(stat -c %s "$OUT/www/index.html.gz")
 
@@ -75,6 +77,9 @@ NGINX
 mkdir -p "$OUT/tmp"
 taskset -c 0 nginx -c "$OUT/nginx.conf"
 sleep 0.3
+# Both servers must answer with the same bytes, or the comparison means nothing.
+curl -sf "http://127.0.0.1:$NG_PORT/" | cmp -s - "$OUT/www/index.html" || { echo "bench: nginx does not serve the page" >&2; exit 1; }
+curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$NG_PORT/" | cmp -s - "$OUT/www/index.html.gz" || { echo "bench: nginx does not serve the gzip file" >&2; exit 1; }
 
 run_wrk() { # name url [header]
   local name=$1 url=$2 header=${3:-}
