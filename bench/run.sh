@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 ROUNDS="${1:-3}"
 SECS="${2:-10}"
 CONNS="${CONNS:-64}"
+PAGE="${PAGE:-/}"   # the page to compare, e.g. PAGE=/timeline
 CF_PORT="${CF_PORT:-18181}"
 NG_PORT="${NG_PORT:-18182}"
 for tool in nginx wrk taskset curl; do
@@ -49,8 +50,8 @@ start_casefile   # second start: existing database, this is the start-up we repo
 READY_MS=$(grep -o 'ready_ms=[0-9]*' "$OUT/casefile.log" | cut -d= -f2 || true)
 
 mkdir -p "$OUT/www"; chmod 755 "$OUT/www"
-curl -sf "http://127.0.0.1:$CF_PORT/" -o "$OUT/www/index.html"
-curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$CF_PORT/" -o "$OUT/www/index.html.gz"
+curl -sf "http://127.0.0.1:$CF_PORT$PAGE" -o "$OUT/www/index.html"
+curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$CF_PORT$PAGE" -o "$OUT/www/index.html.gz"
 chmod 644 "$OUT"/www/*
 PLAIN_BYTES=$(stat -c %s "$OUT/www/index.html")
 GZ_BYTES=$(stat -c %s "$OUT/www/index.html.gz")
@@ -103,20 +104,20 @@ PY
 
 : > "$OUT/results.tsv"
 for round in $(seq 1 "$ROUNDS"); do
-  run_wrk casefile-plain "http://127.0.0.1:$CF_PORT/"
+  run_wrk casefile-plain "http://127.0.0.1:$CF_PORT$PAGE"
   run_wrk nginx-plain "http://127.0.0.1:$NG_PORT/"
-  run_wrk casefile-gzip "http://127.0.0.1:$CF_PORT/" "Accept-Encoding: gzip"
+  run_wrk casefile-gzip "http://127.0.0.1:$CF_PORT$PAGE" "Accept-Encoding: gzip"
   run_wrk nginx-gzip "http://127.0.0.1:$NG_PORT/" "Accept-Encoding: gzip"
 done
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$CF_PID/status")
 HWM_KB=$(awk '/VmHWM/ {print $2}' "/proc/$CF_PID/status")
 
-python3 - "$OUT/results.tsv" "$PLAIN_BYTES" "$GZ_BYTES" "$RSS_KB" "$HWM_KB" "$READY_MS" "$ROUNDS" "$SECS" "$CONNS" <<'PY'
+python3 - "$OUT/results.tsv" "$PLAIN_BYTES" "$GZ_BYTES" "$RSS_KB" "$HWM_KB" "$READY_MS" "$ROUNDS" "$SECS" "$CONNS" "$PAGE" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
-plain, gz, rss, hwm, ready, rounds, secs, conns = sys.argv[2:]
+plain, gz, rss, hwm, ready, rounds, secs, conns, page = sys.argv[2:]
 med = lambda name, i: statistics.median(float(r[i]) for r in rows if r[0] == name)
-print(f"home page: {plain} bytes plain, {gz} bytes gzip; wrk -t1 -c{conns} -d{secs}s, {rounds} alternating rounds, medians")
+print(f"page {page}: {plain} bytes plain, {gz} bytes gzip; wrk -t1 -c{conns} -d{secs}s, {rounds} alternating rounds, medians")
 print(f"{'':16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
 for name in ["casefile-plain", "nginx-plain", "casefile-gzip", "nginx-gzip"]:
     print(f"{name:16}{med(name,1):>10.0f}{med(name,2):>9.2f}{med(name,3):>9.2f}")
