@@ -52,6 +52,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CASEFILE_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
+    /// The public address of the site, for absolute links in feeds, the
+    /// sitemap and share cards [default: http://<listen address>].
+    #[arg(long, env = "CASEFILE_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub data: Option<PathBuf>,
     /// Same as `--database`.
     pub database_url: Option<String>,
+    /// Same as `--base-url`.
+    pub base_url: Option<String>,
     /// Log filter, e.g. `info` or `casefile=debug` (`RUST_LOG` wins).
     pub log: Option<String>,
 }
@@ -82,6 +84,9 @@ impl Storage {
 pub struct ServeConfig {
     /// Listen address.
     pub listen: SocketAddr,
+    /// Public base URL without a trailing slash; `None` means "derive from
+    /// the address we listen on".
+    pub base_url: Option<String>,
     /// Storage.
     pub storage: Storage,
 }
@@ -93,7 +98,21 @@ impl ServeConfig {
             Some(a) => a,
             None => DEFAULT_LISTEN.parse().expect("valid default"),
         };
-        Ok(ServeConfig { listen, storage: Storage::resolve(&args.storage, file)? })
+        let base_url =
+            args.base_url.clone().or_else(|| file.base_url.clone()).map(|u| check_base_url(&u)).transpose()?;
+        Ok(ServeConfig { listen, base_url, storage: Storage::resolve(&args.storage, file)? })
+    }
+}
+
+/// Accepts `http(s)://host[:port][/path]`, returned without a trailing slash.
+fn check_base_url(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains(['?', '#']) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => bail!("invalid base URL `{url}`: expected http://host or https://host, optionally with a port and path"),
     }
 }
 
@@ -108,16 +127,31 @@ mod tests {
             listen: Some("127.0.0.1:9000".parse().unwrap()),
             ..FileConfig::default()
         };
-        let args = ServeArgs { listen: None, storage: StorageArgs { data: Some("from-flag".into()), database: None } };
+        let args = ServeArgs {
+            listen: None,
+            base_url: None,
+            storage: StorageArgs { data: Some("from-flag".into()), database: None },
+        };
         let c = ServeConfig::resolve(&args, &file).unwrap();
         assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
-        let c =
-            ServeConfig::resolve(&ServeArgs { listen: None, storage: StorageArgs::default() }, &FileConfig::default())
-                .unwrap();
+        let c = ServeConfig::resolve(
+            &ServeArgs { listen: None, base_url: None, storage: StorageArgs::default() },
+            &FileConfig::default(),
+        )
+        .unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_normalised() {
+        assert_eq!(check_base_url("https://example.org/").unwrap(), "https://example.org");
+        assert_eq!(check_base_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        for bad in ["example.org", "ftp://x", "https://", "https://a b", "https://x/?q=1"] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

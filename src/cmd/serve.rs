@@ -31,9 +31,6 @@ pub async fn run(config: ServeConfig) -> Result<()> {
             id
         }
     };
-    let theme_dir = config.storage.data_dir.join("theme");
-    let theme = Theme::load(Some(&theme_dir))?;
-    let state = Arc::new(AppState::new(store.clone(), theme, site_id).await?);
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
@@ -45,6 +42,10 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         anyhow::anyhow!("cannot listen on {}: {e}{hint}", config.listen)
     })?;
     let addr = listener.local_addr()?;
+    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let theme_dir = config.storage.data_dir.join("theme");
+    let theme = Theme::load(Some(&theme_dir))?;
+    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url).await?);
     state.spawn_refresher(REFRESH_EVERY);
     tracing::info!(
         data = %config.storage.data_dir.display(),

@@ -89,3 +89,62 @@ mod tests {
         assert_eq!(format_range(d("2012"), None, Lang::En), "2012");
     }
 }
+
+/// Unix seconds at midnight UTC of the first day a partial date can mean.
+pub fn unix(d: PartialDate) -> i64 {
+    let (y, m, day) = d.first_day();
+    crate::content::days_from_civil(y, m, day) * 86_400
+}
+
+fn civil(unix: i64) -> (i64, u8, u8, i64) {
+    // Inverse of days_from_civil (Howard Hinnant), plus seconds of the day.
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, secs)
+}
+
+/// `2019-11-25T00:00:00Z` (Atom, JSON Feed).
+pub fn rfc3339(unix: i64) -> String {
+    let (y, m, d, s) = civil(unix);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// `2019-11-25` (sitemaps).
+pub fn ymd(unix: i64) -> String {
+    let (y, m, d, _) = civil(unix);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `Mon, 25 Nov 2019 00:00:00 +0000` (RSS).
+pub fn rfc822(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let (y, m, d, s) = civil(unix);
+    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = &MONTHS_EN[usize::from(m - 1)][..3];
+    format!("{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} +0000", s / 3600, s % 3600 / 60, s % 60)
+}
+
+#[cfg(test)]
+mod feed_date_tests {
+    use super::*;
+
+    #[test]
+    fn machine_dates_round_trip() {
+        let t = unix("2019-11-25".parse().unwrap());
+        assert_eq!(t, 1_574_640_000);
+        assert_eq!(rfc3339(t), "2019-11-25T00:00:00Z");
+        assert_eq!(rfc822(t), "Mon, 25 Nov 2019 00:00:00 +0000");
+        assert_eq!(ymd(t + 86_399), "2019-11-25");
+        assert_eq!(rfc822(unix("1985-03-30".parse().unwrap())), "Sat, 30 Mar 1985 00:00:00 +0000");
+        assert_eq!(rfc3339(unix("1966".parse().unwrap())), "1966-01-01T00:00:00Z");
+    }
+}

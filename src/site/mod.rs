@@ -14,12 +14,13 @@
 pub mod assets;
 pub mod cache;
 mod dates;
+mod feeds;
 mod routes;
 mod search;
 mod theme;
 mod views;
 
-pub use routes::{SiteIndex, Target};
+pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
 pub use theme::Theme;
 pub use views::{filter_query, not_found, render};
 
@@ -51,4 +52,9 @@ pub struct Rendered {
     pub html: String,
     /// The page's language.
     pub lang: Lang,
+    /// The Content-Type header value.
+    pub content_type: &'static str,
 }
+
+/// The Content-Type of HTML pages.
+pub const HTML: &str = "text/html; charset=utf-8";

@@ -17,6 +17,55 @@ pub enum Target {
     News { lang: Lang, index: usize },
     /// A permanent or temporary redirect.
     Redirect { to: String, status: u16 },
+    /// A feed of news posts or press reports in `lang`.
+    Feed { lang: Lang, of: FeedOf, format: FeedFormat },
+    /// `/sitemap.xml`.
+    Sitemap,
+    /// `/robots.txt`.
+    Robots,
+}
+
+/// What a feed lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedOf {
+    /// News posts.
+    News,
+    /// Press reports.
+    Press,
+}
+
+/// A feed's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedFormat {
+    /// Atom 1.0.
+    Atom,
+    /// RSS 2.0.
+    Rss,
+    /// JSON Feed 1.1.
+    Json,
+}
+
+impl FeedFormat {
+    /// All formats, in the order pages advertise them.
+    pub const ALL: [FeedFormat; 3] = [FeedFormat::Atom, FeedFormat::Rss, FeedFormat::Json];
+
+    /// The file name under the list page (`/news/feed.atom`).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "feed.atom",
+            FeedFormat::Rss => "feed.rss",
+            FeedFormat::Json => "feed.json",
+        }
+    }
+
+    /// The media type, for the response and for `<link rel="alternate">`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "application/atom+xml",
+            FeedFormat::Rss => "application/rss+xml",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
 }
 
 /// A public snapshot of a site with its URL table.
@@ -28,6 +77,8 @@ pub struct SiteIndex {
     /// The earliest future publication time of a hidden item, if any: the
     /// snapshot must be rebuilt then.
     pub next_publication: Option<i64>,
+    /// The public base URL, without a trailing slash, for absolute links.
+    pub base_url: String,
     routes: HashMap<String, Target>,
 }
 
@@ -44,7 +95,7 @@ pub fn page_path(site: &Site, lang: Lang, slug: &str) -> String {
 
 impl SiteIndex {
     /// Builds the index of the public part of `site` at time `now`.
-    pub fn new(mut site: Site, version: i64, now: i64) -> SiteIndex {
+    pub fn new(mut site: Site, version: i64, now: i64, base_url: &str) -> SiteIndex {
         let next_publication = next_publication(&site, now);
         site.retain_public(now);
         let mut routes = HashMap::new();
@@ -61,10 +112,21 @@ impl SiteIndex {
                 }
             }
         }
+        for (key, of) in [("news", FeedOf::News), ("press", FeedOf::Press)] {
+            let Some(page) = site.page(key) else { continue };
+            for (&lang, text) in &page.text {
+                let base = page_path(&site, lang, &text.slug);
+                for format in FeedFormat::ALL {
+                    routes.insert(format!("{base}/{}", format.file_name()), Target::Feed { lang, of, format });
+                }
+            }
+        }
+        routes.insert("/sitemap.xml".to_owned(), Target::Sitemap);
+        routes.insert("/robots.txt".to_owned(), Target::Robots);
         for (from, to, status) in &site.redirects {
             routes.entry(from.clone()).or_insert_with(|| Target::Redirect { to: to.clone(), status: *status });
         }
-        SiteIndex { site, version, next_publication, routes }
+        SiteIndex { site, version, next_publication, base_url: base_url.trim_end_matches('/').to_owned(), routes }
     }
 
     /// What `path` shows, if anything.
@@ -88,6 +150,11 @@ impl SiteIndex {
             .unwrap_or(self.site.default_lang())
     }
 
+    /// An absolute URL for a path.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
     /// The path of the page with `key` in `lang` (for links between pages).
     pub fn path_of(&self, key: &str, lang: Lang) -> Option<String> {
         let page = self.site.page(key)?;
@@ -109,7 +176,14 @@ impl SiteIndex {
                     .filter_map(|&l| Some((l, format!("{}/{}", self.path_of("news", l)?, post.text.get(&l)?.slug))))
                     .collect()
             }
-            Target::Redirect { .. } => Vec::new(),
+            Target::Feed { of, format, .. } => {
+                let key = if of == FeedOf::News { "news" } else { "press" };
+                site.languages
+                    .iter()
+                    .filter_map(|&l| Some((l, format!("{}/{}", self.path_of(key, l)?, format.file_name()))))
+                    .collect()
+            }
+            Target::Redirect { .. } | Target::Sitemap | Target::Robots => Vec::new(),
         }
     }
 }

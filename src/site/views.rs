@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::Result;
 use minijinja::{Value, context};
 
+use super::routes::FeedFormat;
 use super::routes::{SiteIndex, Target};
 use super::to_value;
-use super::{PageRequest, Rendered, Theme, search};
+use super::{HTML, PageRequest, Rendered, Theme, feeds, search};
 use crate::content::{Lang, PRESS_KINDS, Page, Site};
 
 /// Numbered source notes, in order of first citation on the page.
@@ -59,7 +60,7 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
         Some(target @ Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
             let html = render_page(theme, index, target, page, *lang, req)?;
-            Ok(Rendered { status: 200, html, lang: *lang })
+            Ok(Rendered { status: 200, html, lang: *lang, content_type: HTML })
         }
         Some(target @ Target::News { lang, index: i }) => {
             let post = &index.site.news[*i];
@@ -68,9 +69,25 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             let text = &post.text[lang];
             let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
             let (n, note_list) = notes.into_values(&index.site, *lang, index);
-            let ctx = context! { post => to_value(post), n, notes => note_list, ..base };
-            Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang })
+            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", ..base };
+            Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang, content_type: HTML })
         }
+        Some(&Target::Feed { lang, of, format }) => match feeds::feed(index, lang, of, format) {
+            Some(body) => Ok(Rendered { status: 200, html: body, lang, content_type: feed_content_type(format) }),
+            None => not_found(theme, index, lang),
+        },
+        Some(Target::Sitemap) => Ok(Rendered {
+            status: 200,
+            html: feeds::sitemap(index),
+            lang: index.site.default_lang(),
+            content_type: "application/xml; charset=utf-8",
+        }),
+        Some(Target::Robots) => Ok(Rendered {
+            status: 200,
+            html: feeds::robots(index),
+            lang: index.site.default_lang(),
+            content_type: "text/plain; charset=utf-8",
+        }),
         Some(Target::Redirect { .. }) | None => not_found(theme, index, index.lang_of_path(&req.path)),
     }
 }
@@ -81,7 +98,15 @@ pub fn not_found(theme: &Theme, index: &SiteIndex, lang: Lang) -> Result<Rendere
     let alternates = index.site.languages.iter().filter_map(|&l| Some((l, index.path_of("home", l)?))).collect();
     let base = base(theme, index, lang, &title, "", alternates, None);
     let ctx = context! { noindex => true, ..base };
-    Ok(Rendered { status: 404, html: theme.render("not_found.html", ctx)?, lang })
+    Ok(Rendered { status: 404, html: theme.render("not_found.html", ctx)?, lang, content_type: HTML })
+}
+
+fn feed_content_type(format: FeedFormat) -> &'static str {
+    match format {
+        FeedFormat::Atom => "application/atom+xml; charset=utf-8",
+        FeedFormat::Rss => "application/rss+xml; charset=utf-8",
+        FeedFormat::Json => "application/feed+json; charset=utf-8",
+    }
 }
 
 fn render_page(
@@ -236,14 +261,26 @@ fn base(
         .collect();
     let links: BTreeMap<&str, String> =
         site.pages.iter().filter_map(|p| Some((p.key.as_str(), index.path_of(&p.key, lang)?))).collect();
+    let canonical = alternates.iter().find(|(l, _)| *l == lang).map(|(_, p)| index.absolute(p));
+    let other_locales: Vec<&str> = alternates.iter().filter(|(l, _)| *l != lang).map(|(l, _)| locale(*l)).collect();
     let alternates: Vec<Value> = alternates
         .into_iter()
-        .map(|(l, path)| context! { lang => l.code(), name => l.native_name(), path, current => l == lang })
+        .map(|(l, path)| {
+            let url = index.absolute(&path);
+            context! { lang => l.code(), name => l.native_name(), path, url, current => l == lang }
+        })
         .collect();
-    let canonical = alternates
-        .iter()
-        .find(|a| a.get_attr("current").is_ok_and(|c| c.is_true()))
-        .and_then(|a| a.get_attr("path").ok());
+    // Feeds advertised in every page's head, in the page's language.
+    let mut feeds = Vec::new();
+    for key in ["news", "press"] {
+        if let (Some(path), Some(page)) = (index.path_of(key, lang), site.page(key)) {
+            let title = page.text.get(&lang).map(|t| t.title.clone()).unwrap_or_default();
+            for format in FeedFormat::ALL {
+                let url = index.absolute(&format!("{path}/{}", format.file_name()));
+                feeds.push(context! { title => title.as_str(), url, media_type => format.media_type() });
+            }
+        }
+    }
     context! {
         lang => lang.code(),
         t => theme.strings(lang),
@@ -254,8 +291,20 @@ fn base(
         links,
         alternates,
         canonical,
+        feeds,
+        locale => locale(lang),
+        other_locales,
+        share_image => index.absolute(&theme.assets.url("share.png")),
         assets => to_value(theme.assets.urls()),
         is_home => current == Some("home"),
+    }
+}
+
+/// The Open Graph locale of a language.
+fn locale(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en_US",
+        Lang::De => "de_DE",
     }
 }
 

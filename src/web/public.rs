@@ -13,8 +13,6 @@ use crate::content::PRESS_KINDS;
 use crate::site::cache::{CachedBody, CachedPage};
 use crate::site::{PageRequest, SiteIndex, Target};
 
-const HTML: &str = "text/html; charset=utf-8";
-
 /// Serves a page, from the cache when it can.
 pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
@@ -43,7 +41,8 @@ pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, 
             return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response();
         }
     };
-    let page = Arc::new(CachedPage { status: rendered.status, body: CachedBody::new(rendered.html, HTML) });
+    let page =
+        Arc::new(CachedPage { status: rendered.status, body: CachedBody::new(rendered.html, rendered.content_type) });
     // Only pages the URL table knows are cached, so random 404 paths cannot
     // fill memory; their body is the same per language anyway.
     if let Some(k) = key

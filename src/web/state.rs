@@ -17,6 +17,8 @@ pub struct AppState {
     pub theme: Theme,
     /// The site served.
     pub site_id: i64,
+    /// The public base URL, without a trailing slash.
+    pub base_url: String,
     /// Rendered pages of the current snapshot.
     pub cache: PageCache,
     index: RwLock<Arc<SiteIndex>>,
@@ -24,9 +26,10 @@ pub struct AppState {
 
 impl AppState {
     /// Loads the site's snapshot and builds the state.
-    pub async fn new(store: Store, theme: Theme, site_id: i64) -> Result<AppState> {
-        let index = load_index(&store, site_id).await?;
-        Ok(AppState { store, theme, site_id, cache: PageCache::default(), index: RwLock::new(Arc::new(index)) })
+    pub async fn new(store: Store, theme: Theme, site_id: i64, base_url: String) -> Result<AppState> {
+        let index = load_index(&store, site_id, &base_url).await?;
+        let index = RwLock::new(Arc::new(index));
+        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), index })
     }
 
     /// The current snapshot.
@@ -44,7 +47,7 @@ impl AppState {
         if version == current.version && !due {
             return Ok(false);
         }
-        let index = load_index(&self.store, self.site_id).await?;
+        let index = load_index(&self.store, self.site_id, &self.base_url).await?;
         *self.index.write().expect("index lock") = Arc::new(index);
         self.cache.clear();
         tracing::info!(version, "content changed; page cache cleared");
@@ -67,8 +70,8 @@ impl AppState {
     }
 }
 
-async fn load_index(store: &Store, site_id: i64) -> Result<SiteIndex> {
+async fn load_index(store: &Store, site_id: i64, base_url: &str) -> Result<SiteIndex> {
     let version = store.content_version(site_id).await?;
     let site = store.load_site(site_id).await?;
-    Ok(SiteIndex::new(site, version, now()))
+    Ok(SiteIndex::new(site, version, now(), base_url))
 }

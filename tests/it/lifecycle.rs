@@ -142,3 +142,31 @@ async fn content_changes_invalidate_the_page_cache() {
     let iframe = scraper::Selector::parse("iframe").unwrap();
     assert!(doc.select(&iframe).next().is_none(), "nothing is embedded before a click");
 }
+
+/// The operator's theme folder overrides built-in templates and assets.
+#[tokio::test]
+async fn theme_files_in_the_data_folder_override_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("theme/assets")).unwrap();
+    std::fs::create_dir_all(data.join("theme/templates")).unwrap();
+    std::fs::write(data.join("theme/assets/style.css"), "body { color: rebeccapurple; }\n").unwrap();
+    let not_found = "{% extends \"layout.html\" %}{% block content %}<h1>Custom 404</h1>{% endblock %}";
+    std::fs::write(data.join("theme/templates/not_found.html"), not_found).unwrap();
+    let server = Server::start_in(&data);
+    let c = client();
+    let home = c.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&home);
+    let css = doc
+        .select(&scraper::Selector::parse("link[rel=stylesheet]").unwrap())
+        .next()
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_owned();
+    let body = c.get(server.url(&css)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, "body { color: rebeccapurple; }\n");
+    let res = c.get(server.url("/missing")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Custom 404"));
+}

@@ -37,11 +37,11 @@ async fn get_html(c: &reqwest::Client, url: &str) -> (reqwest::StatusCode, reqwe
     (status, headers, res.text().await.expect("body"))
 }
 
+/// The path of a page's `hreflang` alternate (the link itself is absolute).
 fn hreflang(doc: &Html, lang: &str) -> Option<String> {
-    doc.select(&sel(&format!("link[rel=alternate][hreflang={lang}]")))
-        .next()
-        .and_then(|e| e.attr("href"))
-        .map(str::to_owned)
+    let href = doc.select(&sel(&format!("link[rel=alternate][hreflang={lang}]"))).next()?.attr("href")?;
+    let rest = href.strip_prefix("http://127.0.0.1:").expect("hreflang links are absolute URLs on the server's base");
+    Some(rest[rest.find('/').expect("a path")..].to_owned())
 }
 
 /// Every resource a page would load by itself (not links a visitor may follow).
