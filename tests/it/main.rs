@@ -4,6 +4,7 @@
 //! temporary data folder (see `server.rs`), so tests run in parallel.
 
 mod content;
+mod discovery;
 mod lifecycle;
 mod public_site;
 mod server;

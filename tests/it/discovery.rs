@@ -1,0 +1,133 @@
+//! Feeds, sitemap, robots.txt and share cards, parsed with real parsers.
+
+use std::collections::BTreeSet;
+
+use quick_xml::events::Event;
+use scraper::{Html, Selector};
+
+use crate::server::{Server, client};
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("valid selector")
+}
+
+/// The path of an absolute URL on the test server.
+fn path_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not on the server's base: {url}"));
+    rest[rest.find('/').expect("a path")..].to_owned()
+}
+
+#[tokio::test]
+async fn feeds_parse_and_every_item_links_to_a_page_that_exists() {
+    let server = Server::start();
+    let c = client();
+    let mut checked = BTreeSet::new();
+    for (list, min) in [("/news", 6), ("/de/neuigkeiten", 6), ("/press", 12), ("/de/presse", 12)] {
+        for (file, content_type) in [
+            ("feed.atom", "application/atom+xml; charset=utf-8"),
+            ("feed.rss", "application/rss+xml; charset=utf-8"),
+            ("feed.json", "application/feed+json; charset=utf-8"),
+        ] {
+            let url = server.url(&format!("{list}/{file}"));
+            let res = c.get(&url).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{url}");
+            assert_eq!(res.headers()["content-type"], content_type, "{url}");
+            assert!(res.headers().contains_key("etag"));
+            let body = res.bytes().await.unwrap();
+            let feed = feed_rs::parser::parse(&body[..]).unwrap_or_else(|e| panic!("{url} does not parse: {e}"));
+            assert!(feed.entries.len() >= min, "{url}: {} entries", feed.entries.len());
+            assert!(feed.title.is_some(), "{url} has a title");
+            for entry in &feed.entries {
+                assert!(entry.title.as_ref().is_some_and(|t| !t.content.is_empty()), "{url}: an entry without title");
+                assert!(entry.published.is_some() || entry.updated.is_some(), "{url}: an undated entry");
+                let link = entry.links.first().map(|l| l.href.clone()).unwrap_or_else(|| entry.id.clone());
+                checked.insert(path_of(&link));
+            }
+        }
+    }
+    // Every linked page exists; anchors point at an element on it.
+    for path in checked {
+        let (page, anchor) = path.split_once('#').map_or((path.as_str(), None), |(p, a)| (p, Some(a)));
+        let res = c.get(server.url(page)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "feed link {path}");
+        if let Some(anchor) = anchor {
+            let doc = Html::parse_document(&res.text().await.unwrap());
+            assert!(doc.select(&sel(&format!("[id=\"{anchor}\"]"))).next().is_some(), "no #{anchor} on {page}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_advertises_its_feeds_and_a_share_card() {
+    let server = Server::start();
+    let c = client();
+    for (path, lang) in [("/", "en"), ("/de/chronik", "de"), ("/news", "en")] {
+        let body = c.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+        let doc = Html::parse_document(&body);
+        for mime in ["application/atom+xml", "application/rss+xml", "application/feed+json"] {
+            let links: Vec<&str> = doc
+                .select(&sel(&format!("link[rel=alternate][type=\"{mime}\"]")))
+                .filter_map(|l| l.attr("href"))
+                .collect();
+            assert_eq!(links.len(), 2, "{path}: news and press feeds in {mime}");
+            let prefix = if lang == "de" { "/de/" } else { "/" };
+            assert!(links.iter().all(|l| path_of(l).starts_with(prefix)), "{path}: feeds in the page's language");
+        }
+        let meta = |p: &str| {
+            doc.select(&sel(&format!("meta[property=\"{p}\"]")))
+                .next()
+                .and_then(|m| m.attr("content"))
+                .map(str::to_owned)
+        };
+        let canonical = doc.select(&sel("link[rel=canonical]")).next().unwrap().attr("href").unwrap().to_owned();
+        assert_eq!(path_of(&canonical), path);
+        assert_eq!(meta("og:url").as_deref(), Some(canonical.as_str()));
+        assert!(meta("og:title").is_some_and(|t| !t.is_empty()));
+        assert_eq!(meta("og:locale").as_deref(), Some(if lang == "de" { "de_DE" } else { "en_US" }));
+        assert!(meta("og:locale:alternate").is_some());
+        let image = meta("og:image").unwrap();
+        let res = c.get(server.url(&path_of(&image))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "image/png");
+    }
+}
+
+#[tokio::test]
+async fn the_sitemap_lists_every_page_with_alternates_and_robots_names_it() {
+    let server = Server::start();
+    let c = client();
+    let robots = c.get(server.url("/robots.txt")).send().await.unwrap();
+    assert_eq!(robots.headers()["content-type"], "text/plain; charset=utf-8");
+    let robots = robots.text().await.unwrap();
+    let sitemap_line = robots.lines().find(|l| l.starts_with("Sitemap: ")).expect("robots.txt names the sitemap");
+    let sitemap_url = sitemap_line.trim_start_matches("Sitemap: ");
+    assert_eq!(path_of(sitemap_url), "/sitemap.xml");
+
+    let xml = c.get(sitemap_url).send().await.unwrap().text().await.unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut locs, mut alternates, mut lastmods) = (Vec::new(), 0, 0);
+    let mut in_loc = false;
+    loop {
+        match reader.read_event().expect("the sitemap is well-formed XML") {
+            Event::Start(e) if e.name().as_ref() == "loc" => in_loc = true,
+            Event::Start(e) if e.name().as_ref() == "lastmod" => lastmods += 1,
+            Event::Text(t) if in_loc => {
+                locs.push(t.html_content().into_owned());
+                in_loc = false;
+            }
+            Event::Empty(e) if e.name().as_ref() == "xhtml:link" => alternates += 1,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(locs.len() >= 2 * (15 + 6), "pages and news in both languages: {}", locs.len());
+    assert_eq!(lastmods, locs.len(), "every URL has a lastmod");
+    assert_eq!(alternates, 2 * locs.len(), "every URL names both language versions");
+    for want in ["/", "/de/", "/timeline", "/de/chronik", "/news", "/de/neuigkeiten"] {
+        assert!(locs.iter().any(|l| path_of(l) == want), "{want} missing from the sitemap");
+    }
+    for loc in &locs {
+        let res = c.get(loc).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{loc}");
+    }
+}
