@@ -214,28 +214,24 @@ fn json_feed(head: &Head, entries: &[Entry]) -> String {
 /// `/sitemap.xml`: every public page and news post, with language alternates.
 pub fn sitemap(index: &SiteIndex) -> String {
     let site = &index.site;
-    let mut urls: Vec<(String, Vec<(Lang, String)>, i64)> = Vec::new();
     let mut paths: Vec<(&String, &Target)> = index.paths().collect();
     paths.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
+         xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+    );
     for (path, target) in paths {
         let updated = match *target {
             Target::Page { index: i, .. } => site.pages[i].meta.updated_at,
             Target::News { index: i, .. } => site.news[i].meta.updated_at,
             _ => continue,
         };
-        urls.push((index.absolute(path), index.alternates(target), updated));
-    }
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
-         xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
-    );
-    for (loc, alternates, updated) in urls {
-        let _ = writeln!(out, "<url>\n<loc>{}</loc>\n<lastmod>{}</lastmod>", xml(&loc), ymd(updated));
-        for (lang, path) in alternates {
+        let _ = writeln!(out, "<url>\n<loc>{}</loc>\n<lastmod>{}</lastmod>", xml(&index.absolute(path)), ymd(updated));
+        for (lang, alt) in index.alternates(target) {
             let _ = writeln!(
                 out,
                 "<xhtml:link rel=\"alternate\" hreflang=\"{lang}\" href=\"{}\"/>",
-                xml(&index.absolute(&path))
+                xml(&index.absolute(&alt))
             );
         }
         out.push_str("</url>\n");
