@@ -32,12 +32,12 @@ PATHS=(/ /case /timeline /evidence /voices /pardon /press "/press?kind=film" /fi
        /de/ /de/fall /de/chronik /de/beweise /de/stimmen /de/begnadigung /de/presse /de/film /de/buecher /de/neuigkeiten
        /de/vortraege /de/newsletter /de/kontakt /de/datenschutz /de/suche "/de/suche?q=DNA")
 # One news item per language, found on the news pages.
-PATHS+=("$(curl -sf "$BASE/news" | grep -o 'href="/news/[^"]*"' | head -1 | cut -d'"' -f2)")
-PATHS+=("$(curl -sf "$BASE/de/neuigkeiten" | grep -o 'href="/de/neuigkeiten/[^"]*"' | head -1 | cut -d'"' -f2)")
+PATHS+=("$(curl -sf "$BASE/news" | sed 's|&#x2f;|/|g' | grep -o 'href="/news/[^"]*"' | head -1 | cut -d'"' -f2)")
+PATHS+=("$(curl -sf "$BASE/de/neuigkeiten" | sed 's|&#x2f;|/|g' | grep -o 'href="/de/neuigkeiten/[^"]*"' | head -1 | cut -d'"' -f2)")
 URLS=()
 for p in "${PATHS[@]}"; do URLS+=("$BASE$p"); done
 
-"$TOOLS/node_modules/.bin/axe" "$(IFS=,; echo "${URLS[*]}")" \
+"$TOOLS/node_modules/.bin/axe" "${URLS[@]}" \
   --chromedriver-path "$(command -v chromedriver)" --chrome-path "$(command -v chromium)" \
   --chrome-options="headless,no-sandbox,disable-gpu,disable-quic,no-first-run,disable-background-networking,disable-component-update,disable-sync,user-data-dir=$(mktemp -d)" \
-  --tags wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa,best-practice --exit --no-color
+  --tags wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa,best-practice --exit
