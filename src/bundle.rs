@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::content::{
     Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, PressReport, Site,
-    SiteText, Source, TimelineEvent,
+    SiteText, Source, Subject, TimelineEvent,
 };
 
 /// The default site, embedded at build time.
@@ -62,6 +62,7 @@ struct SiteFile {
     key: String,
     default_language: Lang,
     languages: Vec<Lang>,
+    subject: Option<Subject>,
     #[serde(flatten)]
     text: Localized<SiteText>,
 }
@@ -84,7 +85,8 @@ pub fn parse(files: &[BundleFile]) -> Result<Site> {
     let site_file: SiteFile = toml::from_str(get("site.toml")?).context("site.toml")?;
     let mut languages = vec![site_file.default_language];
     languages.extend(site_file.languages.iter().copied().filter(|l| *l != site_file.default_language));
-    let mut site = Site { key: site_file.key, languages, text: site_file.text, ..Site::default() };
+    let mut site =
+        Site { key: site_file.key, languages, text: site_file.text, subject: site_file.subject, ..Site::default() };
     check_langs(&site.languages, &site.text, "site.toml")?;
 
     site.sources = toml::from_str::<SourcesFile>(get("sources.toml")?).context("sources.toml")?.source;

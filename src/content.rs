@@ -286,6 +286,9 @@ pub struct Site {
     pub languages: Vec<Lang>,
     /// Per-language name, tagline and footer.
     pub text: Localized<SiteText>,
+    /// The person the campaign is about, for structured data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
     /// Every page, in menu order.
     pub pages: Vec<Page>,
     /// News posts, newest first.
@@ -352,6 +355,23 @@ pub struct SiteText {
     pub tagline: String,
     /// The footer line.
     pub footer: String,
+}
+
+/// The person a campaign is about (schema.org `Person`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// Full name.
+    pub name: String,
+    /// Date of birth, as precise as the sources give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<PartialDate>,
+    /// Place of birth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_place: Option<String>,
+    /// Country of nationality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
 }
 
 /// A page: its template decides what list (if any) it shows below its body.

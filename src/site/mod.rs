@@ -15,6 +15,7 @@ pub mod assets;
 pub mod cache;
 mod dates;
 mod feeds;
+mod jsonld;
 mod routes;
 mod search;
 mod theme;

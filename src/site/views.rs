@@ -13,7 +13,7 @@ use minijinja::{Value, context};
 use super::routes::FeedFormat;
 use super::routes::{SiteIndex, Target};
 use super::to_value;
-use super::{HTML, PageRequest, Rendered, Theme, feeds, search};
+use super::{HTML, PageRequest, Rendered, Theme, feeds, jsonld, search};
 use crate::content::{Lang, PRESS_KINDS, Page, Site};
 
 /// Numbered source notes, in order of first citation on the page.
@@ -69,7 +69,8 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             let text = &post.text[lang];
             let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
             let (n, note_list) = notes.into_values(&index.site, *lang, index);
-            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", ..base };
+            let jsonld = jsonld::for_target(index, target, &index.absolute(&theme.assets.url("share.png")));
+            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, ..base };
             Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang, content_type: HTML })
         }
         Some(&Target::Feed { lang, of, format }) => match feeds::feed(index, lang, of, format) {
@@ -228,7 +229,9 @@ fn render_page(
 
     let (n, note_list) = notes.into_values(site, lang, index);
     let base = base(theme, index, lang, &text.title, &text.summary, alternates, Some(&page.key));
+    let jsonld = jsonld::for_target(index, target, &index.absolute(&theme.assets.url("share.png")));
     let ctx = context! {
+        jsonld,
         page => to_value(page),
         n,
         notes => note_list,

@@ -38,6 +38,16 @@ pub async fn import_site(store: &Store, site: &Site) -> Result<i64> {
             .execute(&mut *tx)
             .await?;
     }
+    if let Some(s) = &site.subject {
+        sqlx::query("INSERT INTO site_subjects (site_id, name, birth_date, birth_place, nationality) VALUES ($1, $2, $3, $4, $5)")
+            .bind(site_id)
+            .bind(&s.name)
+            .bind(s.birth_date.map(|d| d.to_string()))
+            .bind(&s.birth_place)
+            .bind(&s.nationality)
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut w = Writer { tx, site_id, ts, sources: HashMap::new() };
     w.write_all(site).await.with_context(|| format!("importing site `{}`", site.key))?;
     sqlx::query("INSERT INTO content_version (site_id, version) VALUES ($1, 1)")

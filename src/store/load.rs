@@ -10,7 +10,7 @@ use super::Store;
 use crate::content::{
     Book, Contributor, DescribedText, Document, EvidenceItem, EvidenceText, Lang, Link, Localized, MediaItem, Meta,
     NewsPost, Page, PageText, PartialDate, Person, PersonText, PressReport, PressText, Site, SiteText, Source,
-    Statement, StatementText, Status, SummaryText, TimelineEvent, TitledText,
+    Statement, StatementText, Status, Subject, SummaryText, TimelineEvent, TitledText,
 };
 
 /// The columns every item table shares, in this order after the type's own.
@@ -95,6 +95,17 @@ impl Store {
         .await?
         .into_iter()
         .collect();
+
+        let subject = sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>)>(
+            "SELECT name, birth_date, birth_place, nationality FROM site_subjects WHERE site_id = $1",
+        )
+        .bind(site_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|(name, birth, place, nationality)| -> Result<Subject> {
+            Ok(Subject { name, birth_date: date(birth)?, birth_place: place, nationality })
+        })
+        .transpose()?;
 
         // Citations: (subject type, subject id) → source keys in order.
         let mut cites: HashMap<(String, i64), Vec<String>> = HashMap::new();
@@ -625,6 +636,7 @@ impl Store {
             key,
             languages,
             text,
+            subject,
             pages,
             news,
             timeline,

@@ -131,3 +131,54 @@ async fn the_sitemap_lists_every_page_with_alternates_and_robots_names_it() {
         assert_eq!(res.status(), 200, "{loc}");
     }
 }
+
+/// The JSON-LD graph of a page, parsed.
+async fn jsonld(c: &reqwest::Client, url: &str) -> Vec<serde_json::Value> {
+    let body = c.get(url).send().await.unwrap().text().await.unwrap();
+    let doc = Html::parse_document(&body);
+    let script =
+        doc.select(&sel("script[type=\"application/ld+json\"]")).next().unwrap_or_else(|| panic!("{url}: no JSON-LD"));
+    let value: serde_json::Value = serde_json::from_str(&script.text().collect::<String>()).expect("valid JSON");
+    assert_eq!(value["@context"], "https://schema.org");
+    value["@graph"].as_array().expect("a graph").clone()
+}
+
+fn of_type<'a>(graph: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
+    graph.iter().filter(|v| v["@type"] == t).collect()
+}
+
+#[tokio::test]
+async fn structured_data_describes_the_person_books_news_and_events() {
+    let server = Server::start();
+    let c = client();
+    let home = jsonld(&c, &server.url("/")).await;
+    let person = of_type(&home, "Person");
+    assert_eq!(person.len(), 1);
+    assert_eq!(person[0]["name"], "Jens Söring");
+    assert_eq!(person[0]["birthDate"], "1966-08-01");
+    assert_eq!(of_type(&home, "Organization")[0]["name"], "Friends of Jens Söring");
+    assert!(of_type(&home, "BreadcrumbList").is_empty(), "no breadcrumbs on the home page");
+
+    let books = jsonld(&c, &server.url("/books")).await;
+    let isbns: Vec<&str> = of_type(&books, "Book").iter().filter_map(|b| b["isbn"].as_str()).collect();
+    assert!(isbns.contains(&"978-1590563458"), "{isbns:?}");
+
+    let timeline = jsonld(&c, &server.url("/de/chronik")).await;
+    let events = of_type(&timeline, "Event");
+    assert!(events.len() >= 25);
+    assert!(events.iter().any(|e| e["startDate"] == "1985-03-30"));
+    let crumbs = of_type(&timeline, "BreadcrumbList");
+    assert_eq!(crumbs[0]["itemListElement"].as_array().unwrap().len(), 2);
+
+    let news = c.get(server.url("/news")).send().await.unwrap().text().await.unwrap();
+    let first = Html::parse_document(&news)
+        .select(&sel("main .news-list a"))
+        .find_map(|a| a.attr("href").map(str::to_owned))
+        .expect("a news link");
+    let article = jsonld(&c, &server.url(&first)).await;
+    let a = of_type(&article, "NewsArticle");
+    assert_eq!(a.len(), 1);
+    assert!(a[0]["headline"].as_str().is_some_and(|h| !h.is_empty()));
+    assert!(a[0]["datePublished"].as_str().is_some());
+    assert_eq!(of_type(&article, "BreadcrumbList")[0]["itemListElement"].as_array().unwrap().len(), 3);
+}
