@@ -17,7 +17,7 @@ mod dates;
 mod feeds;
 mod jsonld;
 mod routes;
-mod search;
+pub mod search;
 mod theme;
 mod views;
 
@@ -43,6 +43,8 @@ pub struct PageRequest {
     pub kind: Option<String>,
     /// Search query.
     pub q: Option<String>,
+    /// Search results page (1-based).
+    pub page: usize,
 }
 
 /// A rendered page.

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use super::search::{self, SearchIndex};
 use crate::content::{Lang, Site};
 
 /// What a path shows.
@@ -79,6 +80,8 @@ pub struct SiteIndex {
     pub next_publication: Option<i64>,
     /// The public base URL, without a trailing slash, for absolute links.
     pub base_url: String,
+    /// The full-text index of this snapshot.
+    pub search: SearchIndex,
     routes: HashMap<String, Target>,
 }
 
@@ -95,7 +98,7 @@ pub fn page_path(site: &Site, lang: Lang, slug: &str) -> String {
 
 impl SiteIndex {
     /// Builds the index of the public part of `site` at time `now`.
-    pub fn new(mut site: Site, version: i64, now: i64, base_url: &str) -> SiteIndex {
+    pub fn new(mut site: Site, version: i64, now: i64, base_url: &str) -> tantivy::Result<SiteIndex> {
         let next_publication = next_publication(&site, now);
         site.retain_public(now);
         let mut routes = HashMap::new();
@@ -126,7 +129,16 @@ impl SiteIndex {
         for (from, to, status) in &site.redirects {
             routes.entry(from.clone()).or_insert_with(|| Target::Redirect { to: to.clone(), status: *status });
         }
-        SiteIndex { site, version, next_publication, base_url: base_url.trim_end_matches('/').to_owned(), routes }
+        let mut index = SiteIndex {
+            site,
+            version,
+            next_publication,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            search: SearchIndex::build([])?,
+            routes,
+        };
+        index.search = SearchIndex::build(search::documents(&index))?;
+        Ok(index)
     }
 
     /// What `path` shows, if anything.

@@ -1,165 +1,343 @@
-//! A plain in-memory search over the public snapshot.
+//! Full-text search over the public snapshot with tantivy.
 //!
-//! Interim: every word of the query must appear (case-insensitive) in an
-//! item's text in the page's language. Full-text search with stemming
-//! (tantivy, English and German analysers) replaces this in issue #4; the
-//! page, its URL and its result shape stay.
+//! One in-memory index per snapshot, built when the snapshot is loaded (at
+//! start-up and after each content change, in the refresher task, never on a
+//! request). English text is analysed with an English stemmer, German text
+//! with a German one, so "fingerprints" finds "fingerprint" and
+//! "Fingerabdrücke" finds "Fingerabdruck". Each language has its own title
+//! and body fields; a query searches the fields of the page's language.
 
 use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::{Index, IndexReader, Term, doc};
 
-use super::Theme;
 use super::routes::SiteIndex;
 use crate::content::Lang;
 use crate::markdown::to_text;
 
-/// One hit.
+/// The kinds of result, in the order the filter lists them.
+pub const KINDS: [&str; 8] = ["page", "news", "timeline", "press", "person", "book", "evidence", "document"];
+/// Results per page.
+pub const PER_PAGE: usize = 10;
+/// Longest query we look at; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// One searchable item in one language.
+pub struct SearchDoc {
+    /// Its language.
+    pub lang: Lang,
+    /// One of [`KINDS`].
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// Plain text.
+    pub body: String,
+    /// Where it is shown, with an anchor where it has one.
+    pub url: String,
+}
+
+/// One hit, ready for the template.
 #[derive(Serialize)]
 pub struct Hit {
-    /// What kind of item ("Timeline", "Press report").
+    /// One of [`KINDS`].
     pub kind: String,
-    /// Its title.
+    /// Title.
     pub title: String,
-    /// Where it is, with an anchor where the item has one.
+    /// Link.
     pub url: String,
-    /// Text before the highlighted word.
-    pub before: String,
-    /// The highlighted word as it appears in the text.
-    pub mark: String,
-    /// Text after it.
-    pub after: String,
+    /// An excerpt as HTML: tantivy escapes the text and wraps matches in `<mark>`.
+    pub snippet: String,
 }
 
-const MAX_QUERY_CHARS: usize = 200;
-const MAX_HITS: usize = 50;
+/// A page of results.
+#[derive(Serialize, Default)]
+pub struct Results {
+    /// All matches.
+    pub total: usize,
+    /// This page's hits.
+    pub hits: Vec<Hit>,
+    /// 1-based page number.
+    pub page: usize,
+    /// Number of pages.
+    pub pages: usize,
+}
 
-/// Searches the snapshot in `lang`.
-pub fn search(index: &SiteIndex, lang: Lang, query: &str, theme: &Theme) -> Vec<Hit> {
-    let query: String = query.chars().take(MAX_QUERY_CHARS).collect::<String>().to_lowercase();
-    let words: Vec<&str> = query
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.is_empty() {
-        return Vec::new();
+struct LangFields {
+    title: Field,
+    body: Field,
+}
+
+/// The index of one snapshot.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    lang: Field,
+    kind: Field,
+    url: Field,
+    en: LangFields,
+    de: LangFields,
+}
+
+impl SearchIndex {
+    /// Indexes `docs` in memory.
+    pub fn build(docs: impl IntoIterator<Item = SearchDoc>) -> tantivy::Result<SearchIndex> {
+        let mut schema = Schema::builder();
+        let text = |tokenizer: &str| {
+            TextOptions::default()
+                .set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(tokenizer)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                )
+                .set_stored()
+        };
+        let lang = schema.add_text_field("lang", STRING);
+        let kind = schema.add_text_field("kind", STRING | STORED);
+        let url = schema.add_text_field("url", STORED);
+        let en = LangFields {
+            title: schema.add_text_field("title_en", text("en")),
+            body: schema.add_text_field("body_en", text("en")),
+        };
+        let de = LangFields {
+            title: schema.add_text_field("title_de", text("de")),
+            body: schema.add_text_field("body_de", text("de")),
+        };
+        let index = Index::create_in_ram(schema.build());
+        for (name, language) in [("en", Language::English), ("de", Language::German)] {
+            let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(60))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(language))
+                .build();
+            index.tokenizers().register(name, analyzer);
+        }
+        // One thread and the smallest arena tantivy allows: the site is small,
+        // and memory matters more than indexing speed here.
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        for d in docs {
+            let f = match d.lang {
+                Lang::En => &en,
+                Lang::De => &de,
+            };
+            writer.add_document(doc!(
+                lang => d.lang.code(),
+                kind => d.kind,
+                url => d.url,
+                f.title => d.title,
+                f.body => d.body,
+            ))?;
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        let reader = index.reader()?;
+        Ok(SearchIndex { index, reader, lang, kind, url, en, de })
     }
+
+    /// Searches in `lang`, optionally one kind only; `page` is 1-based.
+    /// Odd input (quotes, operators, markup, very long strings) never fails:
+    /// the parser is lenient and what it cannot read is dropped.
+    pub fn search(&self, lang: Lang, query: &str, kind: Option<&str>, page: usize) -> Results {
+        let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
+        let f = match lang {
+            Lang::En => &self.en,
+            Lang::De => &self.de,
+        };
+        let mut parser = tantivy::query::QueryParser::for_index(&self.index, vec![f.title, f.body]);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(f.title, 2.0);
+        let (text_query, _errors) = parser.parse_query_lenient(&query);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, text_query.box_clone()),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_text(self.lang, lang.code()), IndexRecordOption::Basic)),
+            ),
+        ];
+        if let Some(k) = kind {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_text(self.kind, k), IndexRecordOption::Basic)),
+            ));
+        }
+        let combined = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let page = page.max(1);
+        let collector = (TopDocs::with_limit(PER_PAGE).and_offset((page - 1) * PER_PAGE).order_by_score(), Count);
+        let Ok((top, total)) = searcher.search(&combined, &collector) else { return Results::default() };
+        let snippets = SnippetGenerator::create(&searcher, &*text_query, f.body).ok().map(|mut g| {
+            g.set_max_num_chars(200);
+            g
+        });
+        let hits = top
+            .into_iter()
+            .filter_map(|(_, address)| {
+                let d: TantivyDocument = searcher.doc(address).ok()?;
+                let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+                let snippet = match &snippets {
+                    Some(g) => {
+                        let mut s = g.snippet_from_doc(&d);
+                        s.set_snippet_prefix_postfix("<mark>", "</mark>");
+                        s.to_html()
+                    }
+                    None => String::new(),
+                };
+                Some(Hit { kind: text(self.kind), title: text(f.title), url: text(self.url), snippet })
+            })
+            .collect();
+        Results { total, hits, page, pages: total.div_ceil(PER_PAGE) }
+    }
+}
+
+/// Everything public in every language, as search documents.
+pub fn documents(index: &SiteIndex) -> Vec<SearchDoc> {
     let site = &index.site;
-    let label = |k: &str| theme.string(lang, k);
-    let path = |key: &str| index.path_of(key, lang).unwrap_or_default();
-    let mut docs: Vec<(String, String, String, String)> = Vec::new(); // kind, title, url, text
-    for p in &site.pages {
-        if let (Some(t), Some(url)) = (p.text.get(&lang), index.path_of(&p.key, lang)) {
-            docs.push((label("result_page"), t.title.clone(), url, format!("{} {}", t.summary, to_text(&t.body))));
-        }
-    }
-    for n in &site.news {
-        if let Some(t) = n.text.get(&lang) {
-            docs.push((
-                label("result_news"),
-                t.title.clone(),
-                format!("{}/{}", path("news"), t.slug),
-                format!("{} {}", t.summary, to_text(&t.body)),
-            ));
-        }
-    }
-    for e in &site.timeline {
-        if let Some(t) = e.text.get(&lang) {
-            docs.push((
-                label("result_timeline"),
-                t.title.clone(),
-                format!("{}#{}", path("timeline"), e.key),
-                to_text(&t.body),
-            ));
-        }
-    }
-    for r in &site.press {
-        if let Some(t) = r.text.get(&lang) {
-            let title = r.title.clone().unwrap_or_else(|| t.title.clone());
-            let text = format!(
-                "{} {} {} {}",
-                r.outlet.as_deref().unwrap_or(""),
-                r.authors.join(" "),
-                t.summary,
-                r.quote.as_deref().unwrap_or("")
-            );
-            docs.push((label("result_press"), title, format!("{}#{}", path("press"), r.key), text));
-        }
-    }
-    for p in &site.people {
-        if let Some(t) = p.text.get(&lang) {
-            let mut text = format!("{} {}", t.role, to_text(&t.body));
-            for s in &p.statements {
-                text.push(' ');
-                text.push_str(s.quote.as_deref().unwrap_or(""));
-                if let Some(st) = s.text.get(&lang) {
-                    text.push(' ');
-                    text.push_str(&st.summary);
-                }
+    let mut out = Vec::new();
+    for &lang in &site.languages {
+        let path = |key: &str| index.path_of(key, lang).unwrap_or_default();
+        let mut push = |kind: &'static str, title: String, body: String, url: String| {
+            out.push(SearchDoc { lang, kind, title, body, url });
+        };
+        for p in &site.pages {
+            if let (Some(t), Some(url)) = (p.text.get(&lang), index.path_of(&p.key, lang))
+                && p.template != "search"
+            {
+                push("page", t.title.clone(), format!("{} {}", t.summary, to_text(&t.body)), url);
             }
-            docs.push((label("result_person"), p.name.clone(), format!("{}#{}", path("voices"), p.key), text));
+        }
+        for n in &site.news {
+            if let Some(t) = n.text.get(&lang) {
+                push(
+                    "news",
+                    t.title.clone(),
+                    format!("{} {}", t.summary, to_text(&t.body)),
+                    format!("{}/{}", path("news"), t.slug),
+                );
+            }
+        }
+        for e in &site.timeline {
+            if let Some(t) = e.text.get(&lang) {
+                push("timeline", t.title.clone(), to_text(&t.body), format!("{}#{}", path("timeline"), e.key));
+            }
+        }
+        for r in &site.press {
+            if let Some(t) = r.text.get(&lang) {
+                let title = r.title.clone().unwrap_or_else(|| t.title.clone());
+                let body = [
+                    r.outlet.as_deref().unwrap_or(""),
+                    &r.authors.join(", "),
+                    &t.summary,
+                    r.quote.as_deref().unwrap_or(""),
+                ]
+                .join(" ");
+                push("press", title, body, format!("{}#{}", path("press"), r.key));
+            }
+        }
+        for p in &site.people {
+            if let Some(t) = p.text.get(&lang) {
+                let mut body = format!("{} {}", t.role, to_text(&t.body));
+                for s in &p.statements {
+                    for part in
+                        [s.quote.as_deref(), s.text.get(&lang).map(|x| x.summary.as_str())].into_iter().flatten()
+                    {
+                        body.push(' ');
+                        body.push_str(part);
+                    }
+                }
+                push("person", p.name.clone(), body, format!("{}#{}", path("voices"), p.key));
+            }
+        }
+        for b in &site.books {
+            if let Some(t) = b.text.get(&lang) {
+                let body = format!("{} {} {}", b.authors.join(", "), t.summary, to_text(&t.body));
+                push("book", b.title.clone(), body, format!("{}#{}", path("books"), b.key));
+            }
+        }
+        for e in &site.evidence {
+            if let Some(t) = e.text.get(&lang) {
+                let body = format!("{} {} {}", t.summary, t.contested, to_text(&t.body));
+                push("evidence", t.title.clone(), body, format!("{}#{}", path("evidence"), e.key));
+            }
+        }
+        for d in &site.documents {
+            if let Some(t) = d.text.get(&lang) {
+                push("document", t.title.clone(), t.description.clone(), path("timeline"));
+            }
         }
     }
-    for b in &site.books {
-        if let Some(t) = b.text.get(&lang) {
-            docs.push((
-                label("result_book"),
-                b.title.clone(),
-                format!("{}#{}", path("books"), b.key),
-                format!("{} {}", t.summary, to_text(&t.body)),
-            ));
-        }
-    }
-    for e in &site.evidence {
-        if let Some(t) = e.text.get(&lang) {
-            docs.push((
-                label("result_evidence"),
-                t.title.clone(),
-                format!("{}#{}", path("evidence"), e.key),
-                format!("{} {} {}", t.summary, t.contested, to_text(&t.body)),
-            ));
-        }
-    }
-    let mut hits = Vec::new();
-    for (kind, title, url, text) in docs {
-        let hay = format!("{title} {text}");
-        let lower = hay.to_lowercase();
-        if !words.iter().all(|w| lower.contains(w)) {
-            continue;
-        }
-        let (before, mark, after) = snippet(&hay, &lower, words[0]);
-        hits.push(Hit { kind, title, url, before, mark, after });
-        if hits.len() == MAX_HITS {
-            break;
-        }
-    }
-    hits
+    out
 }
 
-/// Cuts about 80 characters around the first match. Works on char
-/// boundaries of the original text (lowercasing can change byte lengths,
-/// so positions are found by walking both strings together).
-fn snippet(hay: &str, lower: &str, word: &str) -> (String, String, String) {
-    let chars: Vec<char> = hay.chars().collect();
-    let lower_chars: Vec<char> = lower.chars().collect();
-    let word_chars: Vec<char> = word.chars().collect();
-    let start = if chars.len() == lower_chars.len() {
-        lower_chars.windows(word_chars.len().max(1)).position(|w| w == word_chars.as_slice())
-    } else {
-        None
-    };
-    let Some(start) = start else {
-        return (chars.iter().take(160).collect(), String::new(), String::new());
-    };
-    let end = start + word_chars.len();
-    let from = start.saturating_sub(80);
-    let to = (end + 80).min(chars.len());
-    let mut before: String = chars[from..start].iter().collect();
-    if from > 0 {
-        before.insert(0, '…');
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(lang: Lang, kind: &'static str, title: &str, body: &str) -> SearchDoc {
+        SearchDoc { lang, kind, title: title.into(), body: body.into(), url: format!("/{title}") }
     }
-    let mut after: String = chars[end..to].iter().collect();
-    if to < chars.len() {
-        after.push('…');
+
+    fn index() -> SearchIndex {
+        SearchIndex::build([
+            doc(Lang::En, "evidence", "The fingerprint", "An unidentified fingerprint on a glass."),
+            doc(Lang::En, "timeline", "Arrest", "Arrested in London in 1986."),
+            doc(Lang::De, "evidence", "Der Fingerabdruck", "Ein nicht zugeordneter Fingerabdruck auf einem Glas."),
+            doc(Lang::De, "timeline", "Festnahme", "Festnahme in London 1986."),
+        ])
+        .unwrap()
     }
-    (before, chars[start..end].iter().collect(), after)
+
+    #[test]
+    fn stemming_works_in_both_languages() {
+        let i = index();
+        let en = i.search(Lang::En, "fingerprints", None, 1);
+        assert_eq!(en.total, 1);
+        assert_eq!(en.hits[0].title, "The fingerprint");
+        assert!(en.hits[0].snippet.contains("<mark>fingerprint</mark>"), "{}", en.hits[0].snippet);
+        let de = i.search(Lang::De, "Fingerabdrücke", None, 1);
+        assert_eq!(de.total, 1);
+        assert_eq!(de.hits[0].title, "Der Fingerabdruck");
+        // Languages do not mix.
+        assert_eq!(i.search(Lang::En, "Festnahme", None, 1).total, 0);
+    }
+
+    #[test]
+    fn kind_filter_and_pagination() {
+        let i = index();
+        assert_eq!(i.search(Lang::En, "london", Some("timeline"), 1).total, 1);
+        assert_eq!(i.search(Lang::En, "london", Some("evidence"), 1).total, 0);
+        let r = i.search(Lang::En, "london", None, 5);
+        assert_eq!((r.total, r.hits.len(), r.pages), (1, 0, 1));
+    }
+
+    #[test]
+    fn odd_queries_never_fail_and_never_reflect_markup() {
+        let i = index();
+        let long = "a ".repeat(5000);
+        for q in [
+            "\"",
+            "\"unclosed",
+            "AND OR NOT",
+            "title:",
+            "*",
+            "(((",
+            "<script>alert(1)</script>",
+            "fingerprint^",
+            "-",
+            "~2",
+            "[a TO",
+            &long,
+        ] {
+            let r = i.search(Lang::En, q, None, 1);
+            for h in r.hits {
+                assert!(!h.snippet.contains("<script"), "{q}: {}", h.snippet);
+            }
+        }
+        let r = i.search(Lang::En, "<b>fingerprint</b>", None, 1);
+        assert!(r.hits.iter().all(|h| !h.snippet.contains("<b>")));
+    }
 }

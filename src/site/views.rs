@@ -213,14 +213,34 @@ fn render_page(
         }
         "search" => {
             let q = req.q.as_deref().unwrap_or("").trim();
-            let results = if q.is_empty() { Vec::new() } else { search::search(index, lang, q, theme) };
-            for (_, path) in &mut alternates {
-                if !q.is_empty() {
-                    path.push_str(&format!("?q={}", urlencode(q)));
+            let results = if q.is_empty() {
+                search::Results::default()
+            } else {
+                index.search.search(lang, q, req.kind.as_deref(), req.page)
+            };
+            let query_string = |page: usize| {
+                let mut s = format!("?q={}", urlencode(q));
+                if let Some(k) = &req.kind {
+                    s.push_str(&format!("&type={k}"));
+                }
+                if page > 1 {
+                    s.push_str(&format!("&page={page}"));
+                }
+                s
+            };
+            if !q.is_empty() {
+                for (_, path) in &mut alternates {
+                    path.push_str(&query_string(req.page));
                 }
             }
+            let prev = (results.page > 1).then(|| query_string(results.page - 1));
+            let next = (results.page < results.pages).then(|| query_string(results.page + 1));
             extra.insert("query", Value::from(q));
+            extra.insert("kinds", to_value(search::KINDS));
+            extra.insert("kind", to_value(&req.kind));
             extra.insert("results", to_value(&results));
+            extra.insert("prev", to_value(prev));
+            extra.insert("next", to_value(next));
             extra.insert("noindex", Value::from(true));
         }
         "page" => {}

@@ -11,7 +11,7 @@ use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
 use super::state::AppState;
 use crate::content::PRESS_KINDS;
 use crate::site::cache::{CachedBody, CachedPage};
-use crate::site::{PageRequest, SiteIndex, Target};
+use crate::site::{PageRequest, SiteIndex, Target, search};
 
 /// Serves a page, from the cache when it can.
 pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
@@ -99,7 +99,7 @@ fn canonical_path(path: &str) -> Option<String> {
 /// Keeps the query parameters the page at `path` uses, validated: unknown
 /// parameters and impossible values are dropped rather than cached.
 fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageRequest {
-    let mut req = PageRequest { path: path.to_owned(), year: None, kind: None, q: None };
+    let mut req = PageRequest { path: path.to_owned(), year: None, kind: None, q: None, page: 1 };
     let template = match index.resolve(path) {
         Some(Target::Page { index: i, .. }) => index.site.pages[*i].template.as_str(),
         _ => return req,
@@ -108,7 +108,9 @@ fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageReque
         match (template, k.as_str()) {
             ("press", "year") => req.year = v.parse().ok().filter(|y| (1900..=2200).contains(y)),
             ("press", "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
-            ("search", "q") => req.q = Some(v.chars().take(200).collect()),
+            ("search", "q") => req.q = Some(v.chars().take(search::MAX_QUERY_CHARS).collect()),
+            ("search", "type") => req.kind = search::KINDS.iter().find(|k| **k == v).map(|k| (*k).to_owned()),
+            ("search", "page") => req.page = v.parse().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1),
             _ => {}
         }
     }

@@ -73,5 +73,5 @@ impl AppState {
 async fn load_index(store: &Store, site_id: i64, base_url: &str) -> Result<SiteIndex> {
     let version = store.content_version(site_id).await?;
     let site = store.load_site(site_id).await?;
-    Ok(SiteIndex::new(site, version, now(), base_url))
+    Ok(SiteIndex::new(site, version, now(), base_url)?)
 }

@@ -133,6 +133,9 @@ async fn content_changes_invalidate_the_page_cache() {
     }
     let body = changed.expect("the page changed within 10 s");
     assert!(body.contains("An edited title"));
+    // The search index follows the change.
+    let found = c.get(server.url("/search?q=edited")).send().await.unwrap().text().await.unwrap();
+    assert!(found.contains("href=\"&#x2f;case\"") || found.contains("href=\"/case\""), "search finds the edited page");
 
     let film = c.get(server.url("/film")).send().await.unwrap().text().await.unwrap();
     let doc = scraper::Html::parse_document(&film);

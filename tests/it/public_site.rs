@@ -348,16 +348,31 @@ async fn errors_come_in_the_visitors_language_with_the_right_status() {
 async fn search_finds_content_in_each_language_and_never_reflects_markup() {
     let server = Server::start();
     let c = client();
-    let (status, _, body) = get_html(&c, &server.url("/search?q=fingerprint")).await;
+    let hits = |body: &str| -> Vec<String> {
+        Html::parse_document(body)
+            .select(&sel(".results h2 a"))
+            .filter_map(|a| a.attr("href"))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Stemming: the plural finds the singular, in each language.
+    let (status, _, body) = get_html(&c, &server.url("/search?q=fingerprints")).await;
     assert_eq!(status, 200);
-    let doc = Html::parse_document(&body);
-    let hits: Vec<String> = doc.select(&sel(".results a")).filter_map(|a| a.attr("href")).map(str::to_owned).collect();
-    assert!(hits.iter().any(|h| h.starts_with("/evidence#")), "{hits:?}");
-    let (_, _, body) = get_html(&c, &server.url("/de/suche?q=Fingerabdruck")).await;
-    assert!(
-        Html::parse_document(&body).select(&sel(".results li")).next().is_some(),
-        "German search finds Fingerabdruck"
-    );
+    assert!(hits(&body).contains(&"/evidence#fingerprint".to_owned()), "{:?}", hits(&body));
+    assert!(Html::parse_document(&body).select(&sel(".results mark")).next().is_some(), "matches are highlighted");
+    let (_, _, body) = get_html(&c, &server.url("/de/suche?q=Fingerabdr%C3%BCcke")).await;
+    assert!(hits(&body).contains(&"/de/beweise#fingerprint".to_owned()), "{:?}", hits(&body));
+    // A type filter narrows the results to that kind.
+    let (_, _, all) = get_html(&c, &server.url("/search?q=Haysom")).await;
+    let (_, _, only) = get_html(&c, &server.url("/search?q=Haysom&type=timeline")).await;
+    assert!(!hits(&only).is_empty() && hits(&only).iter().all(|h| h.starts_with("/timeline#")), "{:?}", hits(&only));
+    // Pagination: ten per page, a next link, and the second page differs.
+    let doc = Html::parse_document(&all);
+    let next =
+        doc.select(&sel(".pager a[rel=next]")).next().expect("Haysom has more than ten hits").attr("href").unwrap();
+    let (_, _, page2) = get_html(&c, &server.url(&next.replace("&amp;", "&"))).await;
+    assert!(!hits(&page2).is_empty());
+    assert!(hits(&page2).iter().all(|h| !hits(&all).contains(h)), "page 2 repeats page 1");
     for q in [
         "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
         "%22%27%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
