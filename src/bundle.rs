@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::content::{
-    Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, PressReport, Site,
-    SiteText, Source, Subject, TimelineEvent,
+    Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, Petition, PressReport,
+    Site, SiteText, Source, Subject, TimelineEvent,
 };
 
 /// The default site, embedded at build time.
@@ -100,6 +100,7 @@ pub fn parse(files: &[BundleFile]) -> Result<Site> {
     site.evidence = items(files, "evidence", &site.languages)?;
     site.documents = items(files, "documents", &site.languages)?;
     site.media = items(files, "media", &site.languages)?;
+    site.petitions = items(files, "petitions", &site.languages)?;
     validate(&site)?;
     sort(&mut site);
     Ok(site)
@@ -126,7 +127,7 @@ macro_rules! bundle_item {
         fn set_body(&mut self, _: Lang, _: String) -> bool { false }
     })* };
 }
-bundle_item!(with_body: Page, NewsPost, TimelineEvent, PressReport, Person, Book, EvidenceItem);
+bundle_item!(with_body: Page, NewsPost, TimelineEvent, PressReport, Person, Book, EvidenceItem, Petition);
 bundle_item!(without_body: Document, MediaItem);
 
 fn items<T: DeserializeOwned + BundleItem>(files: &[BundleFile], folder: &str, langs: &[Lang]) -> Result<Vec<T>> {
@@ -256,6 +257,19 @@ fn validate(site: &Site) -> Result<()> {
                 bail!("{what}: the {l} slug `{}` is used twice", t.slug);
             }
         }
+        if let Some(k) = &p.petition
+            && site.petition(k).is_none()
+        {
+            bail!("{what}: shows petition `{k}`, which petitions/ does not hold");
+        }
+    }
+    for p in &site.petitions {
+        let what = format!("petitions/{}.md", p.key);
+        check_langs(langs, &p.text, &what)?;
+        cites(what.clone(), &p.sources)?;
+        if p.goal.is_some_and(|g| g < 1) {
+            bail!("{what}: a goal must be a positive number");
+        }
     }
     for key in ["home", "news"] {
         if site.page(key).is_none() {
@@ -368,6 +382,7 @@ pub fn sort(site: &mut Site) {
     site.evidence.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
     site.documents.sort_by(|a, b| a.key.cmp(&b.key));
     site.media.sort_by(|a, b| a.key.cmp(&b.key));
+    site.petitions.sort_by(|a, b| a.key.cmp(&b.key));
 }
 
 #[cfg(test)]

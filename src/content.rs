@@ -307,6 +307,9 @@ pub struct Site {
     pub documents: Vec<Document>,
     /// Videos and audio.
     pub media: Vec<MediaItem>,
+    /// Petitions visitors can sign.
+    #[serde(default)]
+    pub petitions: Vec<Petition>,
     /// Citable sources.
     pub sources: Vec<Source>,
     /// Old paths that answer with a redirect: `(from, to, status)`.
@@ -343,6 +346,12 @@ impl Site {
         self.evidence.retain(|i| i.meta.is_public(now));
         self.documents.retain(|i| i.meta.is_public(now));
         self.media.retain(|i| i.meta.is_public(now));
+        self.petitions.retain(|i| i.meta.is_public(now));
+    }
+
+    /// The petition with this key.
+    pub fn petition(&self, key: &str) -> Option<&Petition> {
+        self.petitions.iter().find(|p| p.key == key)
     }
 }
 
@@ -388,6 +397,9 @@ pub struct Page {
     /// Keys of the sources the body cites.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The petition shown (with its signing form) below the body, by key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub petition: Option<String>,
     /// Status and times.
     #[serde(flatten)]
     pub meta: Meta,
@@ -769,6 +781,46 @@ pub struct MediaItem {
     /// Per-language title and description.
     #[serde(flatten)]
     pub text: Localized<DescribedText>,
+}
+
+/// A petition visitors sign with name, email and country; a signature
+/// counts once its signer confirms it by email.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Petition {
+    /// Stable key.
+    #[serde(default, skip_deserializing)]
+    pub key: String,
+    /// Whether it takes signatures.
+    #[serde(default = "yes")]
+    pub open: bool,
+    /// The number of signatures it aims for, if it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<i64>,
+    /// Citations for the text.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Status and times.
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Per-language title, summary and the text signers put their name to.
+    #[serde(flatten)]
+    pub text: Localized<PetitionText>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A petition's text in one language.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PetitionText {
+    /// The title.
+    pub title: String,
+    /// One sentence.
+    pub summary: String,
+    /// Markdown: what the signers declare.
+    #[serde(default)]
+    pub body: String,
 }
 
 /// A citable source.

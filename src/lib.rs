@@ -8,6 +8,8 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod content;
+pub mod forms;
+pub mod mail;
 pub mod markdown;
 pub mod site;
 pub mod store;

@@ -126,6 +126,7 @@ impl Writer<'_> {
         }
 
         let mut media_ids = HashMap::new();
+        let mut petition_ids = HashMap::new();
         for m in &site.media {
             let id = self
                 .item(
@@ -144,6 +145,29 @@ impl Writer<'_> {
                 .await?;
             self.described("media_translations", "media_id", id, &m.text).await?;
             media_ids.insert(m.key.clone(), id);
+        }
+
+        for p in &site.petitions {
+            let id = self
+                .item(
+                    "INSERT INTO petitions (site_id, key, open, goal, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                    &p.key,
+                    &p.meta,
+                    |q| q.bind(p.open).bind(p.goal),
+                )
+                .await?;
+            for (l, t) in &p.text {
+                sqlx::query("INSERT INTO petition_translations (petition_id, lang, title, summary, body) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id)
+                    .bind(l.code())
+                    .bind(&t.title)
+                    .bind(&t.summary)
+                    .bind(&t.body)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            petition_ids.insert(p.key.clone(), id);
         }
 
         for s in &site.sources {
@@ -180,6 +204,9 @@ impl Writer<'_> {
         for m in &site.media {
             self.cite("media", media_ids[&m.key], &m.sources).await?;
         }
+        for p in &site.petitions {
+            self.cite("petition", petition_ids[&p.key], &p.sources).await?;
+        }
 
         let menu_id: i64 = sqlx::query_scalar("INSERT INTO menus (site_id, key) VALUES ($1, 'main') RETURNING id")
             .bind(site_id)
@@ -188,11 +215,11 @@ impl Writer<'_> {
         for p in &site.pages {
             let id = self
                 .item(
-                    "INSERT INTO pages (site_id, key, template, status, published_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                    "INSERT INTO pages (site_id, key, template, petition, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
                     &p.key,
                     &p.meta,
-                    |q| q.bind(p.template.clone()),
+                    |q| q.bind(p.template.clone()).bind(p.petition.clone()),
                 )
                 .await?;
             for (l, t) in &p.text {

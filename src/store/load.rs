@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use super::Store;
 use crate::content::{
     Book, Contributor, DescribedText, Document, EvidenceItem, EvidenceText, Lang, Link, Localized, MediaItem, Meta,
-    NewsPost, Page, PageText, PartialDate, Person, PersonText, PressReport, PressText, Site, SiteText, Source,
+    NewsPost, Page, PageText, PartialDate, Person, PersonText, Petition, PetitionText, PressReport, PressText, Site, SiteText, Source,
     Statement, StatementText, Status, Subject, SummaryText, TimelineEvent, TitledText,
 };
 
@@ -138,7 +138,7 @@ impl Store {
         let pages = rows(
             self,
             format!(
-                "SELECT p.id, p.key, p.template, mi.position, p.{} FROM pages p \
+                "SELECT p.id, p.key, p.template, mi.position, p.petition, p.{} FROM pages p \
                  LEFT JOIN menus m ON m.site_id = p.site_id AND m.key = 'main' \
                  LEFT JOIN menu_items mi ON mi.menu_id = m.id AND mi.page_id = p.id WHERE p.site_id = $1",
                 META.replace(", ", ", p.")
@@ -152,6 +152,7 @@ impl Store {
                         key: r.try_get(1)?,
                         template: r.try_get(2)?,
                         menu_position: r.try_get(3)?,
+                        petition: r.try_get(4)?,
                         meta: meta(r)?,
                         ..Page::default()
                     },
@@ -331,6 +332,42 @@ impl Store {
                 m
             })
             .collect();
+
+        // Petitions.
+        let mut petition_text = translations(
+            self,
+            "SELECT t.petition_id, t.lang, t.title, t.summary, t.body FROM petition_translations t \
+             JOIN petitions p ON p.id = t.petition_id WHERE p.site_id = $1"
+                .into(),
+            site_id,
+            |r| Ok(PetitionText { title: r.try_get(2)?, summary: r.try_get(3)?, body: r.try_get(4)? }),
+        )
+        .await?;
+        let petitions = rows(
+            self,
+            format!("SELECT id, key, open, goal, {META} FROM petitions WHERE site_id = $1"),
+            site_id,
+            |r| {
+                Ok((
+                    r.try_get::<i64, _>(0)?,
+                    Petition {
+                        key: r.try_get(1)?,
+                        open: r.try_get(2)?,
+                        goal: r.try_get(3)?,
+                        meta: meta(r)?,
+                        ..Petition::default()
+                    },
+                ))
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|(id, mut p)| {
+            p.text = petition_text.remove(&id).unwrap_or_default();
+            p.sources = cited("petition", id);
+            p
+        })
+        .collect();
 
         // Timeline.
         let mut tl_text = translations(
@@ -646,6 +683,7 @@ impl Store {
             evidence,
             documents,
             media,
+            petitions,
             sources,
             redirects,
         };

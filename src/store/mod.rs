@@ -6,8 +6,14 @@
 //! PostgreSQL backend can reuse it. SQLite runs in WAL mode with the pragmas
 //! set in [`Store::open_sqlite`].
 
+mod consent;
 mod import;
 mod load;
+mod messages;
+pub mod outbox;
+mod privacy;
+mod signatures;
+mod subscribers;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,7 +21,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use consent::Consent;
 pub use import::import_site;
+pub use messages::NewMessage;
+pub use outbox::{NewMail, OutboxCounts, QueuedMail};
+pub use privacy::{DataRequestOutcome, PersonalData};
+pub use signatures::{PetitionStats, SignRequest, Signing};
+pub use subscribers::{Outcome, SignUp, SignUpRequest, Subscriber};
 
 /// The handle every other module uses to reach the database.
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ mod public;
 mod respond;
 pub mod router;
 pub mod server;
+pub mod tokens;
 pub mod state;
 
 pub use router::app;

@@ -1,0 +1,44 @@
+//! Composing a mail from the theme: `templates/email/<name>/<lang>.txt`
+//! (first line `Subject: …`, then the plain-text body) and
+//! `templates/email/<name>/<lang>.html` (the HTML part).
+//!
+//! Values are escaped in the HTML part by minijinja (the template name ends
+//! in `.html`) and left as typed in the plain-text part.
+
+use anyhow::{Result, bail};
+use minijinja::Value;
+
+use super::MailConfig;
+use crate::content::Lang;
+use crate::site::Theme;
+use crate::store::NewMail;
+use crate::web::tokens::nonce;
+
+/// Renders mail `name` in `lang` for `to`.
+pub fn compose(
+    theme: &Theme,
+    config: &MailConfig,
+    name: &'static str,
+    lang: Lang,
+    to: &str,
+    ctx: Value,
+) -> Result<NewMail> {
+    let ctx = minijinja::context! { lang => lang.code(), ..ctx };
+    let text = theme.render(&format!("email/{name}/{lang}.txt"), ctx.clone())?;
+    let html = theme.render(&format!("email/{name}/{lang}.html"), ctx)?;
+    let (first, body) = text.split_once('\n').unwrap_or((&text, ""));
+    let Some(subject) = first.strip_prefix("Subject:") else {
+        bail!("email/{name}/{lang}.txt must start with a `Subject:` line");
+    };
+    let domain = config.from.email.domain().to_owned();
+    Ok(NewMail {
+        kind: name,
+        message_id: format!("{}@{domain}", nonce()),
+        to: to.to_owned(),
+        reply_to: None,
+        subject: subject.trim().to_owned(),
+        text: body.trim_start_matches('\n').to_owned(),
+        html,
+        list_unsubscribe: None,
+    })
+}

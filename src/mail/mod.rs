@@ -1,0 +1,171 @@
+//! Sending mail: the transports, turning a queued mail into a MIME message,
+//! and composing mails from the theme's templates.
+//!
+//! Nothing here is called on a request's path except `compose`: requests
+//! only queue mails (`store::outbox`); `worker` sends them.
+
+pub mod compose;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::store::QueuedMail;
+
+/// How long one SMTP conversation may take before it counts as failed.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Mail settings, from the configuration.
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    /// `smtp://…` or `smtps://…`; `None` writes `.eml` files instead.
+    pub smtp_url: Option<String>,
+    /// The sender, `Name <address>` or a bare address.
+    pub from: Mailbox,
+    /// Where contact messages go.
+    pub contact_to: Mailbox,
+    /// Tries before a mail is given up.
+    pub max_attempts: i64,
+    /// Delay before the first retry, in seconds; it doubles up to an hour.
+    pub retry_seconds: i64,
+}
+
+/// Why a send failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// Worth trying again later (server down, timeout, 4xx).
+    Transient(String),
+    /// Will never work (5xx rejection, a malformed address).
+    Permanent(String),
+}
+
+/// Where mails go: a real SMTP server, or files in a folder (the default
+/// with no SMTP configured, so a fresh install works end to end).
+///
+/// An enum rather than a trait object: there are exactly two transports,
+/// and tests use the real SMTP one against a local server.
+#[derive(Clone)]
+pub enum Mailer {
+    /// SMTP through lettre's pooled transport.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// One `.eml` file per mail in this folder.
+    Files(PathBuf),
+}
+
+impl Mailer {
+    /// Builds the transport the configuration asks for.
+    pub fn new(config: &MailConfig, mail_dir: PathBuf) -> Result<Mailer> {
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .with_context(|| format!("invalid SMTP URL `{}`", redact(url)))?
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .build();
+                Ok(Mailer::Smtp(transport))
+            }
+            None => {
+                std::fs::create_dir_all(&mail_dir)
+                    .with_context(|| format!("cannot create the mail folder {}", mail_dir.display()))?;
+                Ok(Mailer::Files(mail_dir))
+            }
+        }
+    }
+
+    /// What the log says about where mail goes.
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp(_) => "SMTP".to_owned(),
+            Mailer::Files(dir) => format!("files in {} (no SMTP configured)", dir.display()),
+        }
+    }
+
+    /// Hands one mail over.
+    pub async fn send(&self, from: &Mailbox, mail: &QueuedMail) -> Result<(), SendError> {
+        let message = build_message(from, mail).map_err(|e| SendError::Permanent(format!("{e:#}")))?;
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Transient(e.to_string()) }
+            }),
+            Mailer::Files(dir) => {
+                // Named by the Message-ID, so a retry overwrites rather than
+                // duplicates; written whole, then renamed into place.
+                let name = mail.message_id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_");
+                let path = dir.join(format!("{name}.eml"));
+                let tmp = dir.join(format!(".{name}.tmp"));
+                let bytes = message.formatted();
+                tokio::fs::write(&tmp, bytes)
+                    .await
+                    .and(tokio::fs::rename(&tmp, &path).await)
+                    .map_err(|e| SendError::Transient(format!("writing {}: {e}", path.display())))
+            }
+        }
+    }
+}
+
+/// The MIME message for a queued mail: plain text and HTML alternatives,
+/// the stored Message-ID, and the RFC 8058 one-click unsubscribe headers
+/// for newsletter mails.
+pub fn build_message(from: &Mailbox, mail: &QueuedMail) -> Result<Message> {
+    let mut b = Message::builder()
+        .message_id(Some(format!("<{}>", mail.message_id)))
+        .from(from.clone())
+        .to(mail.recipient.parse().context("recipient")?)
+        .subject(mail.subject.replace(['\r', '\n'], " "));
+    if let Some(r) = &mail.reply_to {
+        b = b.reply_to(r.parse().context("reply-to")?);
+    }
+    if let Some(url) = &mail.list_unsubscribe {
+        b = b
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
+    Ok(b.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone()))?)
+}
+
+/// Hides the password in an SMTP URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newsletter_mail_has_both_parts_and_one_click_unsubscribe() {
+        let mail = QueuedMail {
+            id: 1,
+            message_id: "abc@example.org".into(),
+            recipient: "ann@example.org".into(),
+            reply_to: None,
+            subject: "Bestätigen\r\nBcc: x@evil.org".into(),
+            body_text: "plain".into(),
+            body_html: "<p>html</p>".into(),
+            list_unsubscribe: Some("https://example.org/newsletter/unsubscribe?t=x".into()),
+            attempts: 1,
+        };
+        let from: Mailbox = "Friends <team@example.org>".parse().unwrap();
+        let raw = String::from_utf8(build_message(&from, &mail).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <abc@example.org>"), "{raw}");
+        assert!(raw.contains("List-Unsubscribe: <https://example.org/newsletter/unsubscribe?t=x>"));
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(raw.contains("multipart/alternative") && raw.contains("text/plain") && raw.contains("text/html"));
+        assert!(!raw.contains("\r\nBcc:"), "no header injection through the subject");
+    }
+
+    #[test]
+    fn smtp_passwords_are_redacted() {
+        assert_eq!(redact("smtps://me:secret@mail.example.org:465"), "smtps://***@mail.example.org:465");
+    }
+}

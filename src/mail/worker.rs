@@ -1,0 +1,131 @@
+//! The mail worker: sends what the outbox holds, retries with backoff, and
+//! runs the hourly retention purge.
+//!
+//! Each mail is marked `sending` before it is handed to the server and
+//! `sent` after, so a restart neither loses a mail nor (unless the process
+//! died in between) sends one twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use tokio::sync::Notify;
+
+use super::{Mailer, SendError};
+use crate::store::{Store, now};
+
+/// How often the worker looks for due mails when nobody wakes it.
+const POLL: Duration = Duration::from_secs(5);
+/// How often expired personal data is deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// Mails claimed per round.
+const BATCH: i64 = 100;
+/// The longest delay between two tries.
+const MAX_DELAY: i64 = 3600;
+
+/// Sends queued mails until the process ends.
+pub struct MailWorker {
+    /// The database.
+    pub store: Store,
+    /// Where mails go.
+    pub mailer: Mailer,
+    /// The sender.
+    pub from: Mailbox,
+    /// Tries before giving up.
+    pub max_attempts: i64,
+    /// First retry delay in seconds.
+    pub retry_seconds: i64,
+    /// Wakes the worker when a mail is queued.
+    pub wake: Arc<Notify>,
+}
+
+impl MailWorker {
+    /// Starts the worker on the runtime.
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            match self.store.requeue_interrupted_mails().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(mails = n, "requeued mails interrupted by a crash; they go out again"),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "could not requeue interrupted mails"),
+            }
+            let mut last_purge: Option<tokio::time::Instant> = None;
+            loop {
+                if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                    match self.store.purge_expired(now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(rows = n, "deleted expired personal data"),
+                        Err(e) => tracing::error!(error = %format!("{e:#}"), "retention purge failed"),
+                    }
+                    last_purge = Some(tokio::time::Instant::now());
+                }
+                let sent = match self.run_once().await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "mail worker: database error");
+                        0
+                    }
+                };
+                if sent == 0 {
+                    tokio::select! {
+                        () = self.wake.notified() => {},
+                        () = tokio::time::sleep(POLL) => {},
+                    }
+                }
+            }
+        });
+    }
+
+    /// Sends one batch of due mails; returns how many it handled.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let batch = self.store.claim_due_mails(now(), BATCH).await?;
+        let mut sent = Vec::with_capacity(batch.len());
+        for mail in &batch {
+            match self.mailer.send(&self.from, mail).await {
+                Ok(()) => sent.push(mail.id),
+                Err(SendError::Permanent(e)) => {
+                    tracing::error!(mail = mail.id, error = %e, "mail rejected permanently; given up");
+                    self.store.fail_mail(mail.id, &e).await?;
+                }
+                Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
+                    tracing::error!(mail = mail.id, tries = mail.attempts, error = %e, "mail given up after too many tries");
+                    self.store.fail_mail(mail.id, &e).await?;
+                }
+                Err(SendError::Transient(e)) => {
+                    let delay = retry_delay(self.retry_seconds, mail.attempts);
+                    tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %e, "mail not sent; will retry");
+                    self.store.retry_mail(mail.id, now() + delay, &e).await?;
+                }
+            }
+        }
+        if !sent.is_empty() {
+            self.store.mark_mails_sent(&sent, now()).await?;
+        }
+        Ok(batch.len())
+    }
+}
+
+/// Exponential backoff from `base` seconds, capped at an hour, with up to
+/// 25% jitter so that many mails queued during an outage do not all come
+/// back at the same second.
+pub fn retry_delay(base: i64, attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let delay = base.saturating_mul(1_i64 << exp).min(MAX_DELAY).max(1);
+    let mut b = [0u8; 2];
+    let jitter = if getrandom::fill(&mut b).is_ok() { i64::from(u16::from_le_bytes(b)) * delay / 4 / 65536 } else { 0 };
+    delay + jitter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        for _ in 0..50 {
+            let first = retry_delay(15, 1);
+            assert!((15..=18).contains(&first), "the first retry comes within 30 s: {first}");
+            assert!((30..=37).contains(&retry_delay(15, 2)));
+            assert!((3600..=4500).contains(&retry_delay(15, 30)), "capped at an hour plus jitter");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The outbox: mails waiting to be sent, written in the same transaction as
+//! the submission they belong to, so an answered submission never loses its
+//! mail. The mail worker (`mail::worker`) claims due rows, sends them and
+//! records the result.
+
+use anyhow::Result;
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use super::Store;
+
+/// A mail to queue.
+#[derive(Clone, Debug)]
+pub struct NewMail {
+    /// What it is (`newsletter_confirm`, `contact_message` …), for the operator.
+    pub kind: &'static str,
+    /// The Message-ID to send it with (without angle brackets).
+    pub message_id: String,
+    /// The one recipient.
+    pub to: String,
+    /// Reply-To, for mails to the team.
+    pub reply_to: Option<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+    /// The one-click unsubscribe URL of a newsletter mail (RFC 8058).
+    pub list_unsubscribe: Option<String>,
+}
+
+/// A queued mail, as the worker sends it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QueuedMail {
+    /// Row id.
+    pub id: i64,
+    /// The stable Message-ID (without angle brackets): a retry after a
+    /// crash carries the same one, so receivers can drop the duplicate.
+    pub message_id: String,
+    /// Recipient.
+    pub recipient: String,
+    /// Reply-To.
+    pub reply_to: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    pub body_text: String,
+    /// HTML part.
+    pub body_html: String,
+    /// One-click unsubscribe URL.
+    pub list_unsubscribe: Option<String>,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+}
+
+/// How many mails are in each state, for the operator.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting (new or to be retried).
+    pub pending: i64,
+    /// Handed to the worker.
+    pub sending: i64,
+    /// Delivered to the mail server.
+    pub sent: i64,
+    /// Given up.
+    pub failed: i64,
+}
+
+/// Queues `mail` inside the caller's transaction.
+pub async fn enqueue(conn: &mut SqliteConnection, site_id: i64, mail: &NewMail, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (site_id, message_id, kind, recipient, reply_to, subject, body_text, body_html, \
+         list_unsubscribe, state, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10)",
+    )
+    .bind(site_id)
+    .bind(&mail.message_id)
+    .bind(mail.kind)
+    .bind(&mail.to)
+    .bind(&mail.reply_to)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(&mail.list_unsubscribe)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Marks up to `limit` due mails as being sent and returns them.
+    pub async fn claim_due_mails(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
+        Ok(sqlx::query_as(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2) \
+             RETURNING id, message_id, recipient, reply_to, subject, body_text, body_html, list_unsubscribe, attempts",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records mails the server accepted; their bodies are no longer kept.
+    pub async fn mark_mails_sent(&self, ids: &[i64], now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $2, body_text = '', body_html = '', last_error = NULL \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a mail back in the queue for another try at `next_at`.
+    pub async fn retry_mail(&self, id: i64, next_at: i64, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1")
+            .bind(id)
+            .bind(next_at)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives a mail up.
+    pub async fn fail_mail(&self, id: i64, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1")
+            .bind(id)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a crash, mails caught mid-send go back to the queue. The server
+    /// may have accepted some of them: they go out again with the same
+    /// Message-ID (at least once, never lost).
+    pub async fn requeue_interrupted_mails(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// How many mails are in each state.
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetch_all(&self.pool).await?;
+        let mut c = OutboxCounts::default();
+        for (state, n) in rows {
+            match state.as_str() {
+                "pending" => c.pending = n,
+                "sending" => c.sending = n,
+                "sent" => c.sent = n,
+                _ => c.failed += n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// The failed mails: id, kind, recipient, tries, last error.
+    pub async fn failed_mails(&self) -> Result<Vec<(i64, String, String, i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, recipient, attempts, last_error FROM outbox WHERE state = 'failed' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

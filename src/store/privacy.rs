@@ -1,0 +1,279 @@
+//! A person's data across every table: the "manage my data" requests,
+//! export (GDPR Art. 15/20), erasure (Art. 17), and the retention purge that
+//! the privacy page promises.
+
+use anyhow::Result;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::consent;
+use super::outbox::{NewMail, enqueue};
+use super::Store;
+
+/// How long a "manage my data" link works.
+pub const DATA_REQUEST_SECONDS: i64 = 24 * 3600;
+const DAY: i64 = 24 * 3600;
+
+/// What a data request did; the visitor sees the same answer for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataRequestOutcome {
+    /// A link is on its way.
+    LinkQueued,
+    /// The site holds nothing about the address: no mail.
+    NothingHeld,
+    /// A link went to this address less than a day ago.
+    Throttled,
+}
+
+/// A newsletter subscription, as exported.
+#[derive(Debug, Serialize, FromRow)]
+pub struct SubscriptionData {
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Language.
+    pub lang: String,
+    /// pending, confirmed or unsubscribed.
+    pub status: String,
+    /// Sign-up time (unix seconds).
+    pub created_at: i64,
+    /// Confirmation time.
+    pub confirmed_at: Option<i64>,
+    /// Unsubscription time.
+    pub unsubscribed_at: Option<i64>,
+}
+
+/// A petition signature, as exported.
+#[derive(Debug, Serialize, FromRow)]
+pub struct SignatureData {
+    /// The petition's key.
+    pub petition: String,
+    /// Name.
+    pub name: String,
+    /// Country.
+    pub country: String,
+    /// Whether the name is shown publicly.
+    pub show_name: bool,
+    /// Language.
+    pub lang: String,
+    /// pending or confirmed.
+    pub status: String,
+    /// Signing time.
+    pub created_at: i64,
+    /// Confirmation time.
+    pub confirmed_at: Option<i64>,
+}
+
+/// A contact message, as exported.
+#[derive(Debug, Serialize, FromRow)]
+pub struct MessageData {
+    /// Name.
+    pub name: String,
+    /// Subject.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// Language.
+    pub lang: String,
+    /// Shortened IP address.
+    pub ip: String,
+    /// Time received.
+    pub created_at: i64,
+}
+
+/// A consent record, as exported.
+#[derive(Debug, Serialize, FromRow)]
+pub struct ConsentData {
+    /// What for.
+    pub subject: String,
+    /// The text agreed to.
+    pub text: String,
+    /// Its language.
+    pub lang: String,
+    /// The page of the form.
+    pub source_url: String,
+    /// Shortened IP address at sign-up.
+    pub ip: String,
+    /// When given.
+    pub given_at: i64,
+    /// When confirmed.
+    pub confirmed_at: Option<i64>,
+    /// Shortened IP address at confirmation.
+    pub confirm_ip: Option<String>,
+}
+
+/// A mail to or about the person still held in the outbox.
+#[derive(Debug, Serialize, FromRow)]
+pub struct MailData {
+    /// What kind of mail.
+    pub kind: String,
+    /// Subject.
+    pub subject: String,
+    /// pending, sending, sent or failed.
+    pub state: String,
+    /// When queued.
+    pub created_at: i64,
+}
+
+/// Everything the site holds about one address.
+#[derive(Debug, Serialize)]
+pub struct PersonalData {
+    /// The address.
+    pub email: String,
+    /// Subscriptions.
+    pub subscriptions: Vec<SubscriptionData>,
+    /// Signatures.
+    pub signatures: Vec<SignatureData>,
+    /// Contact messages.
+    pub messages: Vec<MessageData>,
+    /// Consent records.
+    pub consents: Vec<ConsentData>,
+    /// Mails in the outbox.
+    pub mails: Vec<MailData>,
+}
+
+impl PersonalData {
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.subscriptions.is_empty()
+            && self.signatures.is_empty()
+            && self.messages.is_empty()
+            && self.consents.is_empty()
+            && self.mails.is_empty()
+    }
+}
+
+impl Store {
+    /// Queues a "manage my data" link for `email` if the site holds anything
+    /// about it.
+    pub async fn request_data(
+        &self,
+        site_id: i64,
+        email: &str,
+        nonce: &str,
+        mail: &NewMail,
+        now: i64,
+    ) -> Result<DataRequestOutcome> {
+        if self.personal_data(site_id, email).await?.is_empty() {
+            return Ok(DataRequestOutcome::NothingHeld);
+        }
+        let mut tx = self.pool.begin().await?;
+        if !consent::take_mail_slot(&mut tx, site_id, "data", email, now).await? {
+            return Ok(DataRequestOutcome::Throttled);
+        }
+        sqlx::query("INSERT INTO data_requests (site_id, email, nonce, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(site_id)
+            .bind(email)
+            .bind(nonce)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        enqueue(&mut tx, site_id, mail, now).await?;
+        tx.commit().await?;
+        Ok(DataRequestOutcome::LinkQueued)
+    }
+
+    /// The site and address of a data request that is still valid.
+    pub async fn data_request(&self, nonce: &str, now: i64) -> Result<Option<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT site_id, email FROM data_requests WHERE nonce = $1 AND created_at > $2")
+            .bind(nonce)
+            .bind(now - DATA_REQUEST_SECONDS)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Everything held about `email` on a site.
+    pub async fn personal_data(&self, site_id: i64, email: &str) -> Result<PersonalData> {
+        let subscriptions = sqlx::query_as(
+            "SELECT email, name, lang, status, created_at, confirmed_at, unsubscribed_at FROM subscribers \
+             WHERE site_id = $1 AND email = $2",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        let signatures = sqlx::query_as(
+            "SELECT p.key AS petition, s.name, s.country, s.show_name, s.lang, s.status, s.created_at, s.confirmed_at \
+             FROM signatures s JOIN petitions p ON p.id = s.petition_id WHERE p.site_id = $1 AND s.email = $2 ORDER BY s.id",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        let messages = sqlx::query_as(
+            "SELECT name, subject, body, lang, ip, created_at FROM messages WHERE site_id = $1 AND email = $2 ORDER BY id",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        let consents = sqlx::query_as(
+            "SELECT subject, text, lang, source_url, ip, given_at, confirmed_at, confirm_ip FROM consents \
+             WHERE site_id = $1 AND email = $2 ORDER BY id",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        // Data-access mails are left out: they exist because of the request.
+        let mails = sqlx::query_as(
+            "SELECT kind, subject, state, created_at FROM outbox \
+             WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2) AND kind <> 'data_access' ORDER BY id",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(PersonalData { email: email.to_owned(), subscriptions, signatures, messages, consents, mails })
+    }
+
+    /// Deletes everything held about `email` on a site, in one transaction.
+    pub async fn erase_personal_data(&self, site_id: i64, email: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM subscribers WHERE site_id = $1 AND email = $2",
+            "DELETE FROM signatures WHERE email = $2 AND petition_id IN (SELECT id FROM petitions WHERE site_id = $1)",
+            "DELETE FROM messages WHERE site_id = $1 AND email = $2",
+            "DELETE FROM consents WHERE site_id = $1 AND email = $2",
+            "DELETE FROM data_requests WHERE site_id = $1 AND email = $2",
+            "DELETE FROM mail_throttle WHERE site_id = $1 AND email = $2",
+            "DELETE FROM outbox WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2)",
+        ] {
+            sqlx::query(sql).bind(site_id).bind(email).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes what the privacy page says is kept no longer. Returns the
+    /// number of rows deleted.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut n = 0;
+        for (sql, age) in [
+            // Unconfirmed sign-ups and signatures: 30 days.
+            ("DELETE FROM subscribers WHERE status = 'pending' AND created_at < $1", 30 * DAY),
+            ("DELETE FROM signatures WHERE status = 'pending' AND created_at < $1", 30 * DAY),
+            ("DELETE FROM consents WHERE confirmed_at IS NULL AND given_at < $1", 30 * DAY),
+            // Former subscribers: 3 years after leaving (proof of consent).
+            ("DELETE FROM subscribers WHERE status = 'unsubscribed' AND unsubscribed_at < $1", 3 * 365 * DAY),
+            (
+                "DELETE FROM consents WHERE subject = 'newsletter' AND email NOT IN \
+                 (SELECT email FROM subscribers WHERE subscribers.site_id = consents.site_id) AND given_at < $1",
+                30 * DAY,
+            ),
+            // Contact messages: 12 months.
+            ("DELETE FROM messages WHERE created_at < $1", 365 * DAY),
+            // Data-request links and the mail throttle: a day.
+            ("DELETE FROM data_requests WHERE created_at < $1", DAY),
+            ("DELETE FROM mail_throttle WHERE sent_at < $1", DAY),
+            // Sent and failed mails: 30 days.
+            ("DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < $1", 30 * DAY),
+        ] {
+            n += sqlx::query(sql).bind(now - age).execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

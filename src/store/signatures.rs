@@ -1,0 +1,157 @@
+//! Petition signatures: signing, confirmation, the public count.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::consent::{self, Consent};
+use super::outbox::{NewMail, enqueue};
+use super::subscribers::Outcome;
+use super::Store;
+
+/// What signing did; the visitor sees the same answer for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signing {
+    /// A confirmation mail is queued.
+    ConfirmationQueued,
+    /// A confirmation went to this address less than a day ago.
+    Throttled,
+    /// This address has signed and confirmed already.
+    AlreadySigned,
+}
+
+/// A new signature and the confirmation mail for it.
+pub struct SignRequest<'a> {
+    /// Address (lowercased).
+    pub email: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Country.
+    pub country: &'a str,
+    /// Whether name and country may be shown.
+    pub show_name: bool,
+    /// Language code.
+    pub lang: &'a str,
+    /// The consent given.
+    pub consent: &'a Consent,
+    /// The nonce in the confirmation link of `mail`.
+    pub confirm_nonce: &'a str,
+    /// The confirmation mail.
+    pub mail: &'a NewMail,
+}
+
+/// The public side of a petition.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PetitionStats {
+    /// Confirmed signatures.
+    pub count: i64,
+    /// The most recent signers who allowed it: (name, country).
+    pub names: Vec<(String, String)>,
+}
+
+/// How many names the petition page lists.
+const NAMES_SHOWN: i64 = 100;
+
+impl Store {
+    /// The database id of a petition.
+    pub async fn petition_id(&self, site_id: i64, key: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM petitions WHERE site_id = $1 AND key = $2")
+            .bind(site_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Records a signature and queues its confirmation mail, in one transaction.
+    pub async fn sign(&self, site_id: i64, petition_id: i64, r: &SignRequest<'_>, now: i64) -> Result<Signing> {
+        let mut tx = self.pool.begin().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
+                .bind(petition_id)
+                .bind(r.email)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if status.as_deref() == Some("confirmed") {
+            return Ok(Signing::AlreadySigned);
+        }
+        if !consent::take_mail_slot(&mut tx, site_id, &r.consent.subject, r.email, now).await? {
+            return Ok(Signing::Throttled);
+        }
+        if status.is_none() {
+            sqlx::query(
+                "INSERT INTO signatures (petition_id, email, name, country, show_name, lang, status, confirm_nonce, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
+            )
+            .bind(petition_id)
+            .bind(r.email)
+            .bind(r.name)
+            .bind(r.country)
+            .bind(r.show_name)
+            .bind(r.lang)
+            .bind(r.confirm_nonce)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE signatures SET name = $3, country = $4, show_name = $5, lang = $6, confirm_nonce = $7, created_at = $8 \
+                 WHERE petition_id = $1 AND email = $2",
+            )
+            .bind(petition_id)
+            .bind(r.email)
+            .bind(r.name)
+            .bind(r.country)
+            .bind(r.show_name)
+            .bind(r.lang)
+            .bind(r.confirm_nonce)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        consent::record(&mut tx, site_id, r.email, r.consent, now).await?;
+        enqueue(&mut tx, site_id, r.mail, now).await?;
+        tx.commit().await?;
+        Ok(Signing::ConfirmationQueued)
+    }
+
+    /// Confirms the signature whose link carries `nonce`.
+    pub async fn confirm_signature(&self, nonce: &str, ip: &str, now: i64) -> Result<Outcome> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT p.site_id, p.key, s.email, s.status FROM signatures s JOIN petitions p ON p.id = s.petition_id \
+             WHERE s.confirm_nonce = $1",
+        )
+        .bind(nonce)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((site_id, key, email, status)) = row else { return Ok(Outcome::Invalid) };
+        if status == "confirmed" {
+            return Ok(Outcome::AlreadyDone);
+        }
+        sqlx::query("UPDATE signatures SET status = 'confirmed', confirmed_at = $2 WHERE confirm_nonce = $1")
+            .bind(nonce)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        consent::confirm(&mut tx, site_id, &email, &format!("petition:{key}"), ip, now).await?;
+        tx.commit().await?;
+        Ok(Outcome::Done)
+    }
+
+    /// The confirmed count and the names shown.
+    pub async fn petition_stats(&self, petition_id: i64) -> Result<PetitionStats> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM signatures WHERE petition_id = $1 AND status = 'confirmed'")
+                .bind(petition_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let names = sqlx::query_as(
+            "SELECT name, country FROM signatures WHERE petition_id = $1 AND status = 'confirmed' AND show_name = TRUE \
+             ORDER BY confirmed_at DESC, id DESC LIMIT $2",
+        )
+        .bind(petition_id)
+        .bind(NAMES_SHOWN)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(PetitionStats { count, names })
+    }
+}
