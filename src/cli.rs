@@ -57,6 +57,26 @@ pub struct ServeArgs {
     #[arg(long, env = "CASEFILE_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// SMTP server for outgoing mail: smtps://user:pass@host:465 (TLS),
+    /// smtp://user:pass@host:587?tls=required (STARTTLS) or smtp://host:25
+    /// (plain, local servers only). Without it, mails are written as .eml
+    /// files into <data>/mail/.
+    #[arg(long, env = "CASEFILE_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every mail, `Name <address>` or an address [default: noreply@localhost].
+    #[arg(long, env = "CASEFILE_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+
+    /// Where contact-form messages are mailed [default: the sender address].
+    #[arg(long, env = "CASEFILE_CONTACT_TO", value_name = "MAILBOX")]
+    pub contact_to: Option<String>,
+
+    /// A reverse proxy whose X-Forwarded-For header is believed (repeat, or
+    /// comma-separate in the environment). Others' headers are ignored.
+    #[arg(long = "trusted-proxy", env = "CASEFILE_TRUSTED_PROXIES", value_name = "IP", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -5,13 +5,16 @@
 //! what is still unset from the file, then from the defaults. Editor-changeable
 //! settings (site name, menus) are content in the database, not config.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use lettre::message::Mailbox;
+
 use crate::cli::{ServeArgs, StorageArgs};
+use crate::mail::MailConfig;
 
 /// The default listen address: loopback only, so a fresh install is not
 /// reachable from the network until the operator says so.
@@ -33,6 +36,22 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     /// Log filter, e.g. `info` or `casefile=debug` (`RUST_LOG` wins).
     pub log: Option<String>,
+    /// Same as `--smtp-url`.
+    pub smtp_url: Option<String>,
+    /// Same as `--mail-from`.
+    pub mail_from: Option<String>,
+    /// Same as `--contact-to`.
+    pub contact_to: Option<String>,
+    /// Same as `--trusted-proxy`.
+    pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Tries before a mail is given up [default: 20, about 12 hours].
+    pub mail_max_attempts: Option<i64>,
+    /// Seconds before the first retry of a mail; doubles up to an hour [default: 15].
+    pub mail_retry_seconds: Option<i64>,
+    /// Seconds a visitor must spend on a form before sending it [default: 3].
+    pub form_min_seconds: Option<f64>,
+    /// Form submissions allowed per IP address per 10 minutes, per form [default: 10].
+    pub form_rate_limit: Option<u32>,
 }
 
 impl FileConfig {
@@ -89,6 +108,21 @@ pub struct ServeConfig {
     pub base_url: Option<String>,
     /// Storage.
     pub storage: Storage,
+    /// Mail.
+    pub mail: MailConfig,
+    /// Form rules.
+    pub forms: FormRules,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Anti-abuse settings of the public forms.
+#[derive(Debug, Clone)]
+pub struct FormRules {
+    /// Minimum time between rendering a form and receiving it.
+    pub min_fill: std::time::Duration,
+    /// Submissions per IP address per 10 minutes, per form.
+    pub rate_limit: u32,
 }
 
 impl ServeConfig {
@@ -100,9 +134,37 @@ impl ServeConfig {
         };
         let base_url =
             args.base_url.clone().or_else(|| file.base_url.clone()).map(|u| check_base_url(&u)).transpose()?;
-        Ok(ServeConfig { listen, base_url, storage: Storage::resolve(&args.storage, file)? })
+        let from = args.mail_from.clone().or_else(|| file.mail_from.clone()).unwrap_or_else(|| DEFAULT_FROM.to_owned());
+        let from: Mailbox = from.parse().with_context(|| format!("invalid sender address `{from}`"))?;
+        let contact_to = match args.contact_to.clone().or_else(|| file.contact_to.clone()) {
+            Some(c) => c.parse().with_context(|| format!("invalid contact address `{c}`"))?,
+            None => from.clone(),
+        };
+        let smtp_url = args.smtp_url.clone().or_else(|| file.smtp_url.clone()).filter(|u| !u.trim().is_empty());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("invalid SMTP URL `{}`: expected smtp://… or smtps://…", crate::mail::redact(url));
+        }
+        let mail = MailConfig {
+            smtp_url,
+            from,
+            contact_to,
+            max_attempts: file.mail_max_attempts.unwrap_or(20).max(1),
+            retry_seconds: file.mail_retry_seconds.unwrap_or(15).max(1),
+        };
+        let forms = FormRules {
+            min_fill: std::time::Duration::from_secs_f64(file.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
+            rate_limit: file.form_rate_limit.unwrap_or(10).max(1),
+        };
+        let trusted_proxies =
+            if args.trusted_proxies.is_empty() { file.trusted_proxies.clone().unwrap_or_default() } else { args.trusted_proxies.clone() };
+        Ok(ServeConfig { listen, base_url, storage: Storage::resolve(&args.storage, file)?, mail, forms, trusted_proxies })
     }
 }
+
+/// The sender when none is configured.
+const DEFAULT_FROM: &str = "noreply@localhost";
 
 /// Accepts `http(s)://host[:port][/path]`, returned without a trailing slash.
 fn check_base_url(url: &str) -> Result<String> {
@@ -128,21 +190,43 @@ mod tests {
             ..FileConfig::default()
         };
         let args = ServeArgs {
-            listen: None,
-            base_url: None,
             storage: StorageArgs { data: Some("from-flag".into()), database: None },
+            ..no_args()
         };
         let c = ServeConfig::resolve(&args, &file).unwrap();
         assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
         let c = ServeConfig::resolve(
-            &ServeArgs { listen: None, base_url: None, storage: StorageArgs::default() },
+            &no_args(),
             &FileConfig::default(),
         )
         .unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
+    }
+
+    fn no_args() -> ServeArgs {
+        ServeArgs {
+            listen: None,
+            base_url: None,
+            smtp_url: None,
+            mail_from: None,
+            contact_to: None,
+            trusted_proxies: Vec::new(),
+            storage: StorageArgs::default(),
+        }
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        let c = ServeConfig::resolve(&no_args(), &FileConfig::default()).unwrap();
+        assert_eq!(c.mail.contact_to, c.mail.from, "contact mail goes to the sender by default");
+        assert!(c.mail.smtp_url.is_none());
+        let bad = ServeArgs { smtp_url: Some("http://mail.example.org".into()), ..no_args() };
+        assert!(ServeConfig::resolve(&bad, &FileConfig::default()).is_err());
+        let bad = ServeArgs { mail_from: Some("not an address".into()), ..no_args() };
+        assert!(ServeConfig::resolve(&bad, &FileConfig::default()).is_err());
     }
 
     #[test]

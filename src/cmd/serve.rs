@@ -7,7 +7,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 
+use tokio::sync::Notify;
+
 use crate::config::ServeConfig;
+use crate::mail::Mailer;
+use crate::mail::worker::MailWorker;
+use crate::web::abuse::FormLimiter;
+use crate::web::forms::Forms;
+use crate::web::tokens::Signer;
 use crate::site::Theme;
 use crate::store::{Store, import_site};
 use crate::web::{AppState, app, server};
@@ -45,7 +52,29 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let theme_dir = config.storage.data_dir.join("theme");
     let theme = Theme::load(Some(&theme_dir))?;
-    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url).await?);
+    let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
+    let mailer = Mailer::new(&config.mail, config.storage.data_dir.join("mail"))?;
+    tracing::info!(to = %mailer.describe(), "mail");
+    let wake = Arc::new(Notify::new());
+    MailWorker {
+        store: store.clone(),
+        mailer,
+        from: config.mail.from.clone(),
+        max_attempts: config.mail.max_attempts,
+        retry_seconds: config.mail.retry_seconds,
+        wake: Arc::clone(&wake),
+    }
+    .spawn();
+    let forms = Forms {
+        signer,
+        limiter: FormLimiter::new(config.forms.rate_limit),
+        mail: config.mail.clone(),
+        rules: config.forms.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        wake,
+        public_base_url: config.base_url.clone(),
+    };
+    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms).await?);
     state.spawn_refresher(REFRESH_EVERY);
     tracing::info!(
         data = %config.storage.data_dir.display(),

@@ -69,6 +69,8 @@ pub struct CachedPage {
     pub status: u16,
     /// The body.
     pub body: CachedBody,
+    /// When it must be rendered again (pages with a form token).
+    pub expires: Option<std::time::Instant>,
 }
 
 /// Rendered pages by cache key. Bounded: only keys the site can produce
@@ -84,13 +86,14 @@ const MAX_ENTRIES: usize = 4096;
 impl PageCache {
     /// The cached page for `key`.
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
-        self.pages.read().expect("cache lock").get(key).cloned()
+        let page = self.pages.read().expect("cache lock").get(key).cloned()?;
+        page.expires.is_none_or(|t| std::time::Instant::now() < t).then_some(page)
     }
 
     /// Stores a page (dropped silently when the cache is full).
     pub fn insert(&self, key: String, page: Arc<CachedPage>) {
         let mut pages = self.pages.write().expect("cache lock");
-        if pages.len() < MAX_ENTRIES {
+        if pages.len() < MAX_ENTRIES || pages.contains_key(&key) {
             pages.insert(key, page);
         }
     }

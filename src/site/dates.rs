@@ -118,6 +118,14 @@ pub fn rfc3339(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
 }
 
+/// A time for people, in UTC: `November 25, 2019, 14:05 UTC` or
+/// `25. November 2019, 14:05 UTC`.
+pub fn timestamp(unix: i64, lang: Lang) -> String {
+    let (y, m, d, s) = civil(unix);
+    let date = format(PartialDate { year: y as i32, month: Some(m), day: Some(d) }, lang);
+    format!("{date}, {:02}:{:02} UTC", s / 3600, s % 3600 / 60)
+}
+
 /// `2019-11-25` (sitemaps).
 pub fn ymd(unix: i64) -> String {
     let (y, m, d, _) = civil(unix);

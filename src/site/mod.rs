@@ -15,6 +15,7 @@ pub mod assets;
 pub mod cache;
 mod dates;
 mod feeds;
+pub mod forms;
 mod jsonld;
 mod routes;
 pub mod search;
@@ -23,6 +24,8 @@ mod views;
 
 pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
 pub use theme::Theme;
+pub use dates::timestamp;
+pub use forms::{FormView, Notice, render_notice, render_personal_data};
 pub use views::{filter_query, not_found, render};
 
 use crate::content::Lang;
@@ -33,7 +36,7 @@ pub fn to_value<T: serde::Serialize>(x: T) -> minijinja::Value {
 }
 
 /// What a request asked for, after routing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default)]
 pub struct PageRequest {
     /// The normalised path.
     pub path: String,
@@ -45,6 +48,8 @@ pub struct PageRequest {
     pub q: Option<String>,
     /// Search results page (1-based).
     pub page: usize,
+    /// The state of the page's form, for pages that have one.
+    pub form: Option<FormView>,
 }
 
 /// A rendered page.

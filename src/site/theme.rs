@@ -57,6 +57,9 @@ impl Theme {
         }
         env.add_filter("markdown", |s: &str| Value::from_safe_string(crate::markdown::to_html(s)));
         env.add_filter("date", |s: &str, lang: &str| -> String { format_date(s, None, lang) });
+        env.add_filter("timestamp", |t: i64, lang: &str| -> String {
+            dates::timestamp(t, lang.parse().unwrap_or(Lang::En))
+        });
         env.add_filter("date_range", |s: &str, end: Option<String>, lang: &str| -> String {
             format_date(s, end.as_deref(), lang)
         });

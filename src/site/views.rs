@@ -243,8 +243,15 @@ fn render_page(
             extra.insert("next", to_value(next));
             extra.insert("noindex", Value::from(true));
         }
-        "page" => {}
+        "page" | "newsletter" | "contact" | "my_data" => {}
         _ => template = "page",
+    }
+    if let Some(petition) = page.petition.as_deref().and_then(|k| site.petition(k)) {
+        notes.cite(&petition.sources);
+        extra.insert("petition", to_value(petition));
+    }
+    if let Some(form) = &req.form {
+        extra.insert("form", form.to_value(theme, lang));
     }
 
     let (n, note_list) = notes.into_values(site, lang, index);
@@ -262,7 +269,7 @@ fn render_page(
 }
 
 /// The context every page shares: language, site, menu, alternates, assets.
-fn base(
+pub(super) fn base(
     theme: &Theme,
     index: &SiteIndex,
     lang: Lang,

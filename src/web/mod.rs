@@ -3,6 +3,8 @@
 //! Handlers hold no SQL and no HTML: they route, call `site` to render and
 //! `site::cache` to remember, and turn the result into a response.
 
+pub mod abuse;
+pub mod forms;
 pub mod headers;
 mod public;
 mod respond;

@@ -2,37 +2,95 @@
 
 use std::sync::Arc;
 
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use super::abuse::PeerAddr;
+use super::forms;
 use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
+use super::router::BODY_LIMIT;
 use super::state::AppState;
 use crate::content::PRESS_KINDS;
 use crate::site::cache::{CachedBody, CachedPage};
 use crate::site::{PageRequest, SiteIndex, Target, search};
 
-/// Serves a page, from the cache when it can.
-pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n")
-            .into_response();
+/// How long a cached page with a form (the home page's newsletter box) is
+/// served before it is rendered again with a fresh form token.
+const FORM_PAGE_TTL: Duration = Duration::from_secs(300);
+
+/// Serves a page (from the cache when it can), a form post, or a mailed link.
+pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
+    let is_get = method == Method::GET || method == Method::HEAD;
+    if !is_get && method != Method::POST {
+        return method_not_allowed();
     }
     let path = uri.path();
     if let Some(to) = canonical_path(path) {
         return redirect(&to, StatusCode::MOVED_PERMANENTLY);
     }
     let index = state.index();
-    let req = page_request(&index, path, uri.query());
+    if method == Method::POST || forms::route(&index, path).is_some_and(|(_, _, _, action)| action.is_some()) {
+        let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response(),
+        };
+        let post = method == Method::POST;
+        return match forms::handle(&state, &index, post, path, uri.query(), &headers, peer, body).await {
+            Some(res) => res,
+            None if post => method_not_allowed(),
+            None => not_found(&state, &index, path),
+        };
+    }
+    let mut req = page_request(&index, path, uri.query());
     if let Some(Target::Redirect { to, status }) = index.resolve(path) {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
         return redirect(to, status);
     }
+    // Pages with a form carry a fresh signed token; only the home page is
+    // cached (briefly), the form pages are rendered per request.
+    let form_page = match index.resolve(path) {
+        Some(Target::Page { lang, index: i }) => {
+            let page = &index.site.pages[*i];
+            forms::FormKind::of_page(page).map(|_| (page, *lang, page.template == "home"))
+        }
+        _ => None,
+    };
+    let cache_for = match form_page {
+        Some((_, _, true)) => Some(FORM_PAGE_TTL),
+        Some(_) => None,
+        None => Some(Duration::MAX),
+    };
     // Search results are not cached: their key space is unbounded.
-    let key = (req.q.is_none()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
+    let key = (req.q.is_none() && cache_for.is_some()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
     if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
         return respond::cached(&hit.body, status(hit.status), &headers, PAGE_CACHE);
+    }
+    if let Some((page, lang, _)) = form_page {
+        match forms::FormRequest::fresh_form(&state, &index, page, lang, path).await {
+            Ok(form) => req.form = Some(form),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Service unavailable\n")
+                    .into_response();
+            }
+        }
+        if cache_for.is_none() {
+            return match crate::site::render(&state.theme, &index, &req) {
+                Ok(r) => forms::fresh(r, StatusCode::OK),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), path, "rendering failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
+                }
+            };
+        }
     }
     let rendered = match crate::site::render(&state.theme, &index, &req) {
         Ok(r) => r,
@@ -41,8 +99,12 @@ pub async fn page(State(state): State<Arc<AppState>>, method: Method, uri: Uri, 
             return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response();
         }
     };
-    let page =
-        Arc::new(CachedPage { status: rendered.status, body: CachedBody::new(rendered.html, rendered.content_type) });
+    let expires = cache_for.and_then(|d| Instant::now().checked_add(d));
+    let page = Arc::new(CachedPage {
+        status: rendered.status,
+        body: CachedBody::new(rendered.html, rendered.content_type),
+        expires,
+    });
     // Only pages the URL table knows are cached, so random 404 paths cannot
     // fill memory; their body is the same per language anyway.
     if let Some(k) = key
@@ -69,6 +131,17 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         (StatusCode::OK, "ok\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    }
+}
+
+fn method_not_allowed() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n").into_response()
+}
+
+fn not_found(state: &AppState, index: &SiteIndex, path: &str) -> Response {
+    match crate::site::not_found(&state.theme, index, index.lang_of_path(path)) {
+        Ok(r) => forms::fresh(r, StatusCode::NOT_FOUND),
+        Err(_) => (StatusCode::NOT_FOUND, "Not found\n").into_response(),
     }
 }
 
@@ -99,7 +172,7 @@ fn canonical_path(path: &str) -> Option<String> {
 /// Keeps the query parameters the page at `path` uses, validated: unknown
 /// parameters and impossible values are dropped rather than cached.
 fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageRequest {
-    let mut req = PageRequest { path: path.to_owned(), year: None, kind: None, q: None, page: 1 };
+    let mut req = PageRequest { path: path.to_owned(), page: 1, ..PageRequest::default() };
     let template = match index.resolve(path) {
         Some(Target::Page { index: i, .. }) => index.site.pages[*i].template.as_str(),
         _ => return req,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use super::forms::Forms;
 use crate::site::cache::PageCache;
 use crate::site::{SiteIndex, Theme};
 use crate::store::{Store, now};
@@ -21,15 +22,17 @@ pub struct AppState {
     pub base_url: String,
     /// Rendered pages of the current snapshot.
     pub cache: PageCache,
+    /// The public forms.
+    pub forms: Forms,
     index: RwLock<Arc<SiteIndex>>,
 }
 
 impl AppState {
     /// Loads the site's snapshot and builds the state.
-    pub async fn new(store: Store, theme: Theme, site_id: i64, base_url: String) -> Result<AppState> {
+    pub async fn new(store: Store, theme: Theme, site_id: i64, base_url: String, forms: Forms) -> Result<AppState> {
         let index = load_index(&store, site_id, &base_url).await?;
         let index = RwLock::new(Arc::new(index));
-        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), index })
+        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), forms, index })
     }
 
     /// The current snapshot.
@@ -62,6 +65,7 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                state.forms.limiter.forget_idle();
                 if let Err(e) = state.refresh().await {
                     tracing::warn!(error = %format!("{e:#}"), "could not check for content changes");
                 }

@@ -1,0 +1,100 @@
+//! Who is asking, and how often: the client's address (believing
+//! `X-Forwarded-For` only from configured proxies) and the per-address rate
+//! limit on form submissions. Counts live in memory only and are dropped
+//! once they no longer matter.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+/// The peer address of a connection, put into each request by the server loop.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// The address a request comes from. `X-Forwarded-For` is read right to
+/// left, skipping trusted proxies, and only when the peer itself is one:
+/// anyone else could write anything there.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut ip = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(a) if trusted.contains(&a) => ip = a,
+            Ok(a) => return a,
+            Err(_) => return ip,
+        }
+    }
+    ip
+}
+
+/// How long the limit's window is.
+const WINDOW: Duration = Duration::from_secs(600);
+
+/// Per-address, per-form limits on submissions.
+pub struct FormLimiter {
+    limiter: DefaultKeyedRateLimiter<(&'static str, IpAddr)>,
+}
+
+impl FormLimiter {
+    /// `per_window` submissions per address per form in ten minutes (as a
+    /// burst, refilled evenly over the window).
+    pub fn new(per_window: u32) -> FormLimiter {
+        let n = NonZeroU32::new(per_window.max(1)).expect("at least one");
+        let quota = Quota::with_period(WINDOW / n.get()).expect("a positive period").allow_burst(n);
+        FormLimiter { limiter: DefaultKeyedRateLimiter::keyed(quota) }
+    }
+
+    /// Whether `ip` may submit `form` now (and counts the submission).
+    pub fn allow(&self, form: &'static str, ip: IpAddr) -> bool {
+        self.limiter.check_key(&(form, ip)).is_ok()
+    }
+
+    /// Forgets addresses whose counts are back to full.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7, 203.0.113.9"));
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_ip(stranger, &h, &[proxy]), stranger, "a spoofed header is ignored");
+        assert_eq!(client_ip(proxy, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap(), "the rightmost hop");
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        h.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
+        assert_eq!(client_ip(proxy, &h, &[proxy, inner]), "203.0.113.9".parse::<IpAddr>().unwrap(), "chained proxies");
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn the_limit_is_per_form_and_per_address() {
+        let l = FormLimiter::new(3);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!((0..3).all(|_| l.allow("contact", a)));
+        assert!(!l.allow("contact", a), "the fourth within the window is refused");
+        assert!(l.allow("newsletter", a), "another form has its own count");
+        assert!(l.allow("contact", b), "another address has its own count");
+    }
+}

@@ -1,0 +1,404 @@
+//! The public forms and the links their mails carry.
+//!
+//! Every form posts to the page it sits on; a mailed link opens a page
+//! below it (`/newsletter/confirm`, `/pardon/confirm`, `/my-data/view` …)
+//! that changes nothing until its button is pressed (mail scanners follow
+//! links). A submission passes, in order: the same-origin check, the rate
+//! limit, the honeypot, the signed form token with its minimum fill time,
+//! and the field rules; only then is anything stored, together with its
+//! mail, in one transaction.
+
+mod contact;
+mod my_data;
+mod newsletter;
+mod petition;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Notify;
+
+use super::abuse::{FormLimiter, client_ip};
+use super::state::AppState;
+use super::tokens::{FORM_TOKEN_SECONDS, Signer};
+use crate::config::FormRules;
+use crate::content::{Lang, Page};
+use crate::forms::Input;
+use crate::mail::MailConfig;
+use crate::site::{FormView, Notice, PageRequest, Rendered, SiteIndex, Target};
+
+/// What the forms need, shared by all requests.
+pub struct Forms {
+    /// Signs form tokens and mailed links.
+    pub signer: Signer,
+    /// Mail settings.
+    pub mail: MailConfig,
+    /// Minimum fill time and rate limit.
+    pub rules: FormRules,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Per-address submission counts.
+    pub limiter: FormLimiter,
+    /// Wakes the mail worker after a mail is queued.
+    pub wake: Arc<Notify>,
+    /// The configured public base URL, if any; links in mails use it, or
+    /// else the host the request came in on.
+    pub public_base_url: Option<String>,
+}
+
+/// Which form a page carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormKind {
+    /// Newsletter sign-up (the newsletter page and the home page).
+    Newsletter,
+    /// Contact form.
+    Contact,
+    /// Signing the petition with this key.
+    Petition(String),
+    /// "Manage my data".
+    MyData,
+}
+
+impl FormKind {
+    /// The form a page shows, if any.
+    pub fn of_page(page: &Page) -> Option<FormKind> {
+        if let Some(k) = &page.petition {
+            return Some(FormKind::Petition(k.clone()));
+        }
+        match page.template.as_str() {
+            "home" | "newsletter" => Some(FormKind::Newsletter),
+            "contact" => Some(FormKind::Contact),
+            "my_data" => Some(FormKind::MyData),
+            _ => None,
+        }
+    }
+
+    /// The name the token and the rate limit are bound to.
+    fn name(&self) -> &'static str {
+        match self {
+            FormKind::Newsletter => "newsletter",
+            FormKind::Contact => "contact",
+            FormKind::Petition(_) => "petition",
+            FormKind::MyData => "my_data",
+        }
+    }
+
+    fn token_scope(&self) -> String {
+        match self {
+            FormKind::Petition(k) => format!("petition:{k}"),
+            other => other.name().to_owned(),
+        }
+    }
+}
+
+/// A request to a form page or one of its links, after routing.
+pub struct FormRequest<'a> {
+    /// The shared state.
+    pub state: &'a AppState,
+    /// The snapshot.
+    pub index: &'a SiteIndex,
+    /// The page the form is on.
+    pub page: &'a Page,
+    /// Its path.
+    pub page_path: String,
+    /// Its language.
+    pub lang: Lang,
+    /// Which form.
+    pub kind: FormKind,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// The client's address (after trusted proxies).
+    pub ip: IpAddr,
+}
+
+/// Finds the form page behind `path`: the page itself, or the page above a
+/// link path (`/newsletter/confirm` → `/newsletter` and `confirm`).
+pub fn route<'a>(index: &'a SiteIndex, path: &str) -> Option<(&'a Page, Lang, String, Option<&'static str>)> {
+    // The home page's short form posts to the newsletter page, so the home
+    // page itself takes no posts and has no links below it.
+    let page_at = |p: &str| match index.resolve(p) {
+        Some(Target::Page { lang, index: i }) if index.site.pages[*i].template != "home" => {
+            let page = &index.site.pages[*i];
+            FormKind::of_page(page).map(|_| (page, *lang))
+        }
+        _ => None,
+    };
+    if let Some((page, lang)) = page_at(path) {
+        return Some((page, lang, path.to_owned(), None));
+    }
+    let (parent, last) = path.rsplit_once('/')?;
+    const ACTIONS: [&str; 6] = ["thanks", "confirm", "unsubscribe", "view", "export", "erase"];
+    let action = ACTIONS.into_iter().find(|a| *a == last)?;
+    let (page, lang) = page_at(parent)?;
+    Some((page, lang, parent.to_owned(), Some(action)))
+}
+
+/// Handles a POST or a link GET on a form page. `None` means "not a form
+/// route" (the caller answers 404 or 405).
+pub async fn handle(
+    state: &AppState,
+    index: &SiteIndex,
+    method_is_post: bool,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    peer: IpAddr,
+    body: Bytes,
+) -> Option<Response> {
+    let (page, lang, page_path, action) = route(index, path)?;
+    let kind = FormKind::of_page(page)?;
+    let ip = client_ip(peer, headers, &state.forms.trusted_proxies);
+    let req = FormRequest { state, index, page, page_path, lang, kind, headers, ip };
+    let token = link_token(query, &body);
+    let res = match (method_is_post, action) {
+        (true, None) => {
+            if !same_origin(headers) {
+                return Some(req.notice(Notice::new("forbidden", 403)));
+            }
+            if !state.forms.limiter.allow(req.kind.name(), ip) {
+                let mut res = req.notice(Notice::new("rate_limited", 429));
+                res.headers_mut().insert(header::RETRY_AFTER, "60".parse().expect("valid"));
+                return Some(res);
+            }
+            let Some(input) = Input::parse(&body) else {
+                return Some((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
+            };
+            if input.is_bot() {
+                // Pretend success: a bot learns nothing from the answer.
+                return Some(req.redirect("thanks"));
+            }
+            if let Err(notice) = req.check_form_token(input.get("token")) {
+                return Some(req.form_again(&input, Default::default(), Some(notice)).await);
+            }
+            match &req.kind {
+                FormKind::Newsletter => newsletter::submit(&req, &input).await,
+                FormKind::Contact => contact::submit(&req, &input).await,
+                FormKind::Petition(key) => petition::submit(&req, key, &input).await,
+                FormKind::MyData => my_data::submit(&req, &input).await,
+            }
+        }
+        (false, Some("thanks")) => Ok(req.notice(Notice::new(req.sent_key(), 200))),
+        (post, Some(action)) => {
+            if post && !same_origin(headers) {
+                return Some(req.notice(Notice::new("forbidden", 403)));
+            }
+            match (&req.kind, action) {
+                (FormKind::Newsletter, "confirm") => newsletter::confirm(&req, post, &token).await,
+                (FormKind::Newsletter, "unsubscribe") => newsletter::unsubscribe(&req, post, &token).await,
+                (FormKind::Petition(_), "confirm") => petition::confirm(&req, post, &token).await,
+                (FormKind::MyData, "view") if !post => my_data::view(&req, &token).await,
+                (FormKind::MyData, "export") if !post => my_data::export(&req, &token).await,
+                (FormKind::MyData, "erase") if post => my_data::erase(&req, &token).await,
+                _ => return None,
+            }
+        }
+        (false, None) => return None,
+    };
+    Some(res.unwrap_or_else(|e| {
+        tracing::error!(error = %format!("{e:#}"), path, "form handling failed");
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "The service is busy; please try again.\n")
+            .into_response()
+    }))
+}
+
+/// The link token from `?t=` or from a posted `t` field.
+fn link_token(query: Option<&str>, body: &[u8]) -> String {
+    let from = |bytes: &[u8]| form_urlencoded::parse(bytes).find(|(k, _)| k == "t").map(|(_, v)| v.into_owned());
+    query.and_then(|q| from(q.as_bytes())).or_else(|| from(body)).unwrap_or_default()
+}
+
+/// Refuses cross-site form posts: browsers say where a request comes from
+/// in `Sec-Fetch-Site` and `Origin`. Requests without either (mail clients'
+/// one-click unsubscribe, command-line tools) carry no ambient credentials
+/// here, so there is nothing to forge.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match (get("origin"), get("host")) {
+        (Some("null"), _) => false,
+        (Some(origin), Some(host)) => {
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")).is_some_and(|o| o == host)
+        }
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+impl FormRequest<'_> {
+    fn now_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    /// A fresh, empty form for this page.
+    pub async fn fresh_form(state: &AppState, index: &SiteIndex, page: &Page, lang: Lang, path: &str) -> anyhow::Result<FormView> {
+        let kind = FormKind::of_page(page).expect("a form page");
+        let action = match kind {
+            // The home page's short form posts to the newsletter page.
+            FormKind::Newsletter => index
+                .site
+                .pages
+                .iter()
+                .find(|p| p.template == "newsletter")
+                .and_then(|p| index.path_of(&p.key, lang))
+                .unwrap_or_else(|| path.to_owned()),
+            _ => path.to_owned(),
+        };
+        let petition = match &kind {
+            FormKind::Petition(key) => match state.store.petition_id(state.site_id, key).await? {
+                Some(id) => Some(state.store.petition_stats(id).await?),
+                None => None,
+            },
+            _ => None,
+        };
+        Ok(FormView {
+            action,
+            token: state.forms.signer.form_token(&kind.token_scope(), Self::now_ms()),
+            petition,
+            ..FormView::default()
+        })
+    }
+
+    /// Checks the form token: signed for this form, not too fresh (bots
+    /// post at once), not too old. The error is the notice to show.
+    fn check_form_token(&self, token: &str) -> Result<(), &'static str> {
+        let signer = &self.state.forms.signer;
+        let Some(issued) = signer.check_form_token(&self.kind.token_scope(), token) else { return Err("err_expired") };
+        let age = Self::now_ms() - issued;
+        if age < self.state.forms.rules.min_fill.as_millis() as i64 {
+            Err("err_too_fast")
+        } else if age > FORM_TOKEN_SECONDS * 1000 {
+            Err("err_expired")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The form page again, with what was typed and what is wrong (422).
+    async fn form_again(
+        &self,
+        input: &Input,
+        errors: crate::forms::FieldErrors,
+        notice: Option<&'static str>,
+    ) -> Response {
+        let result = async {
+            let mut form = Self::fresh_form(self.state, self.index, self.page, self.lang, &self.page_path).await?;
+            form.values = input.echo();
+            form.errors = errors;
+            form.notice = notice;
+            let req = PageRequest { path: self.page_path.clone(), page: 1, form: Some(form), ..PageRequest::default() };
+            crate::site::render(&self.state.theme, self.index, &req)
+        }
+        .await;
+        match result {
+            Ok(r) => fresh(r, StatusCode::UNPROCESSABLE_ENTITY),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "rendering a form failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
+            }
+        }
+    }
+
+    /// A notice page in the form's language.
+    fn notice(&self, notice: Notice) -> Response {
+        match crate::site::render_notice(&self.state.theme, self.index, self.lang, &notice) {
+            Ok(r) => {
+                let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+                fresh(r, status)
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "rendering a notice failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
+            }
+        }
+    }
+
+    /// 303 to a page below the form page (POST, then redirect, then GET).
+    fn redirect(&self, action: &str) -> Response {
+        let to = format!("{}/{action}", self.page_path.trim_end_matches('/'));
+        (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+    }
+
+    /// The UI string key (`<key>_title`/`_text`) of the "sent" page.
+    fn sent_key(&self) -> &'static str {
+        match self.kind {
+            FormKind::Newsletter => "newsletter_sent",
+            FormKind::Contact => "contact_sent",
+            FormKind::Petition(_) => "petition_sent",
+            FormKind::MyData => "mydata_sent",
+        }
+    }
+
+    /// The absolute address of `path` for a mail: the configured base URL,
+    /// or the host this request came in on.
+    fn absolute(&self, path: &str) -> String {
+        let base = match &self.state.forms.public_base_url {
+            Some(b) => b.clone(),
+            None => match self.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+                Some(h) if !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) => {
+                    format!("http://{h}")
+                }
+                _ => self.state.base_url.clone(),
+            },
+        };
+        format!("{base}{path}")
+    }
+
+    /// The absolute address of a link below the form page.
+    fn link(&self, action: &str, token: &str) -> String {
+        self.absolute(&format!("{}/{action}?t={token}", self.page_path.trim_end_matches('/')))
+    }
+
+    /// The site's name in the form's language.
+    fn site_name(&self) -> String {
+        self.index.site.text.get(&self.lang).map(|t| t.name.clone()).unwrap_or_default()
+    }
+
+    /// The shortened client address kept as evidence.
+    fn short_ip(&self) -> String {
+        crate::forms::shorten_ip(self.ip)
+    }
+}
+
+/// A response that must not be cached (it carries a token or personal data).
+pub fn fresh(r: Rendered, status: StatusCode) -> Response {
+    (status, [(header::CONTENT_TYPE, r.content_type), (header::CACHE_CONTROL, "no-store")], r.html).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, v.parse().unwrap());
+            }
+            m
+        };
+        assert!(same_origin(&h(&[("host", "a.org"), ("origin", "https://a.org"), ("sec-fetch-site", "same-origin")])));
+        assert!(same_origin(&h(&[])), "no browser, nothing to forge");
+        assert!(!same_origin(&h(&[("host", "a.org"), ("origin", "https://evil.org")])));
+        assert!(!same_origin(&h(&[("host", "a.org"), ("origin", "null")])));
+        assert!(!same_origin(&h(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")])));
+    }
+
+    #[test]
+    fn link_tokens_come_from_the_query_or_the_body() {
+        assert_eq!(link_token(Some("t=abc"), b""), "abc");
+        assert_eq!(link_token(None, b"t=xyz&other=1"), "xyz");
+        assert_eq!(link_token(Some("List-Unsubscribe=One-Click"), b"List-Unsubscribe=One-Click"), "");
+    }
+}

@@ -1,0 +1,120 @@
+//! Newsletter: sign-up, the confirmation link, the unsubscribe link (also
+//! RFC 8058 one-click, which mail clients POST without a session).
+
+use anyhow::Result;
+use axum::response::Response;
+use minijinja::context;
+
+use super::FormRequest;
+use crate::forms::{Input, Subscribe};
+use crate::mail::compose::compose;
+use crate::site::Notice;
+use crate::store::{Consent, Outcome, SignUpRequest, now};
+use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
+
+pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
+    let s = match Subscribe::validate(input) {
+        Ok(s) => s,
+        Err(errors) => return Ok(req.form_again(input, errors, None).await),
+    };
+    let state = req.state;
+    let site_name = req.site_name();
+    let confirm_nonce = nonce();
+    let token = state.forms.signer.link_token(Purpose::ConfirmSubscription, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
+    let mail = compose(
+        &state.theme,
+        &state.forms.mail,
+        "newsletter_confirm",
+        req.lang,
+        &s.email,
+        context! { site_name => &site_name, name => &s.name, confirm_url => req.link("confirm", &token) },
+    )?;
+    let consent = Consent {
+        subject: "newsletter".to_owned(),
+        text: state.theme.string(req.lang, "newsletter_consent").replace("{site}", &site_name),
+        lang: req.lang.code().to_owned(),
+        source_url: req.absolute(&req.page_path),
+        ip: req.short_ip(),
+    };
+    let outcome = state
+        .store
+        .sign_up(
+            state.site_id,
+            &SignUpRequest {
+                email: &s.email,
+                name: &s.name,
+                lang: req.lang.code(),
+                consent: &consent,
+                confirm_nonce: &confirm_nonce,
+                unsubscribe_nonce: &nonce(),
+                mail: &mail,
+            },
+            now(),
+        )
+        .await?;
+    tracing::info!(outcome = ?outcome, "newsletter sign-up");
+    state.forms.wake.notify_one();
+    Ok(req.redirect("thanks"))
+}
+
+pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
+    let state = req.state;
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSubscription, token, now()) else {
+        return Ok(req.notice(Notice::new("link_invalid", 404)));
+    };
+    if !post {
+        let action = format!("{}/confirm", req.page_path.trim_end_matches('/'));
+        return Ok(req.notice(Notice::new("newsletter_confirm", 200).with_button(
+            "newsletter_confirm",
+            action,
+            token.to_owned(),
+        )));
+    }
+    let outcome = state
+        .store
+        .confirm_subscription(&nonce, &req.short_ip(), now(), |s| {
+            let lang = s.lang.parse().unwrap_or(req.lang);
+            let unsubscribe = state.forms.signer.link_token(Purpose::Unsubscribe, &s.unsubscribe_nonce, 0);
+            let unsubscribe_url = req.link("unsubscribe", &unsubscribe);
+            let mut mail = compose(
+                &state.theme,
+                &state.forms.mail,
+                "newsletter_welcome",
+                lang,
+                &s.email,
+                context! {
+                    site_name => req.site_name(),
+                    name => &s.name,
+                    unsubscribe_url => &unsubscribe_url,
+                    site_url => req.absolute(&req.index.path_of("home", lang).unwrap_or_else(|| "/".into())),
+                },
+            )?;
+            mail.list_unsubscribe = Some(unsubscribe_url);
+            Ok(mail)
+        })
+        .await?;
+    state.forms.wake.notify_one();
+    Ok(match outcome {
+        Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("newsletter_confirmed", 200)),
+        Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
+    })
+}
+
+pub(super) async fn unsubscribe(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
+    let state = req.state;
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::Unsubscribe, token, now()) else {
+        return Ok(req.notice(Notice::new("link_invalid", 404)));
+    };
+    if !post {
+        let action = format!("{}/unsubscribe", req.page_path.trim_end_matches('/'));
+        return Ok(req.notice(Notice::new("newsletter_unsubscribe", 200).with_button(
+            "newsletter_unsubscribe",
+            action,
+            token.to_owned(),
+        )));
+    }
+    Ok(match state.store.unsubscribe(&nonce, now()).await? {
+        Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("newsletter_unsubscribed", 200)),
+        Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
+    })
+}

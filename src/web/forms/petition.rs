@@ -1,0 +1,91 @@
+//! Signing a petition and confirming the signature by mail. Only confirmed
+//! signatures count and appear (by name, if the signer allowed it).
+
+use anyhow::Result;
+use axum::response::Response;
+use minijinja::context;
+
+use super::FormRequest;
+use crate::forms::{Input, Sign};
+use crate::mail::compose::compose;
+use crate::site::Notice;
+use crate::store::{Consent, Outcome, SignRequest, now};
+use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
+
+pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> Result<Response> {
+    let state = req.state;
+    let petition = req.index.site.petition(key);
+    let Some(petition_id) = state.store.petition_id(state.site_id, key).await?.filter(|_| petition.is_some_and(|p| p.open))
+    else {
+        let closed = Notice {
+            title: "petition_sign_title".into(),
+            text: "petition_closed".into(),
+            button: None,
+            status: 409,
+        };
+        return Ok(req.notice(closed));
+    };
+    let s = match Sign::validate(input) {
+        Ok(s) => s,
+        Err(errors) => return Ok(req.form_again(input, errors, None).await),
+    };
+    let site_name = req.site_name();
+    let title = petition.and_then(|p| p.text.get(&req.lang)).map(|t| t.title.clone()).unwrap_or_default();
+    let confirm_nonce = nonce();
+    let token = state.forms.signer.link_token(Purpose::ConfirmSignature, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
+    let mail = compose(
+        &state.theme,
+        &state.forms.mail,
+        "petition_confirm",
+        req.lang,
+        &s.email,
+        context! { site_name => &site_name, name => &s.name, petition_title => title, confirm_url => req.link("confirm", &token) },
+    )?;
+    let consent = Consent {
+        subject: format!("petition:{key}"),
+        text: state.theme.string(req.lang, "petition_consent").replace("{site}", &req.site_name()),
+        lang: req.lang.code().to_owned(),
+        source_url: req.absolute(&req.page_path),
+        ip: req.short_ip(),
+    };
+    let outcome = state
+        .store
+        .sign(
+            state.site_id,
+            petition_id,
+            &SignRequest {
+                email: &s.email,
+                name: &s.name,
+                country: &s.country,
+                show_name: s.show_name,
+                lang: req.lang.code(),
+                consent: &consent,
+                confirm_nonce: &confirm_nonce,
+                mail: &mail,
+            },
+            now(),
+        )
+        .await?;
+    tracing::info!(outcome = ?outcome, "petition signature");
+    state.forms.wake.notify_one();
+    Ok(req.redirect("thanks"))
+}
+
+pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
+    let state = req.state;
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSignature, token, now()) else {
+        return Ok(req.notice(Notice::new("link_invalid", 404)));
+    };
+    if !post {
+        let action = format!("{}/confirm", req.page_path.trim_end_matches('/'));
+        return Ok(req.notice(Notice::new("petition_confirm", 200).with_button(
+            "petition_confirm",
+            action,
+            token.to_owned(),
+        )));
+    }
+    Ok(match state.store.confirm_signature(&nonce, &req.short_ip(), now()).await? {
+        Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("petition_confirmed", 200)),
+        Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
+    })
+}
