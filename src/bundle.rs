@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::content::{
-    Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, Petition, PressReport,
-    Site, SiteText, Source, Subject, TimelineEvent,
+    Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, Petition,
+    PressReport, Site, SiteText, Source, Subject, TimelineEvent,
 };
 
 /// The default site, embedded at build time.

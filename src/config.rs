@@ -157,9 +157,19 @@ impl ServeConfig {
             min_fill: std::time::Duration::from_secs_f64(file.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
             rate_limit: file.form_rate_limit.unwrap_or(10).max(1),
         };
-        let trusted_proxies =
-            if args.trusted_proxies.is_empty() { file.trusted_proxies.clone().unwrap_or_default() } else { args.trusted_proxies.clone() };
-        Ok(ServeConfig { listen, base_url, storage: Storage::resolve(&args.storage, file)?, mail, forms, trusted_proxies })
+        let trusted_proxies = if args.trusted_proxies.is_empty() {
+            file.trusted_proxies.clone().unwrap_or_default()
+        } else {
+            args.trusted_proxies.clone()
+        };
+        Ok(ServeConfig {
+            listen,
+            base_url,
+            storage: Storage::resolve(&args.storage, file)?,
+            mail,
+            forms,
+            trusted_proxies,
+        })
     }
 }
 
@@ -189,19 +199,12 @@ mod tests {
             listen: Some("127.0.0.1:9000".parse().unwrap()),
             ..FileConfig::default()
         };
-        let args = ServeArgs {
-            storage: StorageArgs { data: Some("from-flag".into()), database: None },
-            ..no_args()
-        };
+        let args = ServeArgs { storage: StorageArgs { data: Some("from-flag".into()), database: None }, ..no_args() };
         let c = ServeConfig::resolve(&args, &file).unwrap();
         assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
-        let c = ServeConfig::resolve(
-            &no_args(),
-            &FileConfig::default(),
-        )
-        .unwrap();
+        let c = ServeConfig::resolve(&no_args(), &FileConfig::default()).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
     }

@@ -94,7 +94,12 @@ fn line(s: &str) -> String {
 /// A multi-line field: line breaks and tabs kept, other control characters
 /// dropped, line endings normalised.
 fn text(s: &str) -> String {
-    s.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect::<String>().trim().to_owned()
+    s.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 struct Check<'a> {

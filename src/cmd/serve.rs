@@ -12,11 +12,11 @@ use tokio::sync::Notify;
 use crate::config::ServeConfig;
 use crate::mail::Mailer;
 use crate::mail::worker::MailWorker;
+use crate::site::Theme;
+use crate::store::{Store, import_site};
 use crate::web::abuse::FormLimiter;
 use crate::web::forms::Forms;
 use crate::web::tokens::Signer;
-use crate::site::Theme;
-use crate::store::{Store, import_site};
 use crate::web::{AppState, app, server};
 
 /// How often the server checks the database for content changes made by

@@ -109,7 +109,7 @@ impl MailWorker {
 /// back at the same second.
 pub fn retry_delay(base: i64, attempts: i64) -> i64 {
     let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-    let delay = base.saturating_mul(1_i64 << exp).min(MAX_DELAY).max(1);
+    let delay = base.saturating_mul(1_i64 << exp).clamp(1, MAX_DELAY);
     let mut b = [0u8; 2];
     let jitter = if getrandom::fill(&mut b).is_ok() { i64::from(u16::from_le_bytes(b)) * delay / 4 / 65536 } else { 0 };
     delay + jitter

@@ -22,10 +22,10 @@ pub mod search;
 mod theme;
 mod views;
 
-pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
-pub use theme::Theme;
 pub use dates::timestamp;
 pub use forms::{FormView, Notice, render_notice, render_personal_data};
+pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
+pub use theme::Theme;
 pub use views::{filter_query, not_found, render};
 
 use crate::content::Lang;

@@ -24,7 +24,13 @@ pub struct Consent {
 }
 
 /// Stores a consent record.
-pub(super) async fn record(conn: &mut SqliteConnection, site_id: i64, email: &str, c: &Consent, now: i64) -> Result<()> {
+pub(super) async fn record(
+    conn: &mut SqliteConnection,
+    site_id: i64,
+    email: &str,
+    c: &Consent,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO consents (site_id, email, subject, text, lang, source_url, ip, given_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -9,8 +9,8 @@ use sqlx::sqlite::SqliteRow;
 use super::Store;
 use crate::content::{
     Book, Contributor, DescribedText, Document, EvidenceItem, EvidenceText, Lang, Link, Localized, MediaItem, Meta,
-    NewsPost, Page, PageText, PartialDate, Person, PersonText, Petition, PetitionText, PressReport, PressText, Site, SiteText, Source,
-    Statement, StatementText, Status, Subject, SummaryText, TimelineEvent, TitledText,
+    NewsPost, Page, PageText, PartialDate, Person, PersonText, Petition, PetitionText, PressReport, PressText, Site,
+    SiteText, Source, Statement, StatementText, Status, Subject, SummaryText, TimelineEvent, TitledText,
 };
 
 /// The columns every item table shares, in this order after the type's own.
@@ -343,11 +343,8 @@ impl Store {
             |r| Ok(PetitionText { title: r.try_get(2)?, summary: r.try_get(3)?, body: r.try_get(4)? }),
         )
         .await?;
-        let petitions = rows(
-            self,
-            format!("SELECT id, key, open, goal, {META} FROM petitions WHERE site_id = $1"),
-            site_id,
-            |r| {
+        let petitions =
+            rows(self, format!("SELECT id, key, open, goal, {META} FROM petitions WHERE site_id = $1"), site_id, |r| {
                 Ok((
                     r.try_get::<i64, _>(0)?,
                     Petition {
@@ -358,16 +355,15 @@ impl Store {
                         ..Petition::default()
                     },
                 ))
-            },
-        )
-        .await?
-        .into_iter()
-        .map(|(id, mut p)| {
-            p.text = petition_text.remove(&id).unwrap_or_default();
-            p.sources = cited("petition", id);
-            p
-        })
-        .collect();
+            })
+            .await?
+            .into_iter()
+            .map(|(id, mut p)| {
+                p.text = petition_text.remove(&id).unwrap_or_default();
+                p.sources = cited("petition", id);
+                p
+            })
+            .collect();
 
         // Timeline.
         let mut tl_text = translations(

@@ -6,9 +6,9 @@ use anyhow::Result;
 use serde::Serialize;
 use sqlx::FromRow;
 
+use super::Store;
 use super::consent;
 use super::outbox::{NewMail, enqueue};
-use super::Store;
 
 /// How long a "manage my data" link works.
 pub const DATA_REQUEST_SECONDS: i64 = 24 * 3600;

@@ -3,10 +3,10 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use super::Store;
 use super::consent::{self, Consent};
 use super::outbox::{NewMail, enqueue};
 use super::subscribers::Outcome;
-use super::Store;
 
 /// What signing did; the visitor sees the same answer for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

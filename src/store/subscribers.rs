@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 
+use super::Store;
 use super::consent::{self, Consent};
 use super::outbox::{NewMail, enqueue};
-use super::Store;
 
 /// What a sign-up did. The visitor sees the same answer for each, so the
 /// form cannot tell anyone whether an address is subscribed.
@@ -64,11 +64,12 @@ impl Store {
     /// Records a sign-up and queues its confirmation mail, in one transaction.
     pub async fn sign_up(&self, site_id: i64, r: &SignUpRequest<'_>, now: i64) -> Result<SignUp> {
         let mut tx = self.pool.begin().await?;
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM subscribers WHERE site_id = $1 AND email = $2")
-            .bind(site_id)
-            .bind(r.email)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM subscribers WHERE site_id = $1 AND email = $2")
+                .bind(site_id)
+                .bind(r.email)
+                .fetch_optional(&mut *tx)
+                .await?;
         if status.as_deref() == Some("confirmed") {
             return Ok(SignUp::AlreadySubscribed);
         }

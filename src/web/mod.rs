@@ -10,8 +10,8 @@ mod public;
 mod respond;
 pub mod router;
 pub mod server;
-pub mod tokens;
 pub mod state;
+pub mod tokens;
 
 pub use router::app;
 pub use state::AppState;

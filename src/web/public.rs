@@ -26,7 +26,7 @@ const FORM_PAGE_TTL: Duration = Duration::from_secs(300);
 /// Serves a page (from the cache when it can), a form post, or a mailed link.
 pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
     let is_get = method == Method::GET || method == Method::HEAD;
     if !is_get && method != Method::POST {
@@ -43,7 +43,7 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
             Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response(),
         };
         let post = method == Method::POST;
-        return match forms::handle(&state, &index, post, path, uri.query(), &headers, peer, body).await {
+        return match forms::handle(&state, &index, &parts, peer, body).await {
             Some(res) => res,
             None if post => method_not_allowed(),
             None => not_found(&state, &index, path),
@@ -69,9 +69,10 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
         None => Some(Duration::MAX),
     };
     // Search results are not cached: their key space is unbounded.
-    let key = (req.q.is_none() && cache_for.is_some()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
+    let key =
+        (req.q.is_none() && cache_for.is_some()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
     if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
-        return respond::cached(&hit.body, status(hit.status), &headers, PAGE_CACHE);
+        return respond::cached(&hit.body, status(hit.status), headers, PAGE_CACHE);
     }
     if let Some((page, lang, _)) = form_page {
         match forms::FormRequest::fresh_form(&state, &index, page, lang, path).await {
@@ -113,7 +114,7 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
         let k = if page.status == 200 { k } else { format!("404:{}", rendered.lang) };
         state.cache.insert(k, Arc::clone(&page));
     }
-    respond::cached(&page.body, status(page.status), &headers, PAGE_CACHE)
+    respond::cached(&page.body, status(page.status), headers, PAGE_CACHE)
 }
 
 /// Serves a hashed asset.

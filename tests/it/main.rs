@@ -5,6 +5,8 @@
 
 mod content;
 mod discovery;
+mod forms;
 mod lifecycle;
 mod public_site;
 mod server;
+mod smtp;

@@ -28,9 +28,20 @@ impl Server {
 
     /// Starts a server over `data` (which may hold a database already).
     pub fn start_in(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// Starts a server over `data` with extra `serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_casefile"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .args(extra)
+            .env_remove("CASEFILE_SMTP_URL")
+            .env_remove("CASEFILE_MAIL_FROM")
+            .env_remove("CASEFILE_CONTACT_TO")
+            .env_remove("CASEFILE_TRUSTED_PROXIES")
+            .env_remove("CASEFILE_BASE_URL")
             .env_remove("DATABASE_URL")
             .env_remove("CASEFILE_LISTEN")
             .env_remove("CASEFILE_DATA")
@@ -68,6 +79,12 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.

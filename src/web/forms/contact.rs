@@ -27,7 +27,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
         &state.forms.mail,
         "contact_message",
         team_lang,
-        &team.email.to_string(),
+        team.email.as_ref(),
         context! {
             site_name => req.site_name(),
             name => &c.name,

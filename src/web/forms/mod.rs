@@ -17,7 +17,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
@@ -141,13 +142,12 @@ pub fn route<'a>(index: &'a SiteIndex, path: &str) -> Option<(&'a Page, Lang, St
 pub async fn handle(
     state: &AppState,
     index: &SiteIndex,
-    method_is_post: bool,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
+    request: &Parts,
     peer: IpAddr,
     body: Bytes,
 ) -> Option<Response> {
+    let method_is_post = request.method == Method::POST;
+    let (path, query, headers) = (request.uri.path(), request.uri.query(), &request.headers);
     let (page, lang, page_path, action) = route(index, path)?;
     let kind = FormKind::of_page(page)?;
     let ip = client_ip(peer, headers, &state.forms.trusted_proxies);
@@ -233,14 +233,17 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 impl FormRequest<'_> {
     fn now_ms() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 
     /// A fresh, empty form for this page.
-    pub async fn fresh_form(state: &AppState, index: &SiteIndex, page: &Page, lang: Lang, path: &str) -> anyhow::Result<FormView> {
+    pub async fn fresh_form(
+        state: &AppState,
+        index: &SiteIndex,
+        page: &Page,
+        lang: Lang,
+        path: &str,
+    ) -> anyhow::Result<FormView> {
         let kind = FormKind::of_page(page).expect("a form page");
         let action = match kind {
             // The home page's short form posts to the newsletter page.

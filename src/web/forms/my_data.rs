@@ -40,7 +40,13 @@ async fn email_of(req: &FormRequest<'_>, token: &str) -> Result<Option<String>> 
     let Some(nonce) = req.state.forms.signer.check_link_token(Purpose::DataAccess, token, now()) else {
         return Ok(None);
     };
-    Ok(req.state.store.data_request(&nonce, now()).await?.filter(|(site, _)| *site == req.state.site_id).map(|(_, e)| e))
+    Ok(req
+        .state
+        .store
+        .data_request(&nonce, now())
+        .await?
+        .filter(|(site, _)| *site == req.state.site_id)
+        .map(|(_, e)| e))
 }
 
 pub(super) async fn view(req: &FormRequest<'_>, token: &str) -> Result<Response> {

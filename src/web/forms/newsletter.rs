@@ -20,7 +20,8 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
     let state = req.state;
     let site_name = req.site_name();
     let confirm_nonce = nonce();
-    let token = state.forms.signer.link_token(Purpose::ConfirmSubscription, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
+    let token =
+        state.forms.signer.link_token(Purpose::ConfirmSubscription, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
     let mail = compose(
         &state.theme,
         &state.forms.mail,

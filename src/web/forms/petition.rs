@@ -15,14 +15,11 @@ use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
 pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> Result<Response> {
     let state = req.state;
     let petition = req.index.site.petition(key);
-    let Some(petition_id) = state.store.petition_id(state.site_id, key).await?.filter(|_| petition.is_some_and(|p| p.open))
+    let Some(petition_id) =
+        state.store.petition_id(state.site_id, key).await?.filter(|_| petition.is_some_and(|p| p.open))
     else {
-        let closed = Notice {
-            title: "petition_sign_title".into(),
-            text: "petition_closed".into(),
-            button: None,
-            status: 409,
-        };
+        let closed =
+            Notice { title: "petition_sign_title".into(), text: "petition_closed".into(), button: None, status: 409 };
         return Ok(req.notice(closed));
     };
     let s = match Sign::validate(input) {

@@ -1,0 +1,492 @@
+//! The forms over real HTTP with a real SMTP server: newsletter double
+//! opt-in, contact, petition, "manage my data", outages and crashes, and
+//! bad input.
+
+use std::path::Path;
+use std::time::Duration;
+
+use scraper::{Html, Selector};
+
+use crate::server::{Server, client};
+use crate::smtp::{self, SmtpServer};
+
+/// The minimum fill time the tests configure (the default is 3 s).
+const MIN_FILL: Duration = Duration::from_millis(400);
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+/// Starts a server whose mail goes to `smtp_url`, with test-friendly form
+/// timing plus `extra` config lines.
+fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
+    std::fs::create_dir_all(data).unwrap();
+    let config = data.join("casefile.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "smtp_url = \"{smtp_url}\"\nmail_from = \"Campaign <team@example.org>\"\ncontact_to = \"inbox@example.org\"\n\
+             form_min_seconds = {}\nmail_retry_seconds = 1\n{extra}",
+            MIN_FILL.as_secs_f64()
+        ),
+    )
+    .unwrap();
+    Server::start_with(data, &["--config", config.to_str().unwrap()])
+}
+
+/// The token and action of the first form with a token on the page at `path`.
+async fn form(c: &reqwest::Client, server: &Server, path: &str) -> (String, String) {
+    let res = c.get(server.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    assert!(res.headers().get("set-cookie").is_none(), "a form page sets no cookie");
+    let doc = Html::parse_document(&res.text().await.unwrap());
+    let form = doc
+        .select(&sel("form"))
+        .find(|f| f.select(&sel("input[name=token]")).next().is_some())
+        .unwrap_or_else(|| panic!("no form with a token on {path}"));
+    let token = form.select(&sel("input[name=token]")).next().unwrap().attr("value").unwrap().to_owned();
+    let action = form.attr("action").unwrap().split('#').next().unwrap().to_owned();
+    (token, action)
+}
+
+async fn post(c: &reqwest::Client, server: &Server, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    c.post(server.url(path))
+        .header("origin", &server.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode(fields))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn encode(fields: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// Fills in the form on `page` like a person: load, wait, send.
+async fn submit(c: &reqwest::Client, server: &Server, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let (token, action) = form(c, server, page).await;
+    tokio::time::sleep(MIN_FILL + Duration::from_millis(100)).await;
+    let mut all = vec![("token", token.as_str())];
+    all.extend_from_slice(fields);
+    post(c, server, &action, &all).await
+}
+
+/// Opens a mailed link (a GET, as a mail scanner would), then presses the
+/// page's button. Returns the final page's text.
+async fn follow(c: &reqwest::Client, server: &Server, link: &str) -> String {
+    let res = c.get(link).send().await.unwrap();
+    assert_eq!(res.status(), 200, "GET {link}");
+    let doc = Html::parse_document(&res.text().await.unwrap());
+    let form = doc.select(&sel("main form")).next().expect("the link opens a page with a button");
+    let action = form.attr("action").unwrap().to_owned();
+    let t = form.select(&sel("input[name=t]")).next().unwrap().attr("value").unwrap().to_owned();
+    let res = post(c, server, &action, &[("t", &t)]).await;
+    assert_eq!(res.status(), 200, "POST {action}");
+    res.text().await.unwrap()
+}
+
+fn db_url(data: &Path) -> String {
+    format!("sqlite:{}", data.join("casefile.db").display())
+}
+
+/// Every text value in every table that contains `needle`, as `table: value`.
+async fn rows_mentioning(data: &Path, needle: &str) -> Vec<String> {
+    use sqlx::{Column, Row};
+    let pool = sqlx::SqlitePool::connect(&db_url(data)).await.unwrap();
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let mut hits = Vec::new();
+    for t in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{t}\""))).fetch_all(&pool).await.unwrap();
+        for row in rows {
+            for col in row.columns() {
+                if let Ok(Some(v)) = row.try_get::<Option<String>, _>(col.ordinal())
+                    && v.contains(needle)
+                {
+                    hits.push(format!("{t}.{}: {v}", col.name()));
+                }
+            }
+        }
+    }
+    pool.close().await;
+    hits
+}
+
+#[tokio::test]
+async fn newsletter_double_opt_in_welcome_and_one_click_unsubscribe() {
+    if !smtp::available("newsletter_double_opt_in") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "");
+    let c = client();
+
+    let res =
+        submit(&c, &server, "/newsletter", &[("name", "Ann"), ("email", "Ann@Example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/newsletter/thanks");
+    let thanks = c.get(server.url("/newsletter/thanks")).send().await.unwrap().text().await.unwrap();
+    assert!(thanks.contains("Please check your inbox"), "{thanks}");
+
+    let confirm = smtp.wait_for("ann@example.org", 1).remove(0);
+    assert!(confirm.subject.contains("confirm"), "{}", confirm.subject);
+    assert!(!confirm.html.is_empty() && !confirm.text.is_empty(), "an HTML and a plain-text part");
+    assert!(confirm.message_id.ends_with("@example.org"), "{}", confirm.message_id);
+    let link = confirm.link("/newsletter/confirm?t=");
+
+    // A mail scanner's GET (and HEAD) changes nothing: no welcome mail.
+    assert_eq!(c.head(&link).send().await.unwrap().status(), 200);
+    assert!(c.get(&link).send().await.unwrap().text().await.unwrap().contains("Confirm subscription"));
+    assert_eq!(smtp.settled("ann@example.org", Duration::from_millis(1500)).len(), 1, "GET did not confirm");
+
+    let page = follow(&c, &server, &link).await;
+    assert!(page.contains("Subscription confirmed"), "{page}");
+    let mails = smtp.wait_for("ann@example.org", 2);
+    let welcome = &mails[1];
+    assert!(welcome.text.contains("Ann"), "{}", welcome.text);
+    assert!(
+        welcome.raw_headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{}",
+        welcome.raw_headers
+    );
+    let unsubscribe = welcome.link("/newsletter/unsubscribe?t=");
+    assert!(welcome.raw_headers.contains(&format!("List-Unsubscribe: <{unsubscribe}>")), "{}", welcome.raw_headers);
+
+    // Confirming twice is harmless; subscribing again while subscribed gives
+    // the same answer and sends nothing (no second welcome).
+    follow(&c, &server, &link).await;
+    let res = submit(&c, &server, "/newsletter", &[("email", "ann@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(smtp.settled("ann@example.org", Duration::from_millis(1500)).len(), 2);
+
+    // RFC 8058 one-click: the mail client POSTs without Origin or token field.
+    let res = c
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("You have been unsubscribed"));
+    let pool = sqlx::SqlitePool::connect(&db_url(&server.data)).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM subscribers WHERE email = 'ann@example.org'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "unsubscribed");
+    let consent: (String, String, Option<i64>) =
+        sqlx::query_as("SELECT text, ip, confirmed_at FROM consents WHERE email = 'ann@example.org'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(consent.0.contains("newsletter"), "the consent text is kept: {}", consent.0);
+    assert_eq!(consent.1, "127.0.0.0", "the IP is kept shortened");
+    assert!(consent.2.is_some(), "the confirmation is recorded");
+}
+
+#[tokio::test]
+async fn german_sign_up_gets_german_mail_and_one_mail_a_day_at_most() {
+    if !smtp::available("german_sign_up") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "");
+    let c = client();
+    // The home page's short form posts to the newsletter page.
+    let (_, action) = form(&c, &server, "/de/").await;
+    assert_eq!(action, "/de/newsletter");
+    for _ in 0..3 {
+        let res = submit(&c, &server, "/de/", &[("email", "bea@example.org"), ("consent", "yes")]).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/de/newsletter/thanks");
+    }
+    let mails = smtp.settled("bea@example.org", Duration::from_millis(2000));
+    assert_eq!(mails.len(), 1, "three sign-ups, one confirmation mail a day");
+    assert!(mails[0].subject.contains("bestätigen"), "{}", mails[0].subject);
+    assert!(mails[0].text.contains("/de/newsletter/confirm?t="), "{}", mails[0].text);
+}
+
+#[tokio::test]
+async fn contact_messages_reach_the_team_with_reply_to_and_escaped_html() {
+    if !smtp::available("contact") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "");
+    let c = client();
+    let payload = "<script>alert(1)</script> & \"quotes\"";
+    let res = submit(
+        &c,
+        &server,
+        "/contact",
+        &[("name", "Carl <b>"), ("email", "carl@example.org"), ("subject", "Interview"), ("message", payload)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let mail = smtp.wait_for("inbox@example.org", 1).remove(0);
+    assert_eq!(mail.reply_to.as_deref(), Some("carl@example.org"));
+    assert!(mail.text.contains(payload), "the plain text keeps the message as typed");
+    assert!(!mail.html.contains("<script>") && mail.html.contains("&lt;script&gt;"), "{}", mail.html);
+    assert!(smtp.mails().iter().all(|m| m.to != "carl@example.org"), "nothing is mailed to the visitor");
+}
+
+#[tokio::test]
+async fn petition_signatures_count_once_confirmed() {
+    if !smtp::available("petition") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "");
+    let c = client();
+    let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("0 confirmed signatures"), "the count starts at zero");
+
+    let res = submit(
+        &c,
+        &server,
+        "/pardon",
+        &[
+            ("name", "Dora <i>X</i>"),
+            ("email", "dora@example.org"),
+            ("country", "Germany"),
+            ("show_name", "yes"),
+            ("consent", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/pardon/thanks");
+    let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("0 confirmed signatures"), "an unconfirmed signature does not count");
+
+    let link = smtp.wait_for("dora@example.org", 1)[0].link("/pardon/confirm?t=");
+    assert!(follow(&c, &server, &link).await.contains("Thank you for signing"));
+    let res = submit(
+        &c,
+        &server,
+        "/de/begnadigung",
+        &[("name", "Emil"), ("email", "emil@example.org"), ("country", "Österreich"), ("consent", "yes")],
+    )
+    .await;
+    assert_eq!(res.headers()["location"], "/de/begnadigung/thanks");
+    let mail = smtp.wait_for("emil@example.org", 1).remove(0);
+    assert!(mail.text.contains("Emil"));
+    follow(&c, &server, &mail.link("/de/begnadigung/confirm?t=")).await;
+
+    let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("2 confirmed signatures"), "both count");
+    assert!(page.contains("Dora &lt;i&gt;X&lt;&#x2f;i&gt;, Germany"), "shown by consent, escaped");
+    assert!(!page.contains("Emil"), "a signer who did not agree is not named");
+}
+
+#[tokio::test]
+async fn my_data_shows_exports_and_erases_everything_about_an_address() {
+    if !smtp::available("my_data") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "");
+    let c = client();
+    let who = "fay@example.org";
+    submit(&c, &server, "/newsletter", &[("email", who), ("consent", "yes")]).await;
+    follow(&c, &server, &smtp.wait_for(who, 1)[0].link("/confirm?t=")).await;
+    submit(&c, &server, "/pardon", &[("name", "Fay"), ("email", who), ("country", "UK"), ("consent", "yes")]).await;
+    submit(
+        &c,
+        &server,
+        "/contact",
+        &[("name", "Fay"), ("email", who), ("subject", "Hello"), ("message", "A question")],
+    )
+    .await;
+    smtp.wait_for(who, 3);
+
+    // Asking for an unknown address answers the same and sends nothing.
+    let res = submit(&c, &server, "/my-data", &[("email", "nobody@example.org")]).await;
+    assert_eq!(res.headers()["location"], "/my-data/thanks");
+    let res = submit(&c, &server, "/my-data", &[("email", who)]).await;
+    assert_eq!(res.headers()["location"], "/my-data/thanks");
+    let mails = smtp.wait_for(who, 4);
+    assert!(smtp.mails().iter().all(|m| m.to != "nobody@example.org"));
+    let view = mails[3].link("/my-data/view?t=");
+
+    let page = c.get(&view).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(who) && page.contains("A question") && page.contains("UK"), "{page}");
+    let token = view.split("t=").nth(1).unwrap();
+    let res = c.get(server.url(&format!("/my-data/export?t={token}"))).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/json; charset=utf-8");
+    let json: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(json["email"], who);
+    assert_eq!(json["subscriptions"][0]["status"], "confirmed");
+    assert_eq!(json["signatures"][0]["petition"], "pardon-support");
+    assert_eq!(json["messages"][0]["body"], "A question");
+    assert!(json["consents"].as_array().unwrap().len() >= 2, "newsletter and petition consents");
+
+    assert!(!rows_mentioning(&server.data, who).await.is_empty());
+    let res = post(&c, &server, "/my-data/erase", &[("t", token)]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("has been erased"));
+    let left = rows_mentioning(&server.data, who).await;
+    assert!(left.is_empty(), "erasure leaves nothing behind: {left:#?}");
+    // The link is dead now.
+    assert_eq!(c.get(&view).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn mail_queued_while_smtp_is_down_goes_out_once_it_is_back() {
+    if !smtp::available("smtp_down") {
+        return;
+    }
+    let port = smtp::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &format!("smtp://127.0.0.1:{port}"), "");
+    let c = client();
+    let started = std::time::Instant::now();
+    let res = submit(
+        &c,
+        &server,
+        "/contact",
+        &[("name", "Gus"), ("email", "gus@example.org"), ("subject", "S"), ("message", "M")],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "the visitor gets success while the mail server is down");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let smtp = SmtpServer::start_on(port);
+    let mails = smtp.wait_for("inbox@example.org", 1);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(smtp.settled("inbox@example.org", Duration::from_secs(3)).len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn an_answered_submission_survives_kill_9_and_its_mail_goes_out_once() {
+    if !smtp::available("kill_9") {
+        return;
+    }
+    let port = smtp::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &format!("smtp://127.0.0.1:{port}"), "");
+    let c = client();
+    let res = submit(
+        &c,
+        &server,
+        "/pardon",
+        &[("name", "Hal"), ("email", "hal@example.org"), ("country", "US"), ("consent", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let old_base = server.base.clone();
+    server.kill_hard();
+
+    let smtp = SmtpServer::start_on(port);
+    let server = start(&data, &smtp.url(), "");
+    let mails = smtp.wait_for("hal@example.org", 1);
+    assert_eq!(smtp.settled("hal@example.org", Duration::from_secs(3)).len(), 1, "exactly once");
+    // The link names the address of the first process; the second listens elsewhere.
+    let link = mails[0].link("/pardon/confirm?t=").replace(&old_base, &server.base);
+    follow(&c, &server, &link).await;
+    let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1 confirmed signature"), "the signature survived the crash");
+}
+
+#[tokio::test]
+async fn bad_input_comes_back_with_errors_and_nothing_is_stored_or_sent() {
+    if !smtp::available("bad_input") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), &smtp.url(), "form_rate_limit = 5\n");
+    let c = client();
+
+    // Field errors: 422, the form filled in again, the error by the field.
+    let xss = "\"><script>alert(1)</script>";
+    let res = submit(
+        &c,
+        &server,
+        "/contact",
+        &[("name", xss), ("email", "not-an-address"), ("subject", ""), ("message", &"x".repeat(5001))],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("<script>alert(1)"), "the echo is escaped");
+    let doc = Html::parse_document(&body);
+    let name = doc.select(&sel("#contact-name")).next().unwrap();
+    assert_eq!(name.attr("value"), Some(xss), "what was typed comes back");
+    assert_eq!(doc.select(&sel("#contact-email")).next().unwrap().attr("aria-invalid"), Some("true"));
+    assert!(
+        doc.select(&sel("#contact-email-error")).next().unwrap().text().collect::<String>().contains("valid email")
+    );
+    assert!(doc.select(&sel("#contact-subject-error")).next().is_some());
+    assert!(doc.select(&sel("#contact-message-error")).next().unwrap().text().collect::<String>().contains("5000"));
+    assert!(doc.select(&sel("#contact-name-error")).next().is_none(), "a good field has no error");
+
+    // German errors on German pages.
+    let res = submit(&c, &server, "/de/newsletter", &[("email", "x@example.org")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Bitte"), "German error text");
+
+    // Sent too fast, no token, a forged token: the form comes back.
+    let (token, _) = form(&c, &server, "/newsletter").await;
+    let res =
+        post(&c, &server, "/newsletter", &[("token", &token), ("email", "i@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("only seconds after"));
+    let res = post(&c, &server, "/newsletter", &[("email", "i@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 422);
+    let forged = format!("1{}", &token[1..]);
+    let res =
+        post(&c, &server, "/newsletter", &[("token", &forged), ("email", "i@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 422);
+
+    // A cross-site post is refused.
+    let res = c
+        .post(server.url("/newsletter"))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode(&[("token", &token), ("email", "i@example.org"), ("consent", "yes")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // A bot that fills the honeypot is told "thanks" and nothing happens.
+    let res = submit(
+        &c,
+        &server,
+        "/newsletter",
+        &[("email", "bot@example.org"), ("consent", "yes"), ("website", "http://spam")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    // Rate limit: five newsletter posts so far from this address; the next is refused.
+    let res = submit(&c, &server, "/newsletter", &[("email", "j@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    // Other forms keep their own count.
+    let res = submit(&c, &server, "/my-data", &[("email", "j@example.org")]).await;
+    assert_eq!(res.status(), 303);
+
+    // Nothing above was stored or mailed.
+    assert!(smtp.settled("bot@example.org", Duration::from_millis(1500)).is_empty());
+    assert!(smtp.mails().is_empty(), "no mail at all: {:#?}", smtp.mails());
+    for who in ["i@example.org", "bot@example.org", "j@example.org", "x@example.org"] {
+        assert!(rows_mentioning(&server.data, who).await.is_empty(), "{who} stored");
+    }
+}
