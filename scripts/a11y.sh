@@ -28,9 +28,10 @@ for _ in $(seq 1 100); do grep -q "listening on" "$DATA/log" && break; sleep 0.1
 
 BASE="http://127.0.0.1:$PORT"
 PATHS=(/ /case /timeline /evidence /voices /pardon /press "/press?kind=film" /film /books /news /speaking /newsletter
-       /contact /privacy /search "/search?q=DNA" /no-such-page
+       /contact /privacy /my-data /search "/search?q=DNA" /no-such-page
+       /newsletter/thanks /pardon/thanks "/newsletter/confirm?t=invalid" /de/kontakt/thanks
        /de/ /de/fall /de/chronik /de/beweise /de/stimmen /de/begnadigung /de/presse /de/film /de/buecher /de/neuigkeiten
-       /de/vortraege /de/newsletter /de/kontakt /de/datenschutz /de/suche "/de/suche?q=DNA")
+       /de/vortraege /de/newsletter /de/kontakt /de/datenschutz /de/meine-daten /de/suche "/de/suche?q=DNA")
 # One news item per language, found on the news pages.
 PATHS+=("$(curl -sf "$BASE/news" | sed 's|&#x2f;|/|g' | grep -o 'href="/news/[^"]*"' | head -1 | cut -d'"' -f2)")
 PATHS+=("$(curl -sf "$BASE/de/neuigkeiten" | sed 's|&#x2f;|/|g' | grep -o 'href="/de/neuigkeiten/[^"]*"' | head -1 | cut -d'"' -f2)")

@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the site over HTTP (creates the database and the default site on first start).
     Serve(ServeArgs),
+    /// Show the mail outbox: how many mails wait, were sent or failed, and why.
+    Outbox(StorageArgs),
     /// Write the whole public site as static files (not available yet).
     Export(StorageArgs),
     /// Manage admin users (not available yet).

@@ -39,6 +39,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.expect("set above") {
         Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args, &file)?)),
+        Command::Outbox(args) => {
+            runtime.block_on(casefile::cmd::outbox::run(casefile::config::Storage::resolve(&args, &file)?))
+        }
         Command::Export(_) | Command::User(_) | Command::Backup(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }

@@ -29,7 +29,8 @@ CREATE TABLE petition_translations (
 );
 
 -- Newsletter subscribers. `confirm_nonce` is the secret behind the current
--- confirmation link (replaced by each new request, cleared on use);
+-- confirmation link (replaced by each new request, kept after use so that a
+-- second click answers "already confirmed", cleared on unsubscribing);
 -- `unsubscribe_nonce` is the secret behind every unsubscribe link.
 CREATE TABLE subscribers (
     id INTEGER PRIMARY KEY,

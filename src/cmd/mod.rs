@@ -1,3 +1,4 @@
 //! One module per subcommand.
 
+pub mod outbox;
 pub mod serve;

@@ -54,6 +54,10 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let theme = Theme::load(Some(&theme_dir))?;
     let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
     let mailer = Mailer::new(&config.mail, config.storage.data_dir.join("mail"))?;
+    let mail_dir = match &mailer {
+        Mailer::Files(dir) => Some(dir.clone()),
+        Mailer::Smtp(_) => None,
+    };
     tracing::info!(to = %mailer.describe(), "mail");
     let wake = Arc::new(Notify::new());
     MailWorker {
@@ -73,7 +77,15 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         trusted_proxies: config.trusted_proxies.clone(),
         wake,
         public_base_url: config.base_url.clone(),
+        mail_dir,
+        local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
+            .into(),
     };
+    if config.base_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "no base_url is set: links in mails will name http://{addr}; set base_url to the public address"
+        );
+    }
     let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms).await?);
     state.spawn_refresher(REFRESH_EVERY);
     tracing::info!(

@@ -5,20 +5,18 @@
 //! only queue mails (`store::outbox`); `worker` sends them.
 
 pub mod compose;
+mod smtp;
 pub mod worker;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::store::QueuedMail;
-
-/// How long one SMTP conversation may take before it counts as failed.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Mail settings, from the configuration.
 #[derive(Clone, Debug)]
@@ -51,8 +49,8 @@ pub enum SendError {
 /// and tests use the real SMTP one against a local server.
 #[derive(Clone)]
 pub enum Mailer {
-    /// SMTP through lettre's pooled transport.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// SMTP, over pooled connections.
+    Smtp(Arc<smtp::SmtpSender>),
     /// One `.eml` file per mail in this folder.
     Files(PathBuf),
 }
@@ -62,11 +60,9 @@ impl Mailer {
     pub fn new(config: &MailConfig, mail_dir: PathBuf) -> Result<Mailer> {
         match &config.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .with_context(|| format!("invalid SMTP URL `{}`", redact(url)))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Ok(Mailer::Smtp(transport))
+                let sender =
+                    smtp::SmtpSender::from_url(url).with_context(|| format!("invalid SMTP URL `{}`", redact(url)))?;
+                Ok(Mailer::Smtp(Arc::new(sender)))
             }
             None => {
                 std::fs::create_dir_all(&mail_dir)
@@ -88,9 +84,7 @@ impl Mailer {
     pub async fn send(&self, from: &Mailbox, mail: &QueuedMail) -> Result<(), SendError> {
         let message = build_message(from, mail).map_err(|e| SendError::Permanent(format!("{e:#}")))?;
         match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Transient(e.to_string()) }
-            }),
+            Mailer::Smtp(sender) => sender.send(&message).await,
             Mailer::Files(dir) => {
                 // Named by the Message-ID, so a retry overwrites rather than
                 // duplicates; written whole, then renamed into place.
@@ -105,6 +99,51 @@ impl Mailer {
             }
         }
     }
+}
+
+/// How long `.eml` files are kept, like sent mails in the outbox.
+const FILE_RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+impl Mailer {
+    /// Deletes `.eml` files older than the outbox keeps sent mails.
+    pub fn purge_files(&self) {
+        let Mailer::Files(dir) = self else { return };
+        for path in eml_files(dir) {
+            let old = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > FILE_RETENTION));
+            if old {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Deletes the `.eml` files to or about `email` (To or Reply-To), for an
+/// erasure request; returns how many.
+pub fn erase_files(dir: &std::path::Path, email: &str) -> usize {
+    let mut n = 0;
+    for path in eml_files(dir) {
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or("");
+        let concerns = head.lines().any(|l| {
+            let l = l.to_ascii_lowercase();
+            (l.starts_with("to:") || l.starts_with("reply-to:")) && l.contains(email)
+        });
+        if concerns && std::fs::remove_file(&path).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn eml_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The MIME message for a queued mail: plain text and HTML alternatives,

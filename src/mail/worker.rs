@@ -51,6 +51,7 @@ impl MailWorker {
             let mut last_purge: Option<tokio::time::Instant> = None;
             loop {
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                    self.mailer.purge_files();
                     match self.store.purge_expired(now()).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(rows = n, "deleted expired personal data"),
@@ -75,33 +76,37 @@ impl MailWorker {
         });
     }
 
-    /// Sends one batch of due mails; returns how many it handled.
+    /// Sends one batch of due mails; returns how many it handled. Each mail
+    /// is recorded as sent as soon as the server took it, so an interruption
+    /// can repeat at most the one mail in flight.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let batch = self.store.claim_due_mails(now(), BATCH).await?;
-        let mut sent = Vec::with_capacity(batch.len());
         for mail in &batch {
             match self.mailer.send(&self.from, mail).await {
-                Ok(()) => sent.push(mail.id),
+                Ok(()) => self.store.mark_mail_sent(mail.id, now()).await?,
                 Err(SendError::Permanent(e)) => {
-                    tracing::error!(mail = mail.id, error = %e, "mail rejected permanently; given up");
+                    tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
                     self.store.fail_mail(mail.id, &e).await?;
                 }
                 Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
-                    tracing::error!(mail = mail.id, tries = mail.attempts, error = %e, "mail given up after too many tries");
+                    tracing::error!(mail = mail.id, tries = mail.attempts, error = %without_addresses(&e), "mail given up after too many tries");
                     self.store.fail_mail(mail.id, &e).await?;
                 }
                 Err(SendError::Transient(e)) => {
                     let delay = retry_delay(self.retry_seconds, mail.attempts);
-                    tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %e, "mail not sent; will retry");
+                    tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
                     self.store.retry_mail(mail.id, now() + delay, &e).await?;
                 }
             }
         }
-        if !sent.is_empty() {
-            self.store.mark_mails_sent(&sent, now()).await?;
-        }
         Ok(batch.len())
     }
+}
+
+/// A server's error text without the mail addresses it often quotes
+/// (`550 <ann@example.org> rejected`): the log holds no visitor data.
+fn without_addresses(error: &str) -> String {
+    error.split(' ').map(|w| if w.contains('@') { "<address>" } else { w }).collect::<Vec<_>>().join(" ")
 }
 
 /// Exponential backoff from `base` seconds, capped at an hour, with up to
@@ -118,6 +123,11 @@ pub fn retry_delay(base: i64, attempts: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_errors_name_no_address() {
+        assert_eq!(without_addresses("550 5.1.1 <ann@example.org>: unknown"), "550 5.1.1 <address> unknown");
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {

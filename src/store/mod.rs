@@ -2,7 +2,7 @@
 //! read content. Nothing here renders HTML.
 //!
 //! SQL is written once, in the portable subset that SQLite and PostgreSQL
-//! share (`$n` placeholders, `RETURNING`, no `ON CONFLICT` tricks), so the
+//! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`), so the
 //! PostgreSQL backend can reuse it. SQLite runs in WAL mode with the pragmas
 //! set in [`Store::open_sqlite`].
 
@@ -67,6 +67,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
+            // Erased personal data is overwritten, not left in free pages.
+            .pragma("secure_delete", "on")
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-8000");
         let pool = SqlitePoolOptions::new()
@@ -95,6 +97,14 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .unwrap_or(0))
+    }
+
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first and writes later
+    /// fails with `SQLITE_BUSY_SNAPSHOT` when another writer got in between,
+    /// which the busy timeout does not retry.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Whether the database answers.

@@ -90,6 +90,16 @@ pub async fn enqueue(conn: &mut SqliteConnection, site_id: i64, mail: &NewMail, 
 }
 
 impl Store {
+    /// Queues mails on their own (a newsletter issue), in one transaction.
+    pub async fn queue_mails(&self, site_id: i64, mails: &[NewMail], now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for m in mails {
+            enqueue(&mut tx, site_id, m, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks up to `limit` due mails as being sent and returns them.
     pub async fn claim_due_mails(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
         Ok(sqlx::query_as(
@@ -103,20 +113,16 @@ impl Store {
         .await?)
     }
 
-    /// Records mails the server accepted; their bodies are no longer kept.
-    pub async fn mark_mails_sent(&self, ids: &[i64], now: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for id in ids {
-            sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $2, body_text = '', body_html = '', last_error = NULL \
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+    /// Records a mail the server accepted; its body is no longer kept.
+    pub async fn mark_mail_sent(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $2, body_text = '', body_html = '', last_error = NULL \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

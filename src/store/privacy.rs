@@ -158,7 +158,7 @@ impl Store {
         if self.personal_data(site_id, email).await?.is_empty() {
             return Ok(DataRequestOutcome::NothingHeld);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !consent::take_mail_slot(&mut tx, site_id, "data", email, now).await? {
             return Ok(DataRequestOutcome::Throttled);
         }
@@ -230,7 +230,7 @@ impl Store {
 
     /// Deletes everything held about `email` on a site, in one transaction.
     pub async fn erase_personal_data(&self, site_id: i64, email: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for sql in [
             "DELETE FROM subscribers WHERE site_id = $1 AND email = $2",
             "DELETE FROM signatures WHERE email = $2 AND petition_id IN (SELECT id FROM petitions WHERE site_id = $1)",
@@ -249,19 +249,34 @@ impl Store {
     /// Deletes what the privacy page says is kept no longer. Returns the
     /// number of rows deleted.
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut n = 0;
         for (sql, age) in [
-            // Unconfirmed sign-ups and signatures: 30 days.
-            ("DELETE FROM subscribers WHERE status = 'pending' AND created_at < $1", 30 * DAY),
+            // Unconfirmed sign-ups and signatures: 30 days. A former
+            // subscriber's unconfirmed new sign-up falls back to
+            // 'unsubscribed', keeping the earlier proof of consent.
+            ("DELETE FROM subscribers WHERE status = 'pending' AND confirmed_at IS NULL AND created_at < $1", 30 * DAY),
+            (
+                "UPDATE subscribers SET status = 'unsubscribed', confirm_nonce = NULL, name = '' \
+                 WHERE status = 'pending' AND created_at < $1",
+                30 * DAY,
+            ),
             ("DELETE FROM signatures WHERE status = 'pending' AND created_at < $1", 30 * DAY),
             ("DELETE FROM consents WHERE confirmed_at IS NULL AND given_at < $1", 30 * DAY),
             // Former subscribers: 3 years after leaving (proof of consent).
             ("DELETE FROM subscribers WHERE status = 'unsubscribed' AND unsubscribed_at < $1", 3 * 365 * DAY),
+            // Consent records whose subscription or signature is gone.
             (
-                "DELETE FROM consents WHERE subject = 'newsletter' AND email NOT IN \
-                 (SELECT email FROM subscribers WHERE subscribers.site_id = consents.site_id) AND given_at < $1",
-                30 * DAY,
+                "DELETE FROM consents WHERE subject = 'newsletter' AND given_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM subscribers s WHERE s.site_id = consents.site_id AND s.email = consents.email)",
+                0,
+            ),
+            (
+                "DELETE FROM consents WHERE subject LIKE 'petition:%' AND given_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM signatures g JOIN petitions p ON p.id = g.petition_id \
+                  WHERE p.site_id = consents.site_id AND g.email = consents.email \
+                  AND consents.subject = 'petition:' || p.key)",
+                0,
             ),
             // Contact messages: 12 months.
             ("DELETE FROM messages WHERE created_at < $1", 365 * DAY),

@@ -63,7 +63,7 @@ impl Store {
 
     /// Records a signature and queues its confirmation mail, in one transaction.
     pub async fn sign(&self, site_id: i64, petition_id: i64, r: &SignRequest<'_>, now: i64) -> Result<Signing> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
                 .bind(petition_id)
@@ -115,10 +115,10 @@ impl Store {
 
     /// Confirms the signature whose link carries `nonce`.
     pub async fn confirm_signature(&self, nonce: &str, ip: &str, now: i64) -> Result<Outcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, String, String, String)> = sqlx::query_as(
             "SELECT p.site_id, p.key, s.email, s.status FROM signatures s JOIN petitions p ON p.id = s.petition_id \
-             WHERE s.confirm_nonce = $1",
+             WHERE s.confirm_nonce = $1 AND p.open = TRUE",
         )
         .bind(nonce)
         .fetch_optional(&mut *tx)

@@ -63,7 +63,7 @@ pub struct SignUpRequest<'a> {
 impl Store {
     /// Records a sign-up and queues its confirmation mail, in one transaction.
     pub async fn sign_up(&self, site_id: i64, r: &SignUpRequest<'_>, now: i64) -> Result<SignUp> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM subscribers WHERE site_id = $1 AND email = $2")
                 .bind(site_id)
@@ -92,8 +92,11 @@ impl Store {
             .await?;
         } else {
             sqlx::query(
-                "UPDATE subscribers SET status = 'pending', name = $3, lang = $4, confirm_nonce = $5, created_at = $6, \
-                 confirmed_at = NULL, unsubscribed_at = NULL WHERE site_id = $1 AND email = $2",
+                // A former subscriber keeps confirmed_at and unsubscribed_at:
+                // until the new sign-up is confirmed, the old proof of
+                // consent must survive (see `purge_expired`).
+                "UPDATE subscribers SET status = 'pending', name = $3, lang = $4, confirm_nonce = $5, created_at = $6 \
+                 WHERE site_id = $1 AND email = $2",
             )
             .bind(site_id)
             .bind(r.email)
@@ -119,7 +122,7 @@ impl Store {
         now: i64,
         welcome: impl FnOnce(&Subscriber) -> Result<NewMail>,
     ) -> Result<Outcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, String, String, String, String, String)> = sqlx::query_as(
             "SELECT site_id, status, email, name, lang, unsubscribe_nonce FROM subscribers WHERE confirm_nonce = $1",
         )
@@ -132,7 +135,9 @@ impl Store {
             "pending" => {}
             _ => return Ok(Outcome::Invalid),
         }
-        sqlx::query("UPDATE subscribers SET status = 'confirmed', confirmed_at = $2 WHERE confirm_nonce = $1")
+        sqlx::query(
+            "UPDATE subscribers SET status = 'confirmed', confirmed_at = $2, unsubscribed_at = NULL WHERE confirm_nonce = $1",
+        )
             .bind(nonce)
             .bind(now)
             .execute(&mut *tx)

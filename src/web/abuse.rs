@@ -42,9 +42,27 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
 /// How long the limit's window is.
 const WINDOW: Duration = Duration::from_secs(600);
 
+/// The most addresses tracked at once; beyond it new addresses are refused
+/// until idle ones are forgotten, so a flood of source addresses cannot
+/// grow memory without bound.
+const MAX_TRACKED: usize = 100_000;
+
 /// Per-address, per-form limits on submissions.
 pub struct FormLimiter {
     limiter: DefaultKeyedRateLimiter<(&'static str, IpAddr)>,
+}
+
+/// The unit a limit counts: an IPv4 address, or an IPv6 /64 network (one
+/// household or server gets a whole /64, so single IPv6 addresses are free).
+fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V4(v6.to_ipv4_mapped().expect("checked")),
+        v4 => v4,
+    }
 }
 
 impl FormLimiter {
@@ -58,7 +76,14 @@ impl FormLimiter {
 
     /// Whether `ip` may submit `form` now (and counts the submission).
     pub fn allow(&self, form: &'static str, ip: IpAddr) -> bool {
-        self.limiter.check_key(&(form, ip)).is_ok()
+        let key = (form, limit_key(ip));
+        if self.limiter.len() >= MAX_TRACKED {
+            self.limiter.retain_recent();
+            if self.limiter.len() >= MAX_TRACKED {
+                return false;
+            }
+        }
+        self.limiter.check_key(&key).is_ok()
     }
 
     /// Forgets addresses whose counts are back to full.
@@ -96,5 +121,9 @@ mod tests {
         assert!(!l.allow("contact", a), "the fourth within the window is refused");
         assert!(l.allow("newsletter", a), "another form has its own count");
         assert!(l.allow("contact", b), "another address has its own count");
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2::ffff".parse().unwrap();
+        assert!((0..3).all(|_| l.allow("contact", v6a)));
+        assert!(!l.allow("contact", v6b), "one IPv6 /64 shares a count");
     }
 }

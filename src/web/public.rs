@@ -37,7 +37,11 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return redirect(&to, StatusCode::MOVED_PERMANENTLY);
     }
     let index = state.index();
-    if method == Method::POST || forms::route(&index, path).is_some_and(|(_, _, _, action)| action.is_some()) {
+    let form_route = forms::route(&index, path);
+    if method == Method::POST && form_route.is_none() {
+        return method_not_allowed();
+    }
+    if method == Method::POST || form_route.is_some_and(|(_, _, _, action)| action.is_some()) {
         let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
             Ok(b) => b,
             Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response(),

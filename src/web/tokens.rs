@@ -54,22 +54,28 @@ impl Signer {
     /// Reads the key from `path`, creating a random one (mode 0600) if there
     /// is none. Instances sharing a database must share this file.
     pub fn load_or_create(path: &Path) -> Result<Signer> {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let key = from_hex(text.trim())
-                .and_then(|v| <[u8; 32]>::try_from(v).ok())
-                .with_context(|| format!("{} does not hold a 64-digit hex key", path.display()))?;
-            return Ok(Signer { key });
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let key = from_hex(text.trim())
+                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                    .with_context(|| format!("{} does not hold a 64-digit hex key", path.display()))?;
+                return Ok(Signer { key });
+            }
+            // Only a missing file means "first start": any other error must
+            // not replace the key, or every link already mailed would die.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read the secret key {}", path.display())),
         }
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, to_hex(&key)).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file =
+            options.open(path).with_context(|| format!("cannot create the secret key {}", path.display()))?;
+        std::io::Write::write_all(&mut file, to_hex(&key).as_bytes())?;
+        file.sync_all()?;
         tracing::info!(path = %path.display(), "created a new secret key");
         Ok(Signer { key })
     }
@@ -145,7 +151,7 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
@@ -195,5 +201,13 @@ mod tests {
         assert_eq!(a.key, b.key);
         std::fs::write(&path, "not hex").unwrap();
         assert!(Signer::load_or_create(&path).is_err(), "a damaged key is an error, not a silent new key");
+        assert!(from_hex("+f").is_none(), "one spelling per byte");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let other = dir.path().join("other.key");
+            Signer::load_or_create(&other).unwrap();
+            assert_eq!(std::fs::metadata(&other).unwrap().permissions().mode() & 0o777, 0o600);
+        }
     }
 }

@@ -15,6 +15,7 @@ mod petition;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Bytes;
 use axum::http::request::Parts;
@@ -48,7 +49,23 @@ pub struct Forms {
     /// The configured public base URL, if any; links in mails use it, or
     /// else the host the request came in on.
     pub public_base_url: Option<String>,
+    /// Without a base URL, the `Host` values links may use: the listen
+    /// address and its loopback names. Any other `Host` (which a client can
+    /// set to anything) would let an attacker put their own site into a
+    /// confirmation or "my data" link mailed to someone else.
+    pub local_hosts: Vec<String>,
+    /// Where mails are written as files when no SMTP server is configured
+    /// (an erasure deletes the ones about the person).
+    pub mail_dir: Option<std::path::PathBuf>,
 }
+
+/// Whether the "proxy not trusted" warning was logged (once is enough).
+static WARNED_PROXY: AtomicBool = AtomicBool::new(false);
+
+/// Every submission is answered no sooner than this after it arrived, so the
+/// answer's timing does not tell whether an address was known (signed,
+/// subscribed, holding data) – that would reveal a political opinion.
+const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Which form a page carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,14 +165,21 @@ pub async fn handle(
 ) -> Option<Response> {
     let method_is_post = request.method == Method::POST;
     let (path, query, headers) = (request.uri.path(), request.uri.query(), &request.headers);
+    let arrived = tokio::time::Instant::now();
     let (page, lang, page_path, action) = route(index, path)?;
     let kind = FormKind::of_page(page)?;
     let ip = client_ip(peer, headers, &state.forms.trusted_proxies);
+    if ip.is_loopback() && headers.contains_key("x-forwarded-for") && !WARNED_PROXY.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "a request through a local proxy carries X-Forwarded-For, but no trusted proxy is configured: \
+             every visitor counts as one address for rate limits; set --trusted-proxy"
+        );
+    }
     let req = FormRequest { state, index, page, page_path, lang, kind, headers, ip };
     let token = link_token(query, &body);
     let res = match (method_is_post, action) {
         (true, None) => {
-            if !same_origin(headers) {
+            if !same_origin(headers, state.forms.public_base_url.as_deref()) {
                 return Some(req.notice(Notice::new("forbidden", 403)));
             }
             if !state.forms.limiter.allow(req.kind.name(), ip) {
@@ -166,23 +190,25 @@ pub async fn handle(
             let Some(input) = Input::parse(&body) else {
                 return Some((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
             };
-            if input.is_bot() {
+            let res = if input.is_bot() {
                 // Pretend success: a bot learns nothing from the answer.
-                return Some(req.redirect("thanks"));
-            }
-            if let Err(notice) = req.check_form_token(input.get("token")) {
-                return Some(req.form_again(&input, Default::default(), Some(notice)).await);
-            }
-            match &req.kind {
-                FormKind::Newsletter => newsletter::submit(&req, &input).await,
-                FormKind::Contact => contact::submit(&req, &input).await,
-                FormKind::Petition(key) => petition::submit(&req, key, &input).await,
-                FormKind::MyData => my_data::submit(&req, &input).await,
-            }
+                Ok(req.redirect("thanks"))
+            } else if let Err(notice) = req.check_form_token(input.get("token")) {
+                Ok(req.form_again(&input, Default::default(), Some(notice)).await)
+            } else {
+                match &req.kind {
+                    FormKind::Newsletter => newsletter::submit(&req, &input).await,
+                    FormKind::Contact => contact::submit(&req, &input).await,
+                    FormKind::Petition(key) => petition::submit(&req, key, &input).await,
+                    FormKind::MyData => my_data::submit(&req, &input).await,
+                }
+            };
+            tokio::time::sleep_until(arrived + ANSWER_FLOOR).await;
+            res
         }
         (false, Some("thanks")) => Ok(req.notice(Notice::new(req.sent_key(), 200))),
         (post, Some(action)) => {
-            if post && !same_origin(headers) {
+            if post && !same_origin(headers, state.forms.public_base_url.as_deref()) {
                 return Some(req.notice(Notice::new("forbidden", 403)));
             }
             match (&req.kind, action) {
@@ -213,21 +239,27 @@ fn link_token(query: Option<&str>, body: &[u8]) -> String {
 /// Refuses cross-site form posts: browsers say where a request comes from
 /// in `Sec-Fetch-Site` and `Origin`. Requests without either (mail clients'
 /// one-click unsubscribe, command-line tools) carry no ambient credentials
-/// here, so there is nothing to forge.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// here, so there is nothing to forge. With a configured base URL the
+/// origin must be its origin (a proxy may rewrite `Host`); else it must
+/// name the `Host` the request came to.
+fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
     let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
-    match (get("origin"), get("host")) {
-        (Some("null"), _) => false,
-        (Some(origin), Some(host)) => {
-            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")).is_some_and(|o| o == host)
+    let Some(origin) = get("origin") else { return true };
+    match base_url {
+        Some(base) => {
+            let scheme_end = base.find("://").map_or(0, |i| i + 3);
+            let base_origin = base[scheme_end..].find('/').map_or(base, |i| &base[..scheme_end + i]);
+            origin.eq_ignore_ascii_case(base_origin)
         }
-        (Some(_), None) => false,
-        (None, _) => true,
+        None => {
+            let host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+            host.is_some_and(|h| get("host").is_some_and(|req_host| h.eq_ignore_ascii_case(req_host)))
+        }
     }
 }
 
@@ -344,12 +376,11 @@ impl FormRequest<'_> {
     /// The absolute address of `path` for a mail: the configured base URL,
     /// or the host this request came in on.
     fn absolute(&self, path: &str) -> String {
-        let base = match &self.state.forms.public_base_url {
+        let forms = &self.state.forms;
+        let base = match &forms.public_base_url {
             Some(b) => b.clone(),
             None => match self.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-                Some(h) if !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) => {
-                    format!("http://{h}")
-                }
+                Some(h) if forms.local_hosts.iter().any(|l| l.eq_ignore_ascii_case(h)) => format!("http://{h}"),
                 _ => self.state.base_url.clone(),
             },
         };
@@ -390,12 +421,19 @@ mod tests {
             }
             m
         };
-        assert!(same_origin(&h(&[("host", "a.org"), ("origin", "https://a.org"), ("sec-fetch-site", "same-origin")])));
-        assert!(same_origin(&h(&[])), "no browser, nothing to forge");
-        assert!(!same_origin(&h(&[("host", "a.org"), ("origin", "https://evil.org")])));
-        assert!(!same_origin(&h(&[("host", "a.org"), ("origin", "null")])));
-        assert!(!same_origin(&h(&[("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")])));
+        let same = |pairs: &[(&'static str, &'static str)]| same_origin(&h(pairs), None);
+        assert!(same(&[("host", "a.org"), ("origin", "https://a.org"), ("sec-fetch-site", "same-origin")]));
+        assert!(same(&[]), "no browser, nothing to forge");
+        assert!(!same(&[("host", "a.org"), ("origin", "https://evil.org")]));
+        assert!(!same(&[("host", "a.org"), ("origin", "null")]));
+        assert!(!same(&[("sec-fetch-site", "cross-site")]));
+        assert!(!same(&[("sec-fetch-site", "same-site")]));
+        // Behind a proxy that rewrites Host, the configured origin counts.
+        let proxied = h(&[("host", "127.0.0.1:8080"), ("origin", "https://campaign.example")]);
+        assert!(same_origin(&proxied, Some("https://campaign.example/")));
+        assert!(same_origin(&proxied, Some("https://campaign.example/sub")));
+        assert!(!same_origin(&proxied, Some("https://other.example")));
+        assert!(!same_origin(&proxied, None));
     }
 
     #[test]

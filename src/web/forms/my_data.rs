@@ -76,6 +76,9 @@ pub(super) async fn export(req: &FormRequest<'_>, token: &str) -> Result<Respons
 pub(super) async fn erase(req: &FormRequest<'_>, token: &str) -> Result<Response> {
     let Some(email) = email_of(req, token).await? else { return Ok(req.notice(Notice::new("link_invalid", 404))) };
     req.state.store.erase_personal_data(req.state.site_id, &email).await?;
+    if let Some(dir) = &req.state.forms.mail_dir {
+        crate::mail::erase_files(dir, &email);
+    }
     tracing::info!("personal data erased on request");
     Ok(req.notice(Notice::new("mydata_erased", 200)))
 }

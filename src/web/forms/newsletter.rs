@@ -28,7 +28,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
         "newsletter_confirm",
         req.lang,
         &s.email,
-        context! { site_name => &site_name, name => &s.name, confirm_url => req.link("confirm", &token) },
+        context! { site_name => &site_name, confirm_url => req.link("confirm", &token) },
     )?;
     let consent = Consent {
         subject: "newsletter".to_owned(),

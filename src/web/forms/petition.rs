@@ -36,7 +36,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
         "petition_confirm",
         req.lang,
         &s.email,
-        context! { site_name => &site_name, name => &s.name, petition_title => title, confirm_url => req.link("confirm", &token) },
+        context! { site_name => &site_name, petition_title => title, confirm_url => req.link("confirm", &token) },
     )?;
     let consent = Consent {
         subject: format!("petition:{key}"),
