@@ -25,6 +25,12 @@ pub struct CachedBody {
     pub br: Option<Bytes>,
     /// Strong validator over the uncompressed bytes, quoted.
     pub etag: String,
+    /// The validators of the gzip and brotli representations: a strong
+    /// ETag names one representation, and a content coding makes another
+    /// (RFC 9110, 8.8.3), so caches never mix them up.
+    pub etag_gzip: String,
+    /// See `etag_gzip`.
+    pub etag_br: String,
     /// The Content-Type header value.
     pub content_type: &'static str,
 }
@@ -34,14 +40,15 @@ impl CachedBody {
     pub fn new(bytes: impl Into<Bytes>, content_type: &'static str) -> CachedBody {
         let identity: Bytes = bytes.into();
         let hash = Sha256::digest(&identity);
-        let etag = format!("\"{}\"", hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+        let hex = hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>();
+        let (etag, etag_gzip, etag_br) = (format!("\"{hex}\""), format!("\"{hex}-gz\""), format!("\"{hex}-br\""));
         let compressible = !content_type.starts_with("image/png") && !content_type.starts_with("font/");
         let (gzip, br) = if compressible && identity.len() > 256 {
             (smaller(gzip(&identity), identity.len()), smaller(brotli(&identity), identity.len()))
         } else {
             (None, None)
         };
-        CachedBody { identity, gzip, br, etag, content_type }
+        CachedBody { identity, gzip, br, etag, etag_gzip, etag_br, content_type }
     }
 }
 

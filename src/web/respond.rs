@@ -13,19 +13,19 @@ pub const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
 
 /// Answers with `body`, honouring `If-None-Match` and `Accept-Encoding`.
 pub fn cached(body: &CachedBody, status: StatusCode, req: &HeaderMap, cache_control: &'static str) -> Response {
+    let accept = req.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (bytes, encoding, etag) = match (&body.br, &body.gzip) {
+        (Some(br), _) if accepts(accept, "br") => (br, Some("br"), &body.etag_br),
+        (_, Some(gz)) if accepts(accept, "gzip") => (gz, Some("gzip"), &body.etag_gzip),
+        _ => (&body.identity, None, &body.etag),
+    };
     let mut builder = Response::builder()
-        .header(header::ETAG, &body.etag)
+        .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, cache_control)
         .header(header::VARY, "Accept-Encoding");
-    if status == StatusCode::OK && etag_matches(req, &body.etag) {
+    if status == StatusCode::OK && etag_matches(req, etag) {
         return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
     }
-    let accept = req.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (bytes, encoding) = match (&body.br, &body.gzip) {
-        (Some(br), _) if accepts(accept, "br") => (br.clone(), Some("br")),
-        (_, Some(gz)) if accepts(accept, "gzip") => (gz.clone(), Some("gzip")),
-        _ => (body.identity.clone(), None),
-    };
     if let Some(e) = encoding {
         builder = builder.header(header::CONTENT_ENCODING, e);
     }
@@ -33,7 +33,7 @@ pub fn cached(body: &CachedBody, status: StatusCode, req: &HeaderMap, cache_cont
         .status(status)
         .header(header::CONTENT_TYPE, body.content_type)
         .header(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()))
-        .body(Body::from(bytes))
+        .body(Body::from(bytes.clone()))
         .expect("valid response")
 }
 
