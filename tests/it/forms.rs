@@ -232,7 +232,12 @@ async fn contact_messages_reach_the_team_with_reply_to_and_escaped_html() {
         &c,
         &server,
         "/contact",
-        &[("name", "Carl <b>"), ("email", "carl@example.org"), ("subject", "Interview"), ("message", payload)],
+        &[
+            ("name", "Carl <b>"),
+            ("email", "carl@example.org"),
+            ("subject", "Interview\r\nBcc: evil@example.org"),
+            ("message", payload),
+        ],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -241,6 +246,8 @@ async fn contact_messages_reach_the_team_with_reply_to_and_escaped_html() {
     assert!(mail.text.contains(payload), "the plain text keeps the message as typed");
     assert!(!mail.html.contains("<script>") && mail.html.contains("&lt;script&gt;"), "{}", mail.html);
     assert!(smtp.mails().iter().all(|m| m.to != "carl@example.org"), "nothing is mailed to the visitor");
+    assert!(mail.subject.contains("Interview") && !mail.raw_headers.contains("\nBcc:"), "{}", mail.raw_headers);
+    assert!(smtp.settled("evil@example.org", Duration::from_millis(500)).is_empty(), "no injected recipient");
 }
 
 #[tokio::test]
@@ -591,4 +598,38 @@ async fn without_smtp_mail_goes_to_files_and_erasure_deletes_them() {
     assert_eq!(post(&c, &server, "/my-data/erase", &[("t", &token)]).await.status(), 200);
     assert!(files_to(who).is_empty(), "the mail files about the address are gone");
     assert!(rows_mentioning(&server.data, who).await.is_empty());
+}
+
+/// `?tls=required` never falls back to plain text: against a server without
+/// STARTTLS nothing is delivered; the mail waits, and after its last try the
+/// operator sees it in `casefile outbox`.
+#[tokio::test]
+async fn required_tls_is_never_downgraded_and_given_up_mail_is_visible() {
+    if !smtp::available("tls_required") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &format!("{}?tls=required", smtp.url()), "mail_max_attempts = 1\n");
+    let c = client();
+    let res = submit(
+        &c,
+        &server,
+        "/contact",
+        &[("name", "Lu"), ("email", "lu@example.org"), ("subject", "S"), ("message", "M")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(smtp.settled("inbox@example.org", Duration::from_secs(2)).is_empty(), "nothing sent in clear");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["outbox", "--data"])
+        .arg(&data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("failed 1"), "{text}");
+    assert!(text.contains("contact_message") && text.contains("STARTTLS"), "{text}");
 }
