@@ -215,3 +215,33 @@ async fn an_oversized_form_body_gets_413() {
         Err(e) => panic!("no answer: {e}"),
     }
 }
+
+/// The environment beats the config file: the file names a port that is
+/// taken, `CASEFILE_LISTEN` a free one, and the server starts.
+#[test]
+fn environment_variables_beat_the_config_file() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("casefile.toml");
+    std::fs::write(&config, format!("listen = \"{}\"\n", taken.local_addr().unwrap())).unwrap();
+    let run = |env_listen: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+        cmd.args(["serve", "--config"]).arg(&config).arg("--data").arg(dir.path().join("data"));
+        cmd.env_remove("CASEFILE_LISTEN").env_remove("DATABASE_URL").env_remove("CASEFILE_DATA");
+        if let Some(l) = env_listen {
+            cmd.env("CASEFILE_LISTEN", l);
+        }
+        cmd.stderr(std::process::Stdio::piped()).spawn().unwrap()
+    };
+    // The file alone: its port is taken, a clear error.
+    let out = run(None).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    // With the environment variable, the file's address is not used.
+    let mut child = run(Some("127.0.0.1:0"));
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let started = lines.any(|l| l.is_ok_and(|l| l.contains("listening on http://127.0.0.1:")));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started, "CASEFILE_LISTEN overrides the file's listen address");
+}

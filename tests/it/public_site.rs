@@ -132,6 +132,15 @@ async fn pages_carry_their_key_content() {
             &["One Day in the Life of 179212", "978-1590563458", "A Far, Far Better Thing", "Return to Life"][..],
         ),
         ("/pardon", &["August 22", "August 24"][..]),
+        // The German twins carry the same facts in German.
+        ("/de/fall", &["30. März 1985", "Haysom"][..]),
+        ("/de/beweise", &["42", "11", "Fingerabdr", "FBI"][..]),
+        ("/de/stimmen", &["Steven D. Rosenfield", "Chuck Reid", "Chip Harding", "Andy Griffiths"][..]),
+        ("/de/presse", &["The New Yorker", "Crime Story", "Roanoke Times", "Richmond Times-Dispatch"][..]),
+        ("/de/film", &["Killing for Love", "Marcus Vetter", "Karin Steinberger", "15. Dezember 2017"][..]),
+        ("/de/buecher", &["One Day in the Life of 179212", "978-1590563458", "Return to Life"][..]),
+        ("/de/begnadigung", &["22. August", "24. August", "Gnadengesuch"][..]),
+        ("/de/vortraege", &["Resilienz"][..]),
     ] {
         let (status, _, body) = get_html(&c, &server.url(path)).await;
         assert_eq!(status, 200, "{path}");
