@@ -11,6 +11,7 @@
 //! Nothing here opens a database connection or knows about HTTP beyond a
 //! status code.
 
+pub mod api;
 pub mod assets;
 pub mod cache;
 mod dates;

@@ -4,6 +4,7 @@
 //! `site::cache` to remember, and turn the result into a response.
 
 pub mod abuse;
+mod api;
 pub mod forms;
 pub mod headers;
 mod public;

@@ -196,7 +196,7 @@ fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageReque
 }
 
 /// Decodes `a=1&b=x+y%21`; malformed escapes are kept literally.
-fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(super) fn parse_query(q: &str) -> Vec<(String, String)> {
     fn decode(s: &str) -> String {
         let bytes = s.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());

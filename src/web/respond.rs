@@ -38,7 +38,7 @@ pub fn cached(body: &CachedBody, status: StatusCode, req: &HeaderMap, cache_cont
 }
 
 /// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for it).
-fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
+pub(super) fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
     req.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
         let t = t.trim();
         t == "*" || t.trim_start_matches("W/") == etag

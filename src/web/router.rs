@@ -11,8 +11,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::headers::{add_security_headers, limit_request_head};
-use super::public;
 use super::state::AppState;
+use super::{api, public};
 
 /// The largest request body: the biggest form (a contact message of 5,000
 /// characters, up to 4 bytes each, percent-encoded) fits well below it.
@@ -24,6 +24,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(public::healthz))
+        .route("/api/v1", get(api::root).options(api::preflight))
+        .route("/api/v1/", get(api::root).options(api::preflight))
+        .route("/api/v1/openapi.json", get(api::openapi).options(api::preflight))
+        .route("/api/v1/{kind}", get(api::list).options(api::preflight))
+        .route("/api/v1/{kind}/{key}", get(api::item).options(api::preflight))
         .route("/assets/{*file}", get(public::asset))
         .fallback(public::page)
         .with_state(state)

@@ -3,6 +3,7 @@
 //! Each test starts its own `casefile serve` on a free port over a fresh
 //! temporary data folder (see `server.rs`), so tests run in parallel.
 
+mod api;
 mod content;
 mod discovery;
 mod forms;

@@ -1,0 +1,105 @@
+//! The read-only Content API over HTTP: JSON with strong ETags, open CORS
+//! for GET, JSON errors. What the answers hold is built in `site::api`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::public::parse_query;
+use super::respond::etag_matches;
+use super::state::AppState;
+use crate::content::Lang;
+use crate::site::api::{self, ApiType, ListQuery, TYPES};
+
+/// `GET /api/v1/`: the types and their URLs.
+pub async fn root(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    json_answer(StatusCode::OK, &api::root(&state.index()), &headers)
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    json_answer(StatusCode::OK, &api::openapi(&state.index()), &headers)
+}
+
+/// `GET /api/v1/<type>`: a page of items.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
+    let params = parse_query(uri.query().unwrap_or(""));
+    match ListQuery::parse(t, &params) {
+        Ok(q) => json_answer(StatusCode::OK, &api::list(&state.index(), t, &q, uri.path()), &headers),
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg, &headers),
+    }
+}
+
+/// `GET /api/v1/<type>/<key>`: one item.
+pub async fn item(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
+    let mut lang = None;
+    for (k, v) in parse_query(uri.query().unwrap_or("")) {
+        match k.as_str() {
+            "lang" => match v.parse::<Lang>() {
+                Ok(l) => lang = Some(l),
+                Err(e) => return error(StatusCode::BAD_REQUEST, &format!("lang: {e}"), &headers),
+            },
+            other => return error(StatusCode::BAD_REQUEST, &format!("unknown parameter `{other}`"), &headers),
+        }
+    }
+    match api::item(&state.index(), t, &key, lang) {
+        Some(v) => json_answer(StatusCode::OK, &v, &headers),
+        None => error(StatusCode::NOT_FOUND, &format!("no {name} item `{key}`"), &headers),
+    }
+}
+
+/// CORS preflight for any API path.
+pub async fn preflight() -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    let h = res.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("If-None-Match"));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    res
+}
+
+fn api_type(name: &str) -> Option<&'static ApiType> {
+    TYPES.iter().find(|t| t.name == name)
+}
+
+fn error(status: StatusCode, message: &str, headers: &HeaderMap) -> Response {
+    json_answer(status, &json!({ "error": message }), headers)
+}
+
+/// A JSON answer with a strong ETag over its bytes (304 when the client
+/// has them), cacheable for a minute, readable from any origin.
+fn json_answer(status: StatusCode, value: &Value, req: &HeaderMap) -> Response {
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let hash = Sha256::digest(&body);
+    let etag = format!("\"{}\"", hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let not_modified = status == StatusCode::OK && etag_matches(req, &etag);
+    let mut builder = Response::builder()
+        .status(if not_modified { StatusCode::NOT_MODIFIED } else { status })
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, "public, max-age=60")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag");
+    if not_modified {
+        return builder.body(Body::empty()).expect("valid response");
+    }
+    builder = builder.header(header::CONTENT_TYPE, "application/json; charset=utf-8");
+    builder.body(Body::from(body)).expect("valid response")
+}
