@@ -68,6 +68,26 @@ struct SiteFile {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedirectsFile {
+    #[serde(default)]
+    redirect: Vec<RedirectEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedirectEntry {
+    from: String,
+    to: String,
+    #[serde(default = "permanent")]
+    status: u16,
+}
+
+fn permanent() -> u16 {
+    301
+}
+
+#[derive(Deserialize)]
 struct SourcesFile {
     #[serde(default)]
     source: Vec<Source>,
@@ -90,6 +110,12 @@ pub fn parse(files: &[BundleFile]) -> Result<Site> {
     check_langs(&site.languages, &site.text, "site.toml")?;
 
     site.sources = toml::from_str::<SourcesFile>(get("sources.toml")?).context("sources.toml")?.source;
+    if let Ok(text) = get("redirects.toml") {
+        for r in toml::from_str::<RedirectsFile>(text).context("redirects.toml")?.redirect {
+            check_redirect(&r).with_context(|| format!("redirects.toml: from `{}`", r.from))?;
+            site.redirects.push((r.from, r.to, r.status));
+        }
+    }
 
     site.pages = items(files, "pages", &site.languages)?;
     site.news = items(files, "news", &site.languages)?;
@@ -210,6 +236,20 @@ fn check_langs<T>(langs: &[Lang], map: &Localized<T>, what: &str) -> Result<()> 
     Ok(())
 }
 
+fn check_redirect(r: &RedirectEntry) -> Result<()> {
+    let path_ok = |p: &str| p.starts_with('/') && !p.contains(['?', '#', ' ']) && !p.contains("//");
+    if !path_ok(&r.from) {
+        bail!("`from` must be a path on this site, like /old-page");
+    }
+    if !(path_ok(&r.to) || r.to.starts_with("https://") || r.to.starts_with("http://")) {
+        bail!("`to` must be a path on this site or an http(s) address");
+    }
+    if !matches!(r.status, 301 | 302 | 307 | 308) {
+        bail!("`status` must be 301, 302, 307 or 308");
+    }
+    Ok(())
+}
+
 /// Cross-checks: every language present, keys unique, references resolve.
 fn validate(site: &Site) -> Result<()> {
     let langs = &site.languages;
@@ -253,6 +293,12 @@ fn validate(site: &Site) -> Result<()> {
             if !t.slug.is_empty() {
                 check_key(&t.slug).with_context(|| format!("{what}: slug"))?;
             }
+            for old in &t.old_slugs {
+                check_key(old).with_context(|| format!("{what}: old slug"))?;
+                if site.pages.iter().any(|q| q.text.get(l).is_some_and(|x| &x.slug == old)) {
+                    bail!("{what}: the old {l} slug `{old}` is a current slug");
+                }
+            }
             if !slugs.insert((*l, t.slug.clone())) {
                 bail!("{what}: the {l} slug `{}` is used twice", t.slug);
             }
@@ -288,6 +334,12 @@ fn validate(site: &Site) -> Result<()> {
             check_key(&t.slug).with_context(|| format!("{what}: slug"))?;
             if !news_slugs.insert((*l, t.slug.clone())) {
                 bail!("{what}: the {l} slug `{}` is used twice", t.slug);
+            }
+            for old in &t.old_slugs {
+                check_key(old).with_context(|| format!("{what}: old slug"))?;
+                if site.news.iter().any(|q| q.text.get(l).is_some_and(|x| &x.slug == old)) {
+                    bail!("{what}: the old {l} slug `{old}` is a current slug");
+                }
             }
         }
     }

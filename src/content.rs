@@ -420,6 +420,9 @@ pub struct PageText {
     /// Markdown.
     #[serde(default)]
     pub body: String,
+    /// Former slugs: their addresses redirect (301) to the current one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub old_slugs: Vec<String>,
 }
 
 /// A dated news post.

@@ -126,6 +126,29 @@ impl SiteIndex {
         }
         routes.insert("/sitemap.xml".to_owned(), Target::Sitemap);
         routes.insert("/robots.txt".to_owned(), Target::Robots);
+        // Former slugs answer 301 to the current address; a current address
+        // always wins over an old one.
+        let mut old = Vec::new();
+        for page in &site.pages {
+            for (&lang, text) in &page.text {
+                let to = page_path(&site, lang, &text.slug);
+                old.extend(text.old_slugs.iter().map(|s| (page_path(&site, lang, s), to.clone())));
+            }
+        }
+        if let Some(news_page) = site.page("news") {
+            for post in &site.news {
+                for (&lang, text) in &post.text {
+                    let Some(base) = news_page.text.get(&lang).map(|t| page_path(&site, lang, &t.slug)) else {
+                        continue;
+                    };
+                    let to = format!("{base}/{}", text.slug);
+                    old.extend(text.old_slugs.iter().map(|s| (format!("{base}/{s}"), to.clone())));
+                }
+            }
+        }
+        for (from, to) in old {
+            routes.entry(from).or_insert(Target::Redirect { to, status: 301 });
+        }
         for (from, to, status) in &site.redirects {
             routes.entry(from.clone()).or_insert_with(|| Target::Redirect { to: to.clone(), status: *status });
         }

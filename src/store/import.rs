@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use sqlx::{Sqlite, Transaction};
 
 use super::{Store, now};
-use crate::content::{DescribedText, Localized, Meta, Site};
+use crate::content::{DescribedText, Localized, Meta, PageText, Site};
 
 type Tx<'a> = Transaction<'a, Sqlite>;
 
@@ -242,6 +242,7 @@ impl Writer<'_> {
                     .await?;
             }
             self.cite("page", id, &p.sources).await?;
+            self.slug_history("page", &p.key, &p.text).await?;
         }
 
         for n in &site.news {
@@ -266,6 +267,7 @@ impl Writer<'_> {
                     .await?;
             }
             self.cite("news", id, &n.sources).await?;
+            self.slug_history("news", &n.key, &n.text).await?;
         }
 
         for e in &site.timeline {
@@ -481,6 +483,25 @@ impl Writer<'_> {
                 .bind(&t.description)
                 .execute(&mut *self.tx)
                 .await?;
+        }
+        Ok(())
+    }
+
+    async fn slug_history(&mut self, item_type: &str, key: &str, text: &Localized<PageText>) -> Result<()> {
+        for (l, t) in text {
+            for slug in &t.old_slugs {
+                sqlx::query(
+                    "INSERT INTO slug_history (site_id, item_type, item_key, lang, slug, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(self.site_id)
+                .bind(item_type)
+                .bind(key)
+                .bind(l.code())
+                .bind(slug)
+                .bind(self.ts)
+                .execute(&mut *self.tx)
+                .await?;
+            }
         }
         Ok(())
     }

@@ -132,7 +132,15 @@ impl Store {
              JOIN pages p ON p.id = t.page_id WHERE p.site_id = $1"
                 .into(),
             site_id,
-            |r| Ok(PageText { slug: r.try_get(2)?, title: r.try_get(3)?, summary: r.try_get(4)?, body: r.try_get(5)? }),
+            |r| {
+                Ok(PageText {
+                    slug: r.try_get(2)?,
+                    title: r.try_get(3)?,
+                    summary: r.try_get(4)?,
+                    body: r.try_get(5)?,
+                    ..PageText::default()
+                })
+            },
         )
         .await?;
         let pages = rows(
@@ -160,7 +168,7 @@ impl Store {
             },
         )
         .await?;
-        let pages: Vec<Page> = pages
+        let mut pages: Vec<Page> = pages
             .into_iter()
             .map(|(id, mut p)| {
                 p.text = page_text.remove(&id).unwrap_or_default();
@@ -176,7 +184,15 @@ impl Store {
              JOIN news_posts p ON p.id = t.news_id WHERE p.site_id = $1"
                 .into(),
             site_id,
-            |r| Ok(PageText { slug: r.try_get(2)?, title: r.try_get(3)?, summary: r.try_get(4)?, body: r.try_get(5)? }),
+            |r| {
+                Ok(PageText {
+                    slug: r.try_get(2)?,
+                    title: r.try_get(3)?,
+                    summary: r.try_get(4)?,
+                    body: r.try_get(5)?,
+                    ..PageText::default()
+                })
+            },
         )
         .await?;
         let news =
@@ -187,7 +203,7 @@ impl Store {
                 ))
             })
             .await?;
-        let news = news
+        let mut news: Vec<NewsPost> = news
             .into_iter()
             .map(|(id, mut n)| {
                 n.text = news_text.remove(&id).unwrap_or_default();
@@ -195,6 +211,24 @@ impl Store {
                 n
             })
             .collect();
+
+        // Former slugs of pages and news posts.
+        let history: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT item_type, item_key, lang, slug FROM slug_history WHERE site_id = $1 ORDER BY created_at, slug",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for (item_type, key, code, slug) in history {
+            let l = lang(&code)?;
+            let text = match item_type.as_str() {
+                "page" => pages.iter_mut().find(|p| p.key == key).and_then(|p| p.text.get_mut(&l)),
+                _ => news.iter_mut().find(|n| n.key == key).and_then(|n| n.text.get_mut(&l)),
+            };
+            if let Some(t) = text {
+                t.old_slugs.push(slug);
+            }
+        }
 
         // Press reports.
         let mut press_text = translations(

@@ -182,3 +182,50 @@ async fn structured_data_describes_the_person_books_news_and_events() {
     assert!(a[0]["datePublished"].as_str().is_some());
     assert_eq!(of_type(&article, "BreadcrumbList")[0]["itemListElement"].as_array().unwrap().len(), 3);
 }
+
+/// Old addresses answer 301: former slugs of pages and news posts (slug
+/// history) and the redirect table, both from a bundle.
+#[tokio::test]
+async fn old_slugs_and_listed_redirects_answer_301() {
+    use casefile::store::{Store, import_site};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut files = casefile::bundle::default_files();
+    files.push((
+        "redirects.toml".to_owned(),
+        "[[redirect]]\nfrom = \"/the-case.html\"\nto = \"/case\"\n\n[[redirect]]\nfrom = \"/shop\"\nto = \"/books\"\nstatus = 302\n"
+            .to_owned(),
+    ));
+    let mut site = casefile::bundle::parse(&files).unwrap();
+    let case = site.pages.iter_mut().find(|p| p.key == "case").unwrap();
+    case.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("the-case".into());
+    case.text.get_mut(&casefile::content::Lang::De).unwrap().old_slugs.push("der-fall".into());
+    let post = &mut site.news[0];
+    let new_slug = post.text[&casefile::content::Lang::En].slug.clone();
+    post.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("old-news-slug".into());
+    {
+        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+        import_site(&store, &site).await.unwrap();
+        store.close().await;
+    }
+    let server = Server::start_in(&data);
+    let c = client();
+    for (from, to, status) in [
+        ("/the-case", "/case".to_owned(), 301),
+        ("/de/der-fall", "/de/fall".to_owned(), 301),
+        ("/news/old-news-slug", format!("/news/{new_slug}"), 301),
+        ("/the-case.html", "/case".to_owned(), 301),
+        ("/shop", "/books".to_owned(), 302),
+    ] {
+        let res = c.get(server.url(from)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{from}");
+        assert_eq!(res.headers()["location"], to.as_str(), "{from}");
+        assert_eq!(c.get(server.url(&to)).send().await.unwrap().status(), 200, "{to}");
+    }
+    // Bad redirect entries are refused with the file named.
+    let mut bad = casefile::bundle::default_files();
+    bad.push(("redirects.toml".to_owned(), "[[redirect]]\nfrom = \"old\"\nto = \"/case\"\n".to_owned()));
+    let err = format!("{:#}", casefile::bundle::parse(&bad).unwrap_err());
+    assert!(err.contains("redirects.toml"), "{err}");
+}
