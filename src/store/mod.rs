@@ -118,8 +118,8 @@ impl Store {
     }
 }
 
-/// Hides a password in a database URL for messages.
-fn redact(url: &str) -> String {
+/// Hides the password in a URL with credentials (database, SMTP) for messages.
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
         _ => url.to_owned(),
@@ -133,6 +133,7 @@ mod tests {
     #[test]
     fn passwords_are_redacted_from_urls() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://***@h/db");
+        assert_eq!(redact("smtps://me:secret@mail.example.org:465"), "smtps://***@mail.example.org:465");
         assert_eq!(redact("sqlite:data/casefile.db"), "sqlite:data/casefile.db");
     }
 

@@ -56,9 +56,21 @@ pub fn available(test: &str) -> bool {
     ok
 }
 
-/// A loopback port that nothing listens on (at the moment of asking).
+/// A loopback port that nothing listens on, below the kernel's ephemeral
+/// range: servers that other tests start on port 0 can never be given it
+/// while this test leaves it closed on purpose (a mail server that is down).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed =
+        std::process::id() ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    loop {
+        let n = seed.wrapping_add(NEXT.fetch_add(7919, Ordering::Relaxed));
+        let port = 20_000 + (n % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 impl SmtpServer {

@@ -64,12 +64,7 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
-        let action = format!("{}/confirm", req.page_path.trim_end_matches('/'));
-        return Ok(req.notice(Notice::new("newsletter_confirm", 200).with_button(
-            "newsletter_confirm",
-            action,
-            token.to_owned(),
-        )));
+        return Ok(req.landing("newsletter_confirm", "confirm", token));
     }
     let outcome = state
         .store
@@ -107,12 +102,7 @@ pub(super) async fn unsubscribe(req: &FormRequest<'_>, post: bool, token: &str) 
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
-        let action = format!("{}/unsubscribe", req.page_path.trim_end_matches('/'));
-        return Ok(req.notice(Notice::new("newsletter_unsubscribe", 200).with_button(
-            "newsletter_unsubscribe",
-            action,
-            token.to_owned(),
-        )));
+        return Ok(req.landing("newsletter_unsubscribe", "unsubscribe", token));
     }
     Ok(match state.store.unsubscribe(&nonce, now()).await? {
         Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("newsletter_unsubscribed", 200)),

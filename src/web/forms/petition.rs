@@ -74,12 +74,7 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
-        let action = format!("{}/confirm", req.page_path.trim_end_matches('/'));
-        return Ok(req.notice(Notice::new("petition_confirm", 200).with_button(
-            "petition_confirm",
-            action,
-            token.to_owned(),
-        )));
+        return Ok(req.landing("petition_confirm", "confirm", token));
     }
     Ok(match state.store.confirm_signature(&nonce, &req.short_ip(), now()).await? {
         Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("petition_confirmed", 200)),
