@@ -4,6 +4,7 @@
 //! temporary data folder (see `server.rs`), so tests run in parallel.
 
 mod api;
+mod browser;
 mod content;
 mod discovery;
 mod forms;
