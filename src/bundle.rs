@@ -17,6 +17,7 @@ use crate::content::{
     Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, PRESS_KINDS, Page, Person, Petition,
     PressReport, Site, SiteText, Source, Subject, TimelineEvent,
 };
+use crate::documents::Attachment;
 
 /// The default site, embedded at build time.
 #[derive(Embed)]
@@ -26,9 +27,10 @@ pub struct DefaultBundle;
 /// One file of a bundle: its path inside the bundle and its text.
 pub type BundleFile = (String, String);
 
-/// The files of the embedded default bundle.
+/// The text files (`.md`, `.toml`) of the embedded default bundle.
 pub fn default_files() -> Vec<BundleFile> {
     DefaultBundle::iter()
+        .filter(|path| is_text(path))
         .filter_map(|path| {
             let file = DefaultBundle::get(&path)?;
             let text = String::from_utf8(file.data.into_owned()).ok()?;
@@ -37,22 +39,37 @@ pub fn default_files() -> Vec<BundleFile> {
         .collect()
 }
 
-/// The files of a bundle folder on disk (only `.md` and `.toml` files are read).
-pub fn read_dir(root: &Path) -> Result<Vec<BundleFile>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<BundleFile>) -> Result<()> {
+/// The other files of the embedded default bundle (documents' PDFs).
+pub fn default_attachments() -> Vec<Attachment> {
+    DefaultBundle::iter()
+        .filter(|path| !is_text(path))
+        .filter_map(|path| Some((path.to_string(), DefaultBundle::get(&path)?.data.into_owned())))
+        .collect()
+}
+
+fn is_text(path: &str) -> bool {
+    path.ends_with(".md") || path.ends_with(".toml")
+}
+
+/// The files of a bundle folder on disk: the text files, and the files of
+/// documents (`documents/*.pdf`) as attachments.
+pub fn read_dir(root: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut (Vec<BundleFile>, Vec<Attachment>)) -> Result<()> {
         for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
             let path = entry?.path();
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             if path.is_dir() {
                 walk(root, &path, out)?;
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "toml")) {
+            } else if is_text(&rel) {
                 let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                out.push((rel, text));
+                out.0.push((rel, text));
+            } else if rel.starts_with("documents/") {
+                out.1.push((rel, std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?));
             }
         }
         Ok(())
     }
-    let mut out = Vec::new();
+    let mut out = (Vec::new(), Vec::new());
     walk(root, root, &mut out)?;
     Ok(out)
 }

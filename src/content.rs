@@ -726,12 +726,16 @@ pub struct Document {
     /// Stable key.
     #[serde(default, skip_deserializing)]
     pub key: String,
-    /// Path of the file (in the bundle, or under the data folder once imported).
+    /// The file's name: beside the item in a bundle (`documents/<file>`),
+    /// under `<data>/files/` once imported, served at `/files/<file>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// The file's media type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// The text of the file, for search (not part of the item's JSON).
+    #[serde(skip)]
+    pub extracted_text: String,
     /// The document's date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<PartialDate>,

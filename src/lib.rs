@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod content;
+pub mod documents;
 pub mod forms;
 pub mod mail;
 pub mod markdown;

@@ -28,11 +28,17 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let started = Instant::now();
     config.storage.prepare()?;
     let store = Store::open(&config.storage.database_url).await?;
+    let files_dir = config.storage.data_dir.join("files");
     let site_id = match store.first_site_key().await? {
         Some(key) => store.site_id(&key).await?.expect("the site exists"),
         None => {
-            let bundle =
+            let attachments = crate::bundle::default_attachments();
+            let mut bundle =
                 crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+            crate::documents::attach(&mut bundle, &attachments).context("the built-in site is invalid")?;
+            // Files first: a crash in between leaves files nobody links,
+            // never links to missing files.
+            crate::documents::store_files(&bundle, &attachments, &files_dir)?;
             let id = import_site(&store, &bundle).await?;
             tracing::info!(site = %bundle.key, "empty database: imported the default site");
             id
@@ -86,7 +92,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
             "no base_url is set: links in mails will name http://{addr}; set base_url to the public address"
         );
     }
-    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms).await?);
+    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms, files_dir).await?);
     state.spawn_refresher(REFRESH_EVERY);
     tracing::info!(
         data = %config.storage.data_dir.display(),

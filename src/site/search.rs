@@ -266,7 +266,9 @@ pub fn documents(index: &SiteIndex) -> Vec<SearchDoc> {
         }
         for d in &site.documents {
             if let Some(t) = d.text.get(&lang) {
-                push("document", t.title.clone(), t.description.clone(), path("timeline"));
+                // The file's text is searched in every language; a hit leads to the file.
+                let url = d.file.as_ref().map_or_else(|| path("timeline"), |f| format!("/files/{f}"));
+                push("document", t.title.clone(), format!("{} {}", t.description, d.extracted_text), url);
             }
         }
     }

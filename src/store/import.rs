@@ -114,11 +114,16 @@ impl Writer<'_> {
         for d in &site.documents {
             let id = self
                 .item(
-                    "INSERT INTO documents (site_id, key, file_path, media_type, date, status, published_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                    "INSERT INTO documents (site_id, key, file_path, media_type, date, extracted_text, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
                     &d.key,
                     &d.meta,
-                    |q| q.bind(d.file.clone()).bind(d.media_type.clone()).bind(d.date.map(|x| x.to_string())),
+                    |q| {
+                        q.bind(d.file.clone())
+                            .bind(d.media_type.clone())
+                            .bind(d.date.map(|x| x.to_string()))
+                            .bind(d.extracted_text.clone())
+                    },
                 )
                 .await?;
             self.described("document_translations", "document_id", id, &d.text).await?;

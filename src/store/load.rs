@@ -299,7 +299,9 @@ impl Store {
         .await?;
         let doc_rows = rows(
             self,
-            format!("SELECT id, key, file_path, media_type, date, {META} FROM documents WHERE site_id = $1"),
+            format!(
+                "SELECT id, key, file_path, media_type, date, extracted_text, {META} FROM documents WHERE site_id = $1"
+            ),
             site_id,
             |r| {
                 Ok((
@@ -309,6 +311,7 @@ impl Store {
                         file: r.try_get(2)?,
                         media_type: r.try_get(3)?,
                         date: date(r.try_get(4)?)?,
+                        extracted_text: r.try_get(5)?,
                         meta: meta(r)?,
                         ..Document::default()
                     },

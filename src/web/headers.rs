@@ -30,6 +30,10 @@ pub const SECURITY_HEADERS: [(&str, &str); 6] = [
 pub async fn add_security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     for (name, value) in SECURITY_HEADERS {
+        // A handler's own, stricter policy (a sandbox for files) stays.
+        if name == "content-security-policy" && h.contains_key(name) {
+            continue;
+        }
         h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
@@ -127,6 +127,31 @@ pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: Header
         Some(body) => respond::cached(body, StatusCode::OK, &headers, ASSET_CACHE),
         None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n")
             .into_response(),
+    }
+}
+
+/// `GET /files/<name>`: a document's file, as an attachment in a sandbox
+/// (a PDF could carry script), only under a name we could have stored.
+pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
+    let not_found = || {
+        (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response()
+    };
+    let (true, Some(media_type)) = (crate::documents::is_file_name(&name), crate::documents::media_type(&name)) else {
+        return not_found();
+    };
+    match tokio::fs::read(state.files_dir.join(&name)).await {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, media_type.to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
+                (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => not_found(),
     }
 }
 

@@ -30,6 +30,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/v1/{kind}", get(api::list).options(api::preflight))
         .route("/api/v1/{kind}/{key}", get(api::item).options(api::preflight))
         .route("/assets/{*file}", get(public::asset))
+        .route("/files/{name}", get(public::file))
         .fallback(public::page)
         .with_state(state)
         .layer(axum::middleware::from_fn(limit_request_head))

@@ -24,15 +24,24 @@ pub struct AppState {
     pub cache: PageCache,
     /// The public forms.
     pub forms: Forms,
+    /// Where document files are stored (`/files/<name>`).
+    pub files_dir: std::path::PathBuf,
     index: RwLock<Arc<SiteIndex>>,
 }
 
 impl AppState {
     /// Loads the site's snapshot and builds the state.
-    pub async fn new(store: Store, theme: Theme, site_id: i64, base_url: String, forms: Forms) -> Result<AppState> {
+    pub async fn new(
+        store: Store,
+        theme: Theme,
+        site_id: i64,
+        base_url: String,
+        forms: Forms,
+        files_dir: std::path::PathBuf,
+    ) -> Result<AppState> {
         let index = load_index(&store, site_id, &base_url).await?;
         let index = RwLock::new(Arc::new(index));
-        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), forms, index })
+        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), forms, files_dir, index })
     }
 
     /// The current snapshot.

@@ -7,6 +7,7 @@ mod api;
 mod browser;
 mod content;
 mod discovery;
+mod documents;
 mod forms;
 mod lifecycle;
 mod public_site;

@@ -1,0 +1,92 @@
+//! Document files: checked by content, stored, served in a sandbox, and
+//! their text found by search.
+
+use crate::server::{Server, client};
+
+/// A one-page PDF that says `text` (Helvetica, standard encoding).
+fn tiny_pdf(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+const ITEM: &str = "+++\ndate = \"2016-08\"\nfile = \"lab-report-2016.pdf\"\nsources = [\"film-site\"]\n\n\
+[en]\ntitle = \"Laboratory report\"\ndescription = \"A test document.\"\n\n\
+[de]\ntitle = \"Laborbericht\"\ndescription = \"Ein Testdokument.\"\n+++\n";
+
+#[test]
+fn pdf_text_is_extracted() {
+    let text = casefile::documents::pdf_text(&tiny_pdf("Serology results for sample 42")).unwrap();
+    assert!(text.contains("Serology results for sample 42"), "{text:?}");
+}
+
+#[test]
+fn a_file_must_be_what_its_name_says() {
+    let mut files = casefile::bundle::default_files();
+    files.push(("documents/lab-report-2016.md".into(), ITEM.into()));
+    let mut site = casefile::bundle::parse(&files).unwrap();
+    let fake = vec![("documents/lab-report-2016.pdf".to_owned(), b"<?php system($_GET['c']); ?>".to_vec())];
+    let err = format!("{:#}", casefile::documents::attach(&mut site, &fake).unwrap_err());
+    assert!(err.contains("lab-report-2016") && err.contains("not what its name says"), "{err}");
+    let err = format!("{:#}", casefile::documents::attach(&mut site, &[]).unwrap_err());
+    assert!(err.contains("not in the bundle"), "{err}");
+}
+
+#[tokio::test]
+async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
+    use casefile::store::{Store, import_site};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let pdf = tiny_pdf("Serology of the bloodstains from the crime scene");
+    let mut files = casefile::bundle::default_files();
+    files.push(("documents/lab-report-2016.md".into(), ITEM.into()));
+    let attachments = vec![("documents/lab-report-2016.pdf".to_owned(), pdf.clone())];
+    let mut site = casefile::bundle::parse(&files).unwrap();
+    casefile::documents::attach(&mut site, &attachments).unwrap();
+    casefile::documents::store_files(&site, &attachments, &data.join("files")).unwrap();
+    {
+        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+        import_site(&store, &site).await.unwrap();
+        store.close().await;
+    }
+    let server = Server::start_in(&data);
+    let c = client();
+    // Words only the PDF holds, found in both languages' search.
+    for path in ["/search?q=serology", "/de/suche?q=bloodstains"] {
+        let body = c.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+        // minijinja escapes `/` in attributes as `&#x2f;`.
+        let body = body.replace("&#x2f;", "/");
+        assert!(body.contains("href=\"/files/lab-report-2016.pdf\""), "{path} finds the document by its file's text");
+    }
+    let res = c.get(server.url("/files/lab-report-2016.pdf")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["content-security-policy"], "sandbox");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    for bad in ["/files/..%2fcasefile.db", "/files/secret.key", "/files/x.php", "/files/missing.pdf"] {
+        assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
+    }
+}
