@@ -23,16 +23,24 @@ use crate::site::{PageRequest, SiteIndex, Target, search};
 /// served before it is rendered again with a fresh form token.
 const FORM_PAGE_TTL: Duration = Duration::from_secs(300);
 
+/// How long a rendered page may be served from memory.
+enum CachePolicy {
+    /// Until the content changes.
+    UntilChange,
+    /// At most this long (the home page's newsletter box carries a token).
+    For(Duration),
+    /// Not at all: rendered per request (form pages, search results).
+    Never,
+}
+
 /// Serves a page (from the cache when it can), a form post, or a mailed link.
 pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
-    let is_get = method == Method::GET || method == Method::HEAD;
-    if !is_get && method != Method::POST {
+    let method = &parts.method;
+    if method != Method::GET && method != Method::HEAD && method != Method::POST {
         return method_not_allowed();
     }
-    let path = uri.path();
+    let path = parts.uri.path();
     if let Some(to) = canonical_path(path) {
         return redirect(&to, StatusCode::MOVED_PERMANENTLY);
     }
@@ -42,44 +50,53 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return method_not_allowed();
     }
     if method == Method::POST || form_route.is_some_and(|(_, _, _, action)| action.is_some()) {
-        let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(b) => b,
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response(),
+        let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response();
         };
-        let post = method == Method::POST;
+        let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
         return match forms::handle(&state, &index, &parts, peer, body).await {
             Some(res) => res,
-            None if post => method_not_allowed(),
+            None if method == Method::POST => method_not_allowed(),
             None => not_found(&state, &index, path),
         };
     }
-    let mut req = page_request(&index, path, uri.query());
     if let Some(Target::Redirect { to, status }) = index.resolve(path) {
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
-        return redirect(to, status);
+        return redirect(to, StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY));
     }
-    // Pages with a form carry a fresh signed token; only the home page is
-    // cached (briefly), the form pages are rendered per request.
+    get_page(&state, &index, path, parts.uri.query(), &parts.headers).await
+}
+
+async fn get_page(
+    state: &AppState,
+    index: &SiteIndex,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let mut req = page_request(index, path, query);
+    // Pages with a form carry a fresh signed token: the home page is cached
+    // briefly, the form pages not at all.
     let form_page = match index.resolve(path) {
         Some(Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
-            forms::FormKind::of_page(page).map(|_| (page, *lang, page.template == "home"))
+            forms::FormKind::of_page(page).map(|_| (page, *lang))
         }
         _ => None,
     };
-    let cache_for = match form_page {
-        Some((_, _, true)) => Some(FORM_PAGE_TTL),
-        Some(_) => None,
-        None => Some(Duration::MAX),
+    let policy = match form_page {
+        Some((page, _)) if page.template == "home" => CachePolicy::For(FORM_PAGE_TTL),
+        Some(_) => CachePolicy::Never,
+        // Search results: their key space is unbounded.
+        None if req.q.is_some() => CachePolicy::Never,
+        None => CachePolicy::UntilChange,
     };
-    // Search results are not cached: their key space is unbounded.
     let key =
-        (req.q.is_none() && cache_for.is_some()).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
+        (!matches!(policy, CachePolicy::Never)).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
     if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
         return respond::cached(&hit.body, status(hit.status), headers, PAGE_CACHE);
     }
-    if let Some((page, lang, _)) = form_page {
-        match forms::FormRequest::fresh_form(&state, &index, page, lang, path).await {
+    if let Some((page, lang)) = form_page {
+        match forms::FormRequest::fresh_form(state, index, page, lang, path).await {
             Ok(form) => req.form = Some(form),
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
@@ -87,24 +104,19 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
                     .into_response();
             }
         }
-        if cache_for.is_none() {
-            return match crate::site::render(&state.theme, &index, &req) {
-                Ok(r) => forms::fresh(r, StatusCode::OK),
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), path, "rendering failed");
-                    (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
-                }
-            };
-        }
     }
-    let rendered = match crate::site::render(&state.theme, &index, &req) {
+    let rendered = match crate::site::render(&state.theme, index, &req) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), path, "rendering failed");
             return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response();
         }
     };
-    let expires = cache_for.and_then(|d| Instant::now().checked_add(d));
+    let expires = match policy {
+        CachePolicy::Never if form_page.is_some() => return forms::fresh(rendered, StatusCode::OK),
+        CachePolicy::For(ttl) => Some(Instant::now() + ttl),
+        _ => None,
+    };
     let page = Arc::new(CachedPage {
         status: rendered.status,
         body: CachedBody::new(rendered.html, rendered.content_type),
