@@ -39,7 +39,7 @@ pub fn default_files() -> Vec<BundleFile> {
         .collect()
 }
 
-/// The other files of the embedded default bundle (documents' PDFs).
+/// The other files of the embedded default bundle (PDFs, images).
 pub fn default_attachments() -> Vec<Attachment> {
     DefaultBundle::iter()
         .filter(|path| !is_text(path))
@@ -51,8 +51,8 @@ fn is_text(path: &str) -> bool {
     path.ends_with(".md") || path.ends_with(".toml")
 }
 
-/// The files of a bundle folder on disk: the text files, and the files of
-/// documents (`documents/*.pdf`) as attachments.
+/// The files of a bundle folder on disk: the text files, and the files
+/// items name (documents' PDFs, images of pages and news) as attachments.
 pub fn read_dir(root: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
     fn walk(root: &Path, dir: &Path, out: &mut (Vec<BundleFile>, Vec<Attachment>)) -> Result<()> {
         for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
@@ -63,7 +63,7 @@ pub fn read_dir(root: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
             } else if is_text(&rel) {
                 let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                 out.0.push((rel, text));
-            } else if rel.starts_with("documents/") {
+            } else if ["documents/", "pages/", "news/"].iter().any(|d| rel.starts_with(d)) {
                 out.1.push((rel, std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?));
             }
         }

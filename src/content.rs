@@ -400,6 +400,9 @@ pub struct Page {
     /// The petition shown (with its signing form) below the body, by key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub petition: Option<String>,
+    /// An image beside the item (`pages/<image>`), its share card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Status and times.
     #[serde(flatten)]
     pub meta: Meta,
@@ -433,6 +436,9 @@ pub struct NewsPost {
     pub key: String,
     /// The date of the news.
     pub date: Option<PartialDate>,
+    /// An image beside the item (`news/<image>`), its share card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Citations.
     #[serde(default)]
     pub sources: Vec<String>,

@@ -1,9 +1,11 @@
-//! Document files (PDFs): checked by content, their text extracted for
-//! search, and stored under `<data>/files/`, from where `/files/<name>`
-//! serves them.
+//! The files of content items: documents' PDFs and the share images of
+//! pages and news posts. Checked by content, the text of PDFs extracted for
+//! search, stored under `<data>/files/`, from where `/files/<name>` serves
+//! them.
 //!
-//! A bundle keeps a document's file beside its item
-//! (`documents/<key>.md` with `file = "report.pdf"` and `documents/report.pdf`).
+//! A bundle keeps a file beside its item (`documents/<key>.md` with
+//! `file = "report.pdf"` and `documents/report.pdf`; `news/<key>.md` with
+//! `image = "rally.jpg"` and `news/rally.jpg`).
 
 use std::path::Path;
 
@@ -19,9 +21,21 @@ pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 /// The most text kept per document for search.
 const MAX_TEXT_CHARS: usize = 200_000;
 
-/// The kinds of document file Casefile takes, by extension, with the bytes
-/// their content must start with (the name alone proves nothing).
-const KINDS: [(&str, &str, &[u8]); 1] = [("pdf", "application/pdf", b"%PDF-")];
+/// The kinds of file Casefile takes, by extension, with the bytes their
+/// content must start with (the name alone proves nothing).
+const KINDS: [(&str, &str, &[u8]); 3] = [
+    ("pdf", "application/pdf", b"%PDF-"),
+    ("png", "image/png", b"\x89PNG\r\n\x1a\n"),
+    ("jpg", "image/jpeg", b"\xff\xd8\xff"),
+];
+
+/// Every file the site's items name: (bundle path, stored name).
+fn named_files(site: &Site) -> Vec<(String, String)> {
+    let documents = site.documents.iter().filter_map(|d| d.file.as_ref().map(|f| ("documents", f)));
+    let pages = site.pages.iter().filter_map(|p| p.image.as_ref().map(|f| ("pages", f)));
+    let news = site.news.iter().filter_map(|n| n.image.as_ref().map(|f| ("news", f)));
+    documents.chain(pages).chain(news).map(|(dir, f)| (format!("{dir}/{f}"), f.clone())).collect()
+}
 
 /// Whether `name` is a file name we store and serve: lowercase letters,
 /// digits and `-`, one dot, a known extension. No path can be built from it.
@@ -39,23 +53,26 @@ pub fn media_type(name: &str) -> Option<&'static str> {
     KINDS.iter().find(|(e, _, _)| *e == ext).map(|(_, t, _)| *t)
 }
 
-/// Checks every document's file against the attachments, fills in its media
-/// type and extracts its text. Every error names the document.
+/// Checks every file the items name against the attachments, fills in
+/// documents' media types and extracts the text of PDFs. Every error names
+/// the file.
 pub fn attach(site: &mut Site, attachments: &[Attachment]) -> Result<()> {
+    for (path, name) in named_files(site) {
+        if !is_file_name(&name) {
+            bail!("{path}: a file name like report-2016.pdf or rally.jpg (lowercase, digits, `-`; PDF, PNG or JPEG)");
+        }
+        let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else {
+            bail!("{path} is named by an item but is not in the bundle");
+        };
+        check_content(&name, bytes).with_context(|| path.clone())?;
+    }
     for d in &mut site.documents {
         let Some(name) = d.file.clone() else { continue };
-        let what = format!("documents/{}.md", d.key);
-        if !is_file_name(&name) {
-            bail!(
-                "{what}: `file = \"{name}\"` must be a name like report-2016.pdf (lowercase, digits, `-`; PDF files)"
-            );
-        }
-        let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")) else {
-            bail!("{what}: the file documents/{name} is not in the bundle");
-        };
-        check_content(&name, bytes).with_context(|| what.clone())?;
+        let (_, bytes) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")).expect("checked above");
         d.media_type = media_type(&name).map(str::to_owned);
-        d.extracted_text = pdf_text(bytes).with_context(|| format!("{what}: reading the text of {name}"))?;
+        if name.ends_with(".pdf") {
+            d.extracted_text = pdf_text(bytes).with_context(|| format!("documents/{name}: reading its text"))?;
+        }
     }
     Ok(())
 }
@@ -80,15 +97,15 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String> {
     Ok(text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_TEXT_CHARS).collect())
 }
 
-/// Writes the documents' files into `dir` (each whole, then renamed into
-/// place, so a crash never leaves half a file where it is served).
+/// Writes the items' files into `dir` (each whole, then renamed into place,
+/// so a crash never leaves half a file where it is served).
 pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for name in site.documents.iter().filter_map(|d| d.file.as_deref()) {
-        let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")) else { continue };
+    for (path, name) in named_files(site) {
+        let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join(name)).with_context(|| format!("storing {name}"))?;
+        std::fs::rename(&tmp, dir.join(&name)).with_context(|| format!("storing {name}"))?;
     }
     Ok(())
 }
@@ -100,6 +117,7 @@ mod tests {
     #[test]
     fn file_names_cannot_name_a_path() {
         assert!(is_file_name("griffiths-report-2016.pdf"));
+        assert!(is_file_name("rally-2019.jpg"));
         for bad in
             ["../x.pdf", "a/b.pdf", "x.PDF", "x.pdf.exe", "x.php", ".pdf", "x", "-x.pdf", "x y.pdf", "x.pdf%00.png"]
         {
@@ -111,6 +129,8 @@ mod tests {
     fn content_decides_not_the_name() {
         assert!(check_content("a.pdf", b"%PDF-1.4 ...").is_ok());
         assert!(check_content("a.pdf", b"<?php system($_GET['c']);").is_err());
+        assert!(check_content("a.png", b"\x89PNG\r\n\x1a\n....").is_ok());
+        assert!(check_content("a.jpg", b"GIF89a<script>").is_err(), "a polyglot is refused");
         assert!(pdf_text(b"%PDF-1.4 but not really a pdf").is_err(), "a broken PDF is an error, not a panic");
     }
 }

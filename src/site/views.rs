@@ -69,8 +69,9 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             let text = &post.text[lang];
             let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
             let (n, note_list) = notes.into_values(&index.site, *lang, index);
-            let jsonld = jsonld::for_target(index, target, &index.absolute(&theme.assets.url("share.png")));
-            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, ..base };
+            let share = share_image(theme, index, post.image.as_deref());
+            let jsonld = jsonld::for_target(index, target, &share.url);
+            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, share_image => to_value(share), ..base };
             Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang, content_type: HTML })
         }
         Some(&Target::Feed { lang, of, format }) => match feeds::feed(index, lang, of, format) {
@@ -256,9 +257,11 @@ fn render_page(
 
     let (n, note_list) = notes.into_values(site, lang, index);
     let base = base(theme, index, lang, &text.title, &text.summary, alternates, Some(&page.key));
-    let jsonld = jsonld::for_target(index, target, &index.absolute(&theme.assets.url("share.png")));
+    let share = share_image(theme, index, page.image.as_deref());
+    let jsonld = jsonld::for_target(index, target, &share.url);
     let ctx = context! {
         jsonld,
+        share_image => to_value(share),
         page => to_value(page),
         n,
         notes => note_list,
@@ -324,9 +327,23 @@ pub(super) fn base(
         feeds,
         locale => locale(lang),
         other_locales,
-        share_image => index.absolute(&theme.assets.url("share.png")),
+        share_image => to_value(share_image(theme, index, None)),
         assets => to_value(theme.assets.urls()),
         is_home => current == Some("home"),
+    }
+}
+
+/// A share card's image: the item's own, or the site's (whose size we know).
+#[derive(serde::Serialize)]
+struct ShareImage {
+    url: String,
+    size: Option<(u32, u32)>,
+}
+
+fn share_image(theme: &Theme, index: &SiteIndex, item_image: Option<&str>) -> ShareImage {
+    match item_image {
+        Some(name) => ShareImage { url: index.absolute(&format!("/files/{name}")), size: None },
+        None => ShareImage { url: index.absolute(&theme.assets.url("share.png")), size: Some((1200, 630)) },
     }
 }
 

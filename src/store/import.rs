@@ -220,11 +220,11 @@ impl Writer<'_> {
         for p in &site.pages {
             let id = self
                 .item(
-                    "INSERT INTO pages (site_id, key, template, petition, status, published_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                    "INSERT INTO pages (site_id, key, template, petition, image, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
                     &p.key,
                     &p.meta,
-                    |q| q.bind(p.template.clone()).bind(p.petition.clone()),
+                    |q| q.bind(p.template.clone()).bind(p.petition.clone()).bind(p.image.clone()),
                 )
                 .await?;
             for (l, t) in &p.text {
@@ -253,11 +253,11 @@ impl Writer<'_> {
         for n in &site.news {
             let id = self
                 .item(
-                    "INSERT INTO news_posts (site_id, key, date, status, published_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                    "INSERT INTO news_posts (site_id, key, date, image, status, published_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
                     &n.key,
                     &n.meta,
-                    |q| q.bind(n.date.map(|d| d.to_string())),
+                    |q| q.bind(n.date.map(|d| d.to_string())).bind(n.image.clone()),
                 )
                 .await?;
             for (l, t) in &n.text {

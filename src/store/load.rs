@@ -146,7 +146,7 @@ impl Store {
         let pages = rows(
             self,
             format!(
-                "SELECT p.id, p.key, p.template, mi.position, p.petition, p.{} FROM pages p \
+                "SELECT p.id, p.key, p.template, mi.position, p.petition, p.image, p.{} FROM pages p \
                  LEFT JOIN menus m ON m.site_id = p.site_id AND m.key = 'main' \
                  LEFT JOIN menu_items mi ON mi.menu_id = m.id AND mi.page_id = p.id WHERE p.site_id = $1",
                 META.replace(", ", ", p.")
@@ -161,6 +161,7 @@ impl Store {
                         template: r.try_get(2)?,
                         menu_position: r.try_get(3)?,
                         petition: r.try_get(4)?,
+                        image: r.try_get(5)?,
                         meta: meta(r)?,
                         ..Page::default()
                     },
@@ -195,14 +196,24 @@ impl Store {
             },
         )
         .await?;
-        let news =
-            rows(self, format!("SELECT id, key, date, {META} FROM news_posts WHERE site_id = $1"), site_id, |r| {
+        let news = rows(
+            self,
+            format!("SELECT id, key, date, image, {META} FROM news_posts WHERE site_id = $1"),
+            site_id,
+            |r| {
                 Ok((
                     r.try_get::<i64, _>(0)?,
-                    NewsPost { key: r.try_get(1)?, date: date(r.try_get(2)?)?, meta: meta(r)?, ..NewsPost::default() },
+                    NewsPost {
+                        key: r.try_get(1)?,
+                        date: date(r.try_get(2)?)?,
+                        image: r.try_get(3)?,
+                        meta: meta(r)?,
+                        ..NewsPost::default()
+                    },
                 ))
-            })
-            .await?;
+            },
+        )
+        .await?;
         let mut news: Vec<NewsPost> = news
             .into_iter()
             .map(|(id, mut n)| {

@@ -142,8 +142,8 @@ pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: Header
     }
 }
 
-/// `GET /files/<name>`: a document's file, as an attachment in a sandbox
-/// (a PDF could carry script), only under a name we could have stored.
+/// `GET /files/<name>`: an item's file, in a sandbox (a PDF could carry
+/// script), only under a name we could have stored.
 pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
     let not_found = || {
         (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response()
@@ -156,7 +156,15 @@ pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>) 
             StatusCode::OK,
             [
                 (header::CONTENT_TYPE, media_type.to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                // Images are shown (share cards); anything else is downloaded.
+                (
+                    header::CONTENT_DISPOSITION,
+                    if media_type.starts_with("image/") {
+                        "inline".to_owned()
+                    } else {
+                        format!("attachment; filename=\"{name}\"")
+                    },
+                ),
                 (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
                 (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
             ],

@@ -90,3 +90,48 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
         assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
     }
 }
+
+/// A news post with its own image shares that image; other pages share the
+/// site's default card.
+#[tokio::test]
+async fn an_item_with_an_image_shares_it() {
+    use casefile::store::{Store, import_site};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let png = b"\x89PNG\r\n\x1a\n-not-decoded-by-casefile-".to_vec();
+    let attachments = vec![("news/rally-2019.png".to_owned(), png.clone())];
+    let mut site = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
+    site.news[0].image = Some("rally-2019.png".into());
+    let slug = site.news[0].text[&casefile::content::Lang::En].slug.clone();
+    casefile::documents::attach(&mut site, &attachments).unwrap();
+    casefile::documents::store_files(&site, &attachments, &data.join("files")).unwrap();
+    {
+        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+        import_site(&store, &site).await.unwrap();
+        store.close().await;
+    }
+    let server = Server::start_in(&data);
+    let c = client();
+    let og = |body: &str| -> (Option<String>, bool) {
+        let doc = scraper::Html::parse_document(body);
+        let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+        let image =
+            doc.select(&sel("meta[property='og:image']")).next().and_then(|m| m.attr("content")).map(str::to_owned);
+        (image, doc.select(&sel("meta[property='og:image:width']")).next().is_some())
+    };
+    let body = c.get(server.url(&format!("/news/{slug}"))).send().await.unwrap().text().await.unwrap();
+    let (image, sized) = og(&body);
+    assert_eq!(image.as_deref(), Some(server.url("/files/rally-2019.png").as_str()));
+    assert!(!sized, "no size is claimed for an image whose size is not known");
+    assert!(
+        body.replace("\\/", "/").contains(&format!("\"image\":\"{}\"", server.url("/files/rally-2019.png"))),
+        "JSON-LD names it"
+    );
+    let (image, sized) = og(&c.get(server.url("/case")).send().await.unwrap().text().await.unwrap());
+    assert!(image.unwrap().contains("/assets/share."), "the site's card elsewhere");
+    assert!(sized);
+    let res = c.get(server.url("/files/rally-2019.png")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+}
