@@ -130,6 +130,12 @@ pub fn parse(files: &[BundleFile]) -> Result<Site> {
     if let Ok(text) = get("redirects.toml") {
         for r in toml::from_str::<RedirectsFile>(text).context("redirects.toml")?.redirect {
             check_redirect(&r).with_context(|| format!("redirects.toml: from `{}`", r.from))?;
+            if site.redirects.iter().any(|(from, _, _)| *from == r.from) {
+                bail!("redirects.toml: `{}` is listed twice", r.from);
+            }
+            if site.redirects.iter().any(|(from, _, _)| *from == r.to) {
+                bail!("redirects.toml: `{}` leads to another redirect; point it at the final address", r.from);
+            }
             site.redirects.push((r.from, r.to, r.status));
         }
     }
@@ -254,12 +260,28 @@ fn check_langs<T>(langs: &[Lang], map: &Localized<T>, what: &str) -> Result<()> 
 }
 
 fn check_redirect(r: &RedirectEntry) -> Result<()> {
-    let path_ok = |p: &str| p.starts_with('/') && !p.contains(['?', '#', ' ']) && !p.contains("//");
-    if !path_ok(&r.from) {
-        bail!("`from` must be a path on this site, like /old-page");
+    // What the server would answer itself, or could never see: its own
+    // routes, and paths it rewrites before routing (a trailing slash).
+    const RESERVED: [&str; 5] = ["/api/", "/files/", "/assets/", "/healthz", "/sitemap.xml"];
+    let path_ok = |p: &str| {
+        p.starts_with('/')
+            && p.bytes().all(|b| b.is_ascii_graphic() && !b"?#\\\"<>".contains(&b))
+            && !p.contains("//")
+            && (p == "/" || !p.ends_with('/'))
+    };
+    if !path_ok(&r.from) || r.from == "/" || RESERVED.iter().any(|x| r.from.starts_with(x)) {
+        bail!(
+            "`from` must be a path on this site like /old-page (no trailing slash, not one of the server's own paths)"
+        );
     }
-    if !(path_ok(&r.to) || r.to.starts_with("https://") || r.to.starts_with("http://")) {
+    let url_ok = |u: &str| {
+        (u.starts_with("https://") || u.starts_with("http://")) && u.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    };
+    if !(path_ok(&r.to) || url_ok(&r.to)) {
         bail!("`to` must be a path on this site or an http(s) address");
+    }
+    if r.to == r.from {
+        bail!("`to` is the same as `from`");
     }
     if !matches!(r.status, 301 | 302 | 307 | 308) {
         bail!("`status` must be 301, 302, 307 or 308");
@@ -302,6 +324,7 @@ fn validate(site: &Site) -> Result<()> {
     };
 
     let mut slugs = HashSet::new();
+    let mut old_slugs = HashSet::new();
     for p in &site.pages {
         let what = format!("pages/{}.md", p.key);
         check_langs(langs, &p.text, &what)?;
@@ -314,6 +337,9 @@ fn validate(site: &Site) -> Result<()> {
                 check_key(old).with_context(|| format!("{what}: old slug"))?;
                 if site.pages.iter().any(|q| q.text.get(l).is_some_and(|x| &x.slug == old)) {
                     bail!("{what}: the old {l} slug `{old}` is a current slug");
+                }
+                if !old_slugs.insert((*l, old.clone())) {
+                    bail!("{what}: the old {l} slug `{old}` is claimed twice");
                 }
             }
             if !slugs.insert((*l, t.slug.clone())) {
@@ -340,6 +366,7 @@ fn validate(site: &Site) -> Result<()> {
         }
     }
     let mut news_slugs = HashSet::new();
+    let mut old_news_slugs = HashSet::new();
     for n in &site.news {
         let what = format!("news/{}.md", n.key);
         check_langs(langs, &n.text, &what)?;
@@ -356,6 +383,9 @@ fn validate(site: &Site) -> Result<()> {
                 check_key(old).with_context(|| format!("{what}: old slug"))?;
                 if site.news.iter().any(|q| q.text.get(l).is_some_and(|x| &x.slug == old)) {
                     bail!("{what}: the old {l} slug `{old}` is a current slug");
+                }
+                if !old_news_slugs.insert((*l, old.clone())) {
+                    bail!("{what}: the old {l} slug `{old}` is claimed twice");
                 }
             }
         }

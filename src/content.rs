@@ -347,6 +347,55 @@ impl Site {
         self.documents.retain(|i| i.meta.is_public(now));
         self.media.retain(|i| i.meta.is_public(now));
         self.petitions.retain(|i| i.meta.is_public(now));
+        self.drop_dangling_references();
+    }
+
+    /// After hidden items are gone, nothing may point at them: references
+    /// to them are removed, and sources no public item cites are dropped
+    /// (a page, a feed or the API must not reveal that a draft exists).
+    fn drop_dangling_references(&mut self) {
+        use std::collections::HashSet;
+        let keys = |it: &mut dyn Iterator<Item = &String>| it.cloned().collect::<HashSet<String>>();
+        let press = keys(&mut self.press.iter().map(|i| &i.key));
+        let documents = keys(&mut self.documents.iter().map(|i| &i.key));
+        let media = keys(&mut self.media.iter().map(|i| &i.key));
+        let petitions = keys(&mut self.petitions.iter().map(|i| &i.key));
+        for e in &mut self.timeline {
+            e.press.retain(|k| press.contains(k));
+            e.documents.retain(|k| documents.contains(k));
+            e.media.retain(|k| media.contains(k));
+        }
+        for p in &mut self.pages {
+            if p.petition.as_ref().is_some_and(|k| !petitions.contains(k)) {
+                p.petition = None;
+            }
+        }
+        let cited: HashSet<String> = self
+            .pages
+            .iter()
+            .map(|i| &i.sources)
+            .chain(self.news.iter().map(|i| &i.sources))
+            .chain(self.timeline.iter().map(|i| &i.sources))
+            .chain(self.press.iter().map(|i| &i.sources))
+            .chain(self.people.iter().map(|i| &i.sources))
+            .chain(self.people.iter().flat_map(|p| p.statements.iter().map(|s| &s.sources)))
+            .chain(self.books.iter().map(|i| &i.sources))
+            .chain(self.evidence.iter().map(|i| &i.sources))
+            .chain(self.documents.iter().map(|i| &i.sources))
+            .chain(self.media.iter().map(|i| &i.sources))
+            .chain(self.petitions.iter().map(|i| &i.sources))
+            .flatten()
+            .cloned()
+            .collect();
+        self.sources.retain(|s| cited.contains(&s.key));
+        for s in &mut self.sources {
+            if s.press.as_ref().is_some_and(|k| !press.contains(k)) {
+                s.press = None;
+            }
+            if s.document.as_ref().is_some_and(|k| !documents.contains(k)) {
+                s.document = None;
+            }
+        }
     }
 
     /// The petition with this key.
@@ -897,6 +946,34 @@ mod tests {
         assert_eq!(parse_rfc3339("2019-11-25T00:00:00.5Z"), Ok(1_574_640_000));
         assert!(parse_rfc3339("2019-11-25").is_err());
         assert!(parse_rfc3339("2019-11-25T25:00:00Z").is_err());
+    }
+
+    #[test]
+    fn the_public_snapshot_points_at_nothing_hidden() {
+        let mut site = crate::bundle::parse(&crate::bundle::default_files()).unwrap();
+        let hidden = site.press[0].key.clone();
+        site.press[0].meta.status = Status::Draft;
+        let cited_only_by_it: Vec<String> = site.press[0].sources.clone();
+        site.timeline[0].press.push(hidden.clone());
+        site.retain_public(0);
+        assert!(site.timeline.iter().all(|e| !e.press.contains(&hidden)), "no link to the draft");
+        assert!(site.sources.iter().all(|s| s.press.as_deref() != Some(hidden.as_str())));
+        for key in cited_only_by_it {
+            let still_cited = site.press.iter().any(|p| p.sources.contains(&key))
+                || site.pages.iter().any(|p| p.sources.contains(&key))
+                || site.timeline.iter().any(|p| p.sources.contains(&key))
+                || site.news.iter().any(|p| p.sources.contains(&key))
+                || site
+                    .people
+                    .iter()
+                    .any(|p| p.sources.contains(&key) || p.statements.iter().any(|s| s.sources.contains(&key)))
+                || site.books.iter().any(|p| p.sources.contains(&key))
+                || site.evidence.iter().any(|p| p.sources.contains(&key))
+                || site.documents.iter().any(|p| p.sources.contains(&key))
+                || site.media.iter().any(|p| p.sources.contains(&key))
+                || site.petitions.iter().any(|p| p.sources.contains(&key));
+            assert_eq!(site.source(&key).is_some(), still_cited, "source {key}");
+        }
     }
 
     #[test]

@@ -29,12 +29,21 @@ const KINDS: [(&str, &str, &[u8]); 3] = [
     ("jpg", "image/jpeg", b"\xff\xd8\xff"),
 ];
 
-/// Every file the site's items name: (bundle path, stored name).
-fn named_files(site: &Site) -> Vec<(String, String)> {
-    let documents = site.documents.iter().filter_map(|d| d.file.as_ref().map(|f| ("documents", f)));
-    let pages = site.pages.iter().filter_map(|p| p.image.as_ref().map(|f| ("pages", f)));
-    let news = site.news.iter().filter_map(|n| n.image.as_ref().map(|f| ("news", f)));
-    documents.chain(pages).chain(news).map(|(dir, f)| (format!("{dir}/{f}"), f.clone())).collect()
+/// Every file the site's items name: (bundle path, stored name, the
+/// extensions allowed there).
+fn named_files(site: &Site) -> Vec<(String, String, &'static [&'static str])> {
+    const DOCUMENT: &[&str] = &["pdf"];
+    const IMAGE: &[&str] = &["png", "jpg"];
+    let documents = site.documents.iter().filter_map(|d| d.file.as_ref().map(|f| ("documents", f, DOCUMENT)));
+    let pages = site.pages.iter().filter_map(|p| p.image.as_ref().map(|f| ("pages", f, IMAGE)));
+    let news = site.news.iter().filter_map(|n| n.image.as_ref().map(|f| ("news", f, IMAGE)));
+    documents.chain(pages).chain(news).map(|(dir, f, kinds)| (format!("{dir}/{f}"), f.clone(), kinds)).collect()
+}
+
+/// Whether an item of `site` names `name` as its file. Only those are
+/// served, so a draft's file stays private until the draft is published.
+pub fn is_named(site: &Site, name: &str) -> bool {
+    named_files(site).iter().any(|(_, n, _)| n == name)
 }
 
 /// Whether `name` is a file name we store and serve: lowercase letters,
@@ -57,22 +66,26 @@ pub fn media_type(name: &str) -> Option<&'static str> {
 /// documents' media types and extracts the text of PDFs. Every error names
 /// the file.
 pub fn attach(site: &mut Site, attachments: &[Attachment]) -> Result<()> {
-    for (path, name) in named_files(site) {
-        if !is_file_name(&name) {
-            bail!("{path}: a file name like report-2016.pdf or rally.jpg (lowercase, digits, `-`; PDF, PNG or JPEG)");
+    // All files are stored in one folder: one name, one content.
+    let mut stored: std::collections::HashMap<String, &[u8]> = std::collections::HashMap::new();
+    for (path, name, kinds) in named_files(site) {
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        if !is_file_name(&name) || !kinds.contains(&ext) {
+            bail!("{path}: a file name like report-2016.{} (lowercase, digits, `-`)", kinds.join(" or "));
         }
         let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else {
             bail!("{path} is named by an item but is not in the bundle");
         };
         check_content(&name, bytes).with_context(|| path.clone())?;
+        if stored.insert(name.clone(), bytes).is_some_and(|other| other != bytes.as_slice()) {
+            bail!("{path}: another file of the same name differs; give one of them another name");
+        }
     }
     for d in &mut site.documents {
         let Some(name) = d.file.clone() else { continue };
         let (_, bytes) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")).expect("checked above");
         d.media_type = media_type(&name).map(str::to_owned);
-        if name.ends_with(".pdf") {
-            d.extracted_text = pdf_text(bytes).with_context(|| format!("documents/{name}: reading its text"))?;
-        }
+        d.extracted_text = pdf_text(bytes).with_context(|| format!("documents/{name}: reading its text"))?;
     }
     Ok(())
 }
@@ -101,7 +114,7 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String> {
 /// so a crash never leaves half a file where it is served).
 pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (path, name) in named_files(site) {
+    for (path, name, _) in named_files(site) {
         let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;

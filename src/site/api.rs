@@ -16,6 +16,8 @@ use crate::content::{Lang, PRESS_KINDS, PartialDate};
 pub const DEFAULT_PER_PAGE: usize = 20;
 /// The largest `per_page`.
 pub const MAX_PER_PAGE: usize = 100;
+/// The largest `page`.
+pub const MAX_PAGE: usize = 100_000;
 
 /// One content type of the API.
 pub struct ApiType {
@@ -69,11 +71,11 @@ pub struct ListQuery {
 impl ListQuery {
     /// Validates query parameters; an unknown parameter or a bad value is an
     /// error message for a 400 answer.
-    pub fn parse(t: &ApiType, params: &[(String, String)]) -> Result<ListQuery, String> {
+    pub fn parse(t: &ApiType, langs: &[Lang], params: &[(String, String)]) -> Result<ListQuery, String> {
         let mut q = ListQuery { page: 1, per_page: DEFAULT_PER_PAGE, ..ListQuery::default() };
         for (k, v) in params {
             match k.as_str() {
-                "lang" => q.lang = Some(v.parse().map_err(|e: String| format!("lang: {e}"))?),
+                "lang" => q.lang = Some(parse_lang(langs, v)?),
                 "page" => {
                     q.page = v.parse().ok().filter(|p| (1..=100_000).contains(p)).ok_or("page: a number from 1")?
                 }
@@ -100,6 +102,12 @@ impl ListQuery {
         }
         Ok(q)
     }
+}
+
+/// A `lang` value, one of the site's languages.
+pub fn parse_lang(langs: &[Lang], v: &str) -> Result<Lang, String> {
+    let codes: Vec<&str> = langs.iter().map(|l| l.code()).collect();
+    langs.iter().copied().find(|l| l.code() == v).ok_or_else(|| format!("lang: one of {}", codes.join(", ")))
 }
 
 /// One item: its key, date, kind, slugs and JSON.
@@ -282,13 +290,17 @@ pub fn list(index: &SiteIndex, t: &ApiType, q: &ListQuery, self_path: &str) -> V
         "pages": pages,
         "items": page_items,
         "next": (q.page < pages).then(|| link(q.page + 1)),
-        "prev": (q.page > 1).then(|| link(q.page - 1)),
+        "prev": (q.page > 1).then(|| link((q.page - 1).min(pages))),
     })
 }
 
 /// One item of type `t` by key (or, for pages and news, by a slug).
 pub fn item(index: &SiteIndex, t: &ApiType, key: &str, lang: Option<Lang>) -> Option<Value> {
-    let mut v = entries(index, t).into_iter().find(|e| e.key == key || e.slugs.iter().any(|s| s == key))?.value;
+    // A key first, so that no slug can hide another item's key.
+    let all = entries(index, t);
+    let pos =
+        all.iter().position(|e| e.key == key).or_else(|| all.iter().position(|e| e.slugs.iter().any(|s| s == key)))?;
+    let mut v = all.into_iter().nth(pos)?.value;
     if let Some(l) = lang {
         only_lang(&mut v, l, &index.site.languages);
     }
@@ -318,7 +330,8 @@ pub fn openapi(index: &SiteIndex) -> Value {
     for t in &TYPES {
         let mut params = vec![
             lang_param.clone(),
-            json!({ "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "default": 1 } }),
+            json!({ "name": "page", "in": "query", "required": false,
+                "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1 } }),
             json!({ "name": "per_page", "in": "query", "required": false,
                 "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE } }),
         ];
@@ -353,6 +366,7 @@ pub fn openapi(index: &SiteIndex) -> Value {
                     "200": { "description": "The item", "headers": { "ETag": { "schema": { "type": "string" } } },
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Item" } } } },
                     "304": { "description": "Not modified" },
+                    "400": { "description": "An unknown parameter or a bad value", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                     "404": { "description": "No such item", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } }),
         );
     }
@@ -400,7 +414,7 @@ mod tests {
         let press = &TYPES[3];
         let p = |pairs: &[(&str, &str)]| {
             let v: Vec<(String, String)> = pairs.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect();
-            ListQuery::parse(press, &v)
+            ListQuery::parse(press, &[Lang::En, Lang::De], &v)
         };
         assert!(p(&[("kind", "podcast"), ("since", "2019"), ("lang", "de"), ("per_page", "5")]).is_ok());
         assert!(p(&[("kind", "blog")]).is_err());
@@ -408,6 +422,11 @@ mod tests {
         assert!(p(&[("page", "0")]).is_err());
         assert!(p(&[("since", "2019-13")]).is_err());
         assert!(p(&[("sort", "x")]).is_err(), "unknown parameters are refused, not ignored");
-        assert!(ListQuery::parse(&TYPES[0], &[("since".into(), "2019".into())]).is_err(), "pages have no date");
+        assert!(
+            ListQuery::parse(&TYPES[0], &[Lang::En], &[("since".into(), "2019".into())]).is_err(),
+            "pages have no date"
+        );
+        let de = [("lang".to_owned(), "de".to_owned())];
+        assert!(ListQuery::parse(&TYPES[0], &[Lang::En], &de).is_err(), "only the site's languages");
     }
 }

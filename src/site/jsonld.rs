@@ -11,7 +11,8 @@ use crate::markdown::to_text;
 
 /// The JSON-LD for a page, ready to put inside `<script type="application/ld+json">`.
 /// `<`, `>` and `&` are escaped, so content can never close the element.
-pub fn for_target(index: &SiteIndex, target: &Target, share_image: &str) -> Option<String> {
+pub fn for_target(index: &SiteIndex, target: &Target, site_card: &str, image: &str) -> Option<String> {
+    let share_image = site_card;
     let site = &index.site;
     let mut graph = match *target {
         Target::Page { lang, index: i } => {
@@ -90,7 +91,7 @@ pub fn for_target(index: &SiteIndex, target: &Target, share_image: &str) -> Opti
                     "dateModified": rfc3339(post.meta.updated_at),
                     "inLanguage": lang.code(),
                     "mainEntityOfPage": url,
-                    "image": share_image,
+                    "image": image,
                     "author": organization(index, lang, share_image),
                     "publisher": organization(index, lang, share_image),
                 }),

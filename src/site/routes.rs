@@ -136,13 +136,26 @@ impl SiteIndex {
             }
         }
         if let Some(news_page) = site.page("news") {
-            for post in &site.news {
-                for (&lang, text) in &post.text {
-                    let Some(base) = news_page.text.get(&lang).map(|t| page_path(&site, lang, &t.slug)) else {
-                        continue;
-                    };
+            for (&lang, page_text) in &news_page.text {
+                let base = page_path(&site, lang, &page_text.slug);
+                // Every old address of the news page itself stands for it.
+                let bases: Vec<String> = std::iter::once(base.clone())
+                    .chain(page_text.old_slugs.iter().map(|s| page_path(&site, lang, s)))
+                    .collect();
+                for post in &site.news {
+                    let Some(text) = post.text.get(&lang) else { continue };
                     let to = format!("{base}/{}", text.slug);
-                    old.extend(text.old_slugs.iter().map(|s| (format!("{base}/{s}"), to.clone())));
+                    for b in &bases {
+                        old.extend(text.old_slugs.iter().map(|s| (format!("{b}/{s}"), to.clone())));
+                        if *b != base {
+                            old.push((format!("{b}/{}", text.slug), to.clone()));
+                        }
+                    }
+                }
+                for b in bases.iter().filter(|b| **b != base) {
+                    for format in FeedFormat::ALL {
+                        old.push((format!("{b}/{}", format.file_name()), format!("{base}/{}", format.file_name())));
+                    }
                 }
             }
         }

@@ -70,8 +70,8 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
             let (n, note_list) = notes.into_values(&index.site, *lang, index);
             let share = share_image(theme, index, post.image.as_deref());
-            let jsonld = jsonld::for_target(index, target, &share.url);
-            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, share_image => to_value(share), ..base };
+            let jsonld = jsonld::for_target(index, target, &site_card(theme, index), &share.url);
+            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, share_image => share.url, share_image_size => share.size, ..base };
             Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang, content_type: HTML })
         }
         Some(&Target::Feed { lang, of, format }) => match feeds::feed(index, lang, of, format) {
@@ -258,10 +258,11 @@ fn render_page(
     let (n, note_list) = notes.into_values(site, lang, index);
     let base = base(theme, index, lang, &text.title, &text.summary, alternates, Some(&page.key));
     let share = share_image(theme, index, page.image.as_deref());
-    let jsonld = jsonld::for_target(index, target, &share.url);
+    let jsonld = jsonld::for_target(index, target, &site_card(theme, index), &share.url);
     let ctx = context! {
         jsonld,
-        share_image => to_value(share),
+        share_image => share.url,
+        share_image_size => share.size,
         page => to_value(page),
         n,
         notes => note_list,
@@ -327,14 +328,14 @@ pub(super) fn base(
         feeds,
         locale => locale(lang),
         other_locales,
-        share_image => to_value(share_image(theme, index, None)),
+        share_image => site_card(theme, index),
+        share_image_size => (1200, 630),
         assets => to_value(theme.assets.urls()),
         is_home => current == Some("home"),
     }
 }
 
 /// A share card's image: the item's own, or the site's (whose size we know).
-#[derive(serde::Serialize)]
 struct ShareImage {
     url: String,
     size: Option<(u32, u32)>,
@@ -343,8 +344,13 @@ struct ShareImage {
 fn share_image(theme: &Theme, index: &SiteIndex, item_image: Option<&str>) -> ShareImage {
     match item_image {
         Some(name) => ShareImage { url: index.absolute(&format!("/files/{name}")), size: None },
-        None => ShareImage { url: index.absolute(&theme.assets.url("share.png")), size: Some((1200, 630)) },
+        None => ShareImage { url: site_card(theme, index), size: Some((1200, 630)) },
     }
+}
+
+/// The site's own share card (1200 × 630), also its logo in structured data.
+fn site_card(theme: &Theme, index: &SiteIndex) -> String {
+    index.absolute(&theme.assets.url("share.png"))
 }
 
 /// The Open Graph locale of a language.

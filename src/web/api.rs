@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use super::public::parse_query;
 use super::respond::etag_matches;
 use super::state::AppState;
-use crate::content::Lang;
 use crate::site::api::{self, ApiType, ListQuery, TYPES};
 
 /// `GET /api/v1/`: the types and their URLs.
@@ -35,8 +34,9 @@ pub async fn list(
 ) -> Response {
     let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
     let params = parse_query(uri.query().unwrap_or(""));
-    match ListQuery::parse(t, &params) {
-        Ok(q) => json_answer(StatusCode::OK, &api::list(&state.index(), t, &q, uri.path()), &headers),
+    let index = state.index();
+    match ListQuery::parse(t, &index.site.languages, &params) {
+        Ok(q) => json_answer(StatusCode::OK, &api::list(&index, t, &q, uri.path()), &headers),
         Err(msg) => error(StatusCode::BAD_REQUEST, &msg, &headers),
     }
 }
@@ -49,17 +49,18 @@ pub async fn item(
     headers: HeaderMap,
 ) -> Response {
     let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
+    let index = state.index();
     let mut lang = None;
     for (k, v) in parse_query(uri.query().unwrap_or("")) {
         match k.as_str() {
-            "lang" => match v.parse::<Lang>() {
+            "lang" => match api::parse_lang(&index.site.languages, &v) {
                 Ok(l) => lang = Some(l),
-                Err(e) => return error(StatusCode::BAD_REQUEST, &format!("lang: {e}"), &headers),
+                Err(e) => return error(StatusCode::BAD_REQUEST, &e, &headers),
             },
             other => return error(StatusCode::BAD_REQUEST, &format!("unknown parameter `{other}`"), &headers),
         }
     }
-    match api::item(&state.index(), t, &key, lang) {
+    match api::item(&index, t, &key, lang) {
         Some(v) => json_answer(StatusCode::OK, &v, &headers),
         None => error(StatusCode::NOT_FOUND, &format!("no {name} item `{key}`"), &headers),
     }

@@ -90,8 +90,12 @@ async fn get_page(
         None if req.q.is_some() => CachePolicy::Never,
         None => CachePolicy::UntilChange,
     };
-    let key =
-        (!matches!(policy, CachePolicy::Never)).then(|| format!("{}{}", req.path, crate::site::filter_query(&req)));
+    // Unknown paths share one cached 404 page per language, so random paths
+    // neither fill memory nor cost a render each.
+    let key = (!matches!(policy, CachePolicy::Never)).then(|| match index.resolve(path) {
+        None => format!("404:{}", index.lang_of_path(path)),
+        Some(_) => format!("{}{}", req.path, crate::site::filter_query(&req)),
+    });
     if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
         return respond::cached(&hit.body, status(hit.status), headers, PAGE_CACHE);
     }
@@ -122,12 +126,7 @@ async fn get_page(
         body: CachedBody::new(rendered.html, rendered.content_type),
         expires,
     });
-    // Only pages the URL table knows are cached, so random 404 paths cannot
-    // fill memory; their body is the same per language anyway.
-    if let Some(k) = key
-        && (page.status == 200 || k.len() < 512)
-    {
-        let k = if page.status == 200 { k } else { format!("404:{}", rendered.lang) };
+    if let Some(k) = key {
         state.cache.insert(k, Arc::clone(&page));
     }
     respond::cached(&page.body, status(page.status), headers, PAGE_CACHE)
@@ -142,13 +141,14 @@ pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: Header
     }
 }
 
-/// `GET /files/<name>`: an item's file, in a sandbox (a PDF could carry
-/// script), only under a name we could have stored.
+/// `GET /files/<name>`: the file of a public item, in a sandbox (a PDF
+/// could carry script). Files of drafts and unknown names are 404.
 pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
     let not_found = || {
         (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response()
     };
-    let (true, Some(media_type)) = (crate::documents::is_file_name(&name), crate::documents::media_type(&name)) else {
+    let named = crate::documents::is_file_name(&name) && crate::documents::is_named(&state.index().site, &name);
+    let (true, Some(media_type)) = (named, crate::documents::media_type(&name)) else {
         return not_found();
     };
     match tokio::fs::read(state.files_dir.join(&name)).await {

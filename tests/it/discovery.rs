@@ -204,6 +204,8 @@ async fn old_slugs_and_listed_redirects_answer_301() {
     let post = &mut site.news[0];
     let new_slug = post.text[&casefile::content::Lang::En].slug.clone();
     post.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("old-news-slug".into());
+    let news_page = site.pages.iter_mut().find(|p| p.key == "news").unwrap();
+    news_page.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("updates".into());
     {
         let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
         import_site(&store, &site).await.unwrap();
@@ -211,12 +213,18 @@ async fn old_slugs_and_listed_redirects_answer_301() {
     }
     let server = Server::start_in(&data);
     let c = client();
+    let moved_post = format!("/updates/{new_slug}");
     for (from, to, status) in [
         ("/the-case", "/case".to_owned(), 301),
         ("/de/der-fall", "/de/fall".to_owned(), 301),
         ("/news/old-news-slug", format!("/news/{new_slug}"), 301),
         ("/the-case.html", "/case".to_owned(), 301),
         ("/shop", "/books".to_owned(), 302),
+        // The news page moved: its posts and feeds moved with it.
+        ("/updates", "/news".to_owned(), 301),
+        (moved_post.as_str(), format!("/news/{new_slug}"), 301),
+        ("/updates/old-news-slug", format!("/news/{new_slug}"), 301),
+        ("/updates/feed.atom", "/news/feed.atom".to_owned(), 301),
     ] {
         let res = c.get(server.url(from)).send().await.unwrap();
         assert_eq!(res.status().as_u16(), status, "{from}");
@@ -224,8 +232,17 @@ async fn old_slugs_and_listed_redirects_answer_301() {
         assert_eq!(c.get(server.url(&to)).send().await.unwrap().status(), 200, "{to}");
     }
     // Bad redirect entries are refused with the file named.
-    let mut bad = casefile::bundle::default_files();
-    bad.push(("redirects.toml".to_owned(), "[[redirect]]\nfrom = \"old\"\nto = \"/case\"\n".to_owned()));
-    let err = format!("{:#}", casefile::bundle::parse(&bad).unwrap_err());
-    assert!(err.contains("redirects.toml"), "{err}");
+    for entries in [
+        "[[redirect]]\nfrom = \"old\"\nto = \"/case\"\n",
+        "[[redirect]]\nfrom = \"/old/\"\nto = \"/case\"\n",
+        "[[redirect]]\nfrom = \"/api/v1/news\"\nto = \"/case\"\n",
+        "[[redirect]]\nfrom = \"/a\"\nto = \"/a\"\n",
+        "[[redirect]]\nfrom = \"/a\"\nto = \"/\\\\evil.example\"\n",
+        "[[redirect]]\nfrom = \"/a\"\nto = \"/b\"\n[[redirect]]\nfrom = \"/a\"\nto = \"/c\"\n",
+    ] {
+        let mut bad = casefile::bundle::default_files();
+        bad.push(("redirects.toml".to_owned(), entries.to_owned()));
+        let err = format!("{:#}", casefile::bundle::parse(&bad).expect_err(entries));
+        assert!(err.contains("redirects.toml"), "{err}");
+    }
 }

@@ -62,7 +62,14 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
     let pdf = tiny_pdf("Serology of the bloodstains from the crime scene");
     let mut files = casefile::bundle::default_files();
     files.push(("documents/lab-report-2016.md".into(), ITEM.into()));
-    let attachments = vec![("documents/lab-report-2016.pdf".to_owned(), pdf.clone())];
+    // A draft's file is stored but not served until the draft is published.
+    let draft =
+        ITEM.replace("lab-report-2016.pdf", "embargoed-2016.pdf").replace("+++\ndate", "+++\nstatus = \"draft\"\ndate");
+    files.push(("documents/embargoed-2016.md".into(), draft));
+    let attachments = vec![
+        ("documents/lab-report-2016.pdf".to_owned(), pdf.clone()),
+        ("documents/embargoed-2016.pdf".to_owned(), tiny_pdf("Not yet public")),
+    ];
     let mut site = casefile::bundle::parse(&files).unwrap();
     casefile::documents::attach(&mut site, &attachments).unwrap();
     casefile::documents::store_files(&site, &attachments, &data.join("files")).unwrap();
@@ -86,7 +93,14 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
     assert_eq!(res.headers()["content-security-policy"], "sandbox");
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
-    for bad in ["/files/..%2fcasefile.db", "/files/secret.key", "/files/x.php", "/files/missing.pdf"] {
+    assert!(data.join("files/embargoed-2016.pdf").is_file());
+    for bad in [
+        "/files/embargoed-2016.pdf",
+        "/files/..%2fcasefile.db",
+        "/files/secret.key",
+        "/files/x.php",
+        "/files/missing.pdf",
+    ] {
         assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
     }
 }
