@@ -10,6 +10,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use tower_http::services::ServeFile;
+
 use super::abuse::PeerAddr;
 use super::forms;
 use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
@@ -141,38 +143,36 @@ pub async fn asset(State(state): State<Arc<AppState>>, uri: Uri, headers: Header
     }
 }
 
-/// `GET /files/<name>`: the file of a public item, in a sandbox (a PDF
-/// could carry script). Files of drafts and unknown names are 404.
-pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
-    let not_found = || {
-        (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n").into_response()
-    };
+/// `GET /files/<name>`: the file of a public item, streamed (with ranges
+/// and `Last-Modified`), in a sandbox (a PDF could carry script). Files of
+/// drafts and unknown names are 404.
+pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
     let named = crate::documents::is_file_name(&name) && crate::documents::is_named(&state.index().site, &name);
     let (true, Some(media_type)) = (named, crate::documents::media_type(&name)) else {
-        return not_found();
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n")
+            .into_response();
     };
-    match tokio::fs::read(state.files_dir.join(&name)).await {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, media_type.to_owned()),
-                // Images are shown (share cards); anything else is downloaded.
-                (
-                    header::CONTENT_DISPOSITION,
-                    if media_type.starts_with("image/") {
-                        "inline".to_owned()
-                    } else {
-                        format!("attachment; filename=\"{name}\"")
-                    },
-                ),
-                (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
-                (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(_) => not_found(),
+    let served = tower::ServiceExt::oneshot(ServeFile::new(state.files_dir.join(&name)), req).await;
+    let mut res = match served {
+        Ok(res) => res.map(Body::new),
+        Err(never) => match never {},
+    };
+    if res.status().is_success() {
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+        // Images are shown (share cards); anything else is downloaded.
+        let disposition = if media_type.starts_with("image/") {
+            "inline".to_owned()
+        } else {
+            format!("attachment; filename=\"{name}\"")
+        };
+        if let Ok(v) = HeaderValue::from_str(&disposition) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     }
+    res
 }
 
 /// `GET /healthz`: 200 when the database answers.

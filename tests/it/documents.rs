@@ -93,6 +93,10 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
     assert_eq!(res.headers()["content-security-policy"], "sandbox");
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    // Streamed with ranges, so large files need not be read whole.
+    let part = c.get(server.url("/files/lab-report-2016.pdf")).header("range", "bytes=0-4").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), b"%PDF-");
     assert!(data.join("files/embargoed-2016.pdf").is_file());
     for bad in [
         "/files/embargoed-2016.pdf",
