@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Bytes;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
@@ -179,30 +179,7 @@ pub async fn handle(
     let token = link_token(query, &body);
     let res = match (method_is_post, action) {
         (true, None) => {
-            if !same_origin(headers, state.forms.public_base_url.as_deref()) {
-                return Some(req.notice(Notice::new("forbidden", 403)));
-            }
-            if !state.forms.limiter.allow(req.kind.name(), ip) {
-                let mut res = req.notice(Notice::new("rate_limited", 429));
-                res.headers_mut().insert(header::RETRY_AFTER, "60".parse().expect("valid"));
-                return Some(res);
-            }
-            let Some(input) = Input::parse(&body) else {
-                return Some((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
-            };
-            let res = if input.is_bot() {
-                // Pretend success: a bot learns nothing from the answer.
-                Ok(req.redirect("thanks"))
-            } else if let Err(notice) = req.check_form_token(input.get("token")) {
-                Ok(req.form_again(&input, Default::default(), Some(notice)).await)
-            } else {
-                match &req.kind {
-                    FormKind::Newsletter => newsletter::submit(&req, &input).await,
-                    FormKind::Contact => contact::submit(&req, &input).await,
-                    FormKind::Petition(key) => petition::submit(&req, key, &input).await,
-                    FormKind::MyData => my_data::submit(&req, &input).await,
-                }
-            };
+            let res = submit(&req, body).await;
             tokio::time::sleep_until(arrived + ANSWER_FLOOR).await;
             res
         }
@@ -228,6 +205,36 @@ pub async fn handle(
         (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "The service is busy; please try again.\n")
             .into_response()
     }))
+}
+
+/// A form post: the checks every submission passes, in order, then the
+/// form's own handler.
+async fn submit(req: &FormRequest<'_>, body: Bytes) -> anyhow::Result<Response> {
+    let forms = &req.state.forms;
+    if !same_origin(req.headers, forms.public_base_url.as_deref()) {
+        return Ok(req.notice(Notice::new("forbidden", 403)));
+    }
+    if !forms.limiter.allow(req.kind.name(), req.ip) {
+        let mut res = req.notice(Notice::new("rate_limited", 429));
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Ok(res);
+    }
+    let Some(input) = Input::parse(&body) else {
+        return Ok((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
+    };
+    if input.is_bot() {
+        // Pretend success: a bot learns nothing from the answer.
+        return Ok(req.redirect("thanks"));
+    }
+    if let Err(notice) = req.check_form_token(input.get("token")) {
+        return Ok(req.form_again(&input, Default::default(), Some(notice)).await);
+    }
+    match &req.kind {
+        FormKind::Newsletter => newsletter::submit(req, &input).await,
+        FormKind::Contact => contact::submit(req, &input).await,
+        FormKind::Petition(key) => petition::submit(req, key, &input).await,
+        FormKind::MyData => my_data::submit(req, &input).await,
+    }
 }
 
 /// The link token from `?t=` or from a posted `t` field.
