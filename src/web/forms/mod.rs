@@ -178,11 +178,7 @@ pub async fn handle(
     let req = FormRequest { state, index, page, page_path, lang, kind, headers, ip };
     let token = link_token(query, &body);
     let res = match (method_is_post, action) {
-        (true, None) => {
-            let res = submit(&req, body).await;
-            tokio::time::sleep_until(arrived + ANSWER_FLOOR).await;
-            res
-        }
+        (true, None) => submit(&req, body, arrived).await,
         (false, Some("thanks")) => Ok(req.notice(Notice::new(req.sent_key(), 200))),
         (post, Some(action)) => {
             if post && !same_origin(headers, state.forms.public_base_url.as_deref()) {
@@ -208,8 +204,9 @@ pub async fn handle(
 }
 
 /// A form post: the checks every submission passes, in order, then the
-/// form's own handler.
-async fn submit(req: &FormRequest<'_>, body: Bytes) -> anyhow::Result<Response> {
+/// form's own handler. Refusals by origin and rate come at once (shedding
+/// load must be cheap); every other answer waits for [`ANSWER_FLOOR`].
+async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> anyhow::Result<Response> {
     let forms = &req.state.forms;
     if !same_origin(req.headers, forms.public_base_url.as_deref()) {
         return Ok(req.notice(Notice::new("forbidden", 403)));
@@ -222,19 +219,21 @@ async fn submit(req: &FormRequest<'_>, body: Bytes) -> anyhow::Result<Response> 
     let Some(input) = Input::parse(&body) else {
         return Ok((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
     };
-    if input.is_bot() {
+    let res = if input.is_bot() {
         // Pretend success: a bot learns nothing from the answer.
-        return Ok(req.redirect("thanks"));
-    }
-    if let Err(notice) = req.check_form_token(input.get("token")) {
-        return Ok(req.form_again(&input, Default::default(), Some(notice)).await);
-    }
-    match &req.kind {
-        FormKind::Newsletter => newsletter::submit(req, &input).await,
-        FormKind::Contact => contact::submit(req, &input).await,
-        FormKind::Petition(key) => petition::submit(req, key, &input).await,
-        FormKind::MyData => my_data::submit(req, &input).await,
-    }
+        Ok(req.redirect("thanks"))
+    } else if let Err(notice) = req.check_form_token(input.get("token")) {
+        Ok(req.form_again(&input, Default::default(), Some(notice)).await)
+    } else {
+        match &req.kind {
+            FormKind::Newsletter => newsletter::submit(req, &input).await,
+            FormKind::Contact => contact::submit(req, &input).await,
+            FormKind::Petition(key) => petition::submit(req, key, &input).await,
+            FormKind::MyData => my_data::submit(req, &input).await,
+        }
+    };
+    tokio::time::sleep_until(arrived + ANSWER_FLOOR).await;
+    res
 }
 
 /// The link token from `?t=` or from a posted `t` field.
