@@ -211,6 +211,13 @@ fn redirect(to: &str, status: StatusCode) -> Response {
 /// The canonical spelling of a path, when it differs: no trailing slash
 /// except on language home pages (`/de/`), no doubled slashes.
 fn canonical_path(path: &str) -> Option<String> {
+    // Most paths are canonical already: decide without allocating.
+    let is_lang_home = path.len() == 4 && path.ends_with('/') && path[1..3].bytes().all(|b| b.is_ascii_lowercase());
+    let plain = path.starts_with('/') && !path.contains("//") && (path == "/" || !path.ends_with('/'));
+    let short_lang = path.len() == 3 && path[1..].bytes().all(|b| b.is_ascii_lowercase());
+    if is_lang_home || (plain && !short_lang) {
+        return None;
+    }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let mut canon = format!("/{}", segments.join("/"));
     if segments.len() == 1 && segments[0].len() == 2 && segments[0].bytes().all(|b| b.is_ascii_lowercase()) {
