@@ -187,10 +187,6 @@ async fn structured_data_describes_the_person_books_news_and_events() {
 /// history) and the redirect table, both from a bundle.
 #[tokio::test]
 async fn old_slugs_and_listed_redirects_answer_301() {
-    use casefile::store::{Store, import_site};
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     let mut files = casefile::bundle::default_files();
     files.push((
         "redirects.toml".to_owned(),
@@ -206,12 +202,7 @@ async fn old_slugs_and_listed_redirects_answer_301() {
     post.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("old-news-slug".into());
     let news_page = site.pages.iter_mut().find(|p| p.key == "news").unwrap();
     news_page.text.get_mut(&casefile::content::Lang::En).unwrap().old_slugs.push("updates".into());
-    {
-        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
-        import_site(&store, &site).await.unwrap();
-        store.close().await;
-    }
-    let server = Server::start_in(&data);
+    let server = Server::start_with_site(site, &[]).await;
     let c = client();
     let moved_post = format!("/updates/{new_slug}");
     for (from, to, status) in [

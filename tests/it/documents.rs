@@ -55,10 +55,6 @@ fn a_file_must_be_what_its_name_says() {
 
 #[tokio::test]
 async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
-    use casefile::store::{Store, import_site};
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     let pdf = tiny_pdf("Serology of the bloodstains from the crime scene");
     let mut files = casefile::bundle::default_files();
     files.push(("documents/lab-report-2016.md".into(), ITEM.into()));
@@ -70,15 +66,9 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
         ("documents/lab-report-2016.pdf".to_owned(), pdf.clone()),
         ("documents/embargoed-2016.pdf".to_owned(), tiny_pdf("Not yet public")),
     ];
-    let mut site = casefile::bundle::parse(&files).unwrap();
-    casefile::documents::attach(&mut site, &attachments).unwrap();
-    casefile::documents::store_files(&site, &attachments, &data.join("files")).unwrap();
-    {
-        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
-        import_site(&store, &site).await.unwrap();
-        store.close().await;
-    }
-    let server = Server::start_in(&data);
+    let site = casefile::bundle::parse(&files).unwrap();
+    let server = Server::start_with_site(site, &attachments).await;
+    let data = server.data.clone();
     let c = client();
     // Words only the PDF holds, found in both languages' search.
     for path in ["/search?q=serology", "/de/suche?q=bloodstains"] {
@@ -113,23 +103,12 @@ async fn a_documents_text_is_searchable_and_its_file_served_in_a_sandbox() {
 /// site's default card.
 #[tokio::test]
 async fn an_item_with_an_image_shares_it() {
-    use casefile::store::{Store, import_site};
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     let png = b"\x89PNG\r\n\x1a\n-not-decoded-by-casefile-".to_vec();
     let attachments = vec![("news/rally-2019.png".to_owned(), png.clone())];
     let mut site = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
     site.news[0].image = Some("rally-2019.png".into());
     let slug = site.news[0].text[&casefile::content::Lang::En].slug.clone();
-    casefile::documents::attach(&mut site, &attachments).unwrap();
-    casefile::documents::store_files(&site, &attachments, &data.join("files")).unwrap();
-    {
-        let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
-        import_site(&store, &site).await.unwrap();
-        store.close().await;
-    }
-    let server = Server::start_in(&data);
+    let server = Server::start_with_site(site, &attachments).await;
     let c = client();
     let og = |body: &str| -> (Option<String>, bool) {
         let doc = scraper::Html::parse_document(body);

@@ -26,6 +26,26 @@ impl Server {
         s
     }
 
+    /// Starts a server over a fresh data folder holding `site` (with the
+    /// files its items name), as an import would leave it.
+    pub async fn start_with_site(
+        mut site: casefile::content::Site,
+        attachments: &[casefile::documents::Attachment],
+    ) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        casefile::documents::attach(&mut site, attachments).unwrap();
+        casefile::documents::store_files(&site, attachments, &data.join("files")).unwrap();
+        let store =
+            casefile::store::Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+        casefile::store::import_site(&store, &site).await.unwrap();
+        store.close().await;
+        let mut server = Server::start_in(&data);
+        server._dir = Some(dir);
+        server
+    }
+
     /// Starts a server over `data` (which may hold a database already).
     pub fn start_in(data: &Path) -> Server {
         Server::start_with(data, &[])
