@@ -144,7 +144,7 @@ impl ServeConfig {
         if let Some(url) = &smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
-            bail!("invalid SMTP URL `{}`: expected smtp://… or smtps://…", crate::mail::redact(url));
+            bail!("invalid SMTP URL `{}`: expected smtp://… or smtps://…", crate::store::redact(url));
         }
         let mail = MailConfig {
             smtp_url,

@@ -16,7 +16,7 @@ use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
-use crate::store::QueuedMail;
+use crate::store::{QueuedMail, redact};
 
 /// Mail settings, from the configuration.
 #[derive(Clone, Debug)]
@@ -168,8 +168,6 @@ pub fn build_message(from: &Mailbox, mail: &QueuedMail) -> Result<Message> {
     }
     Ok(b.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone()))?)
 }
-
-pub use crate::store::redact;
 
 #[cfg(test)]
 mod tests {

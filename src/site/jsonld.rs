@@ -11,8 +11,9 @@ use crate::markdown::to_text;
 
 /// The JSON-LD for a page, ready to put inside `<script type="application/ld+json">`.
 /// `<`, `>` and `&` are escaped, so content can never close the element.
-pub fn for_target(index: &SiteIndex, target: &Target, site_card: &str, image: &str) -> Option<String> {
-    let share_image = site_card;
+/// `logo` is the site's card (the organisation's logo), `image` the page's
+/// own share image.
+pub fn for_target(index: &SiteIndex, target: &Target, logo: &str, image: &str) -> Option<String> {
     let site = &index.site;
     let mut graph = match *target {
         Target::Page { lang, index: i } => {
@@ -20,7 +21,7 @@ pub fn for_target(index: &SiteIndex, target: &Target, site_card: &str, image: &s
             let mut graph = Vec::new();
             match page.template.as_str() {
                 "home" => {
-                    graph.push(organization(index, lang, share_image));
+                    graph.push(organization(index, lang, logo));
                     graph.push(json!({
                         "@type": "WebSite",
                         "name": site.text.get(&lang).map(|t| t.name.as_str()),
@@ -92,8 +93,8 @@ pub fn for_target(index: &SiteIndex, target: &Target, site_card: &str, image: &s
                     "inLanguage": lang.code(),
                     "mainEntityOfPage": url,
                     "image": image,
-                    "author": organization(index, lang, share_image),
-                    "publisher": organization(index, lang, share_image),
+                    "author": organization(index, lang, logo),
+                    "publisher": organization(index, lang, logo),
                 }),
                 breadcrumbs(index, lang, &[(news_title, news_alternates), (t.title.clone(), index.alternates(target))]),
             ];

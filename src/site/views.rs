@@ -220,7 +220,7 @@ fn render_page(
                 index.search.search(lang, q, req.kind.as_deref(), req.page)
             };
             let query_string = |page: usize| {
-                let mut s = format!("?q={}", urlencode(q));
+                let mut s = format!("?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
                 if let Some(k) = &req.kind {
                     s.push_str(&format!("&type={k}"));
                 }
@@ -329,7 +329,7 @@ pub(super) fn base(
         locale => locale(lang),
         other_locales,
         share_image => site_card(theme, index),
-        share_image_size => (1200, 630),
+        share_image_size => SITE_CARD_SIZE,
         assets => to_value(theme.assets.urls()),
         is_home => current == Some("home"),
     }
@@ -344,11 +344,14 @@ struct ShareImage {
 fn share_image(theme: &Theme, index: &SiteIndex, item_image: Option<&str>) -> ShareImage {
     match item_image {
         Some(name) => ShareImage { url: index.absolute(&format!("/files/{name}")), size: None },
-        None => ShareImage { url: site_card(theme, index), size: Some((1200, 630)) },
+        None => ShareImage { url: site_card(theme, index), size: Some(SITE_CARD_SIZE) },
     }
 }
 
-/// The site's own share card (1200 × 630), also its logo in structured data.
+/// The size of the site's card, `assets/share.png`.
+const SITE_CARD_SIZE: (u32, u32) = (1200, 630);
+
+/// The site's own share card, also its logo in structured data.
 fn site_card(theme: &Theme, index: &SiteIndex) -> String {
     index.absolute(&theme.assets.url("share.png"))
 }
@@ -376,17 +379,4 @@ pub fn filter_query(req: &PageRequest) -> String {
         parts.push(format!("kind={k}"));
     }
     if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
-}
-
-/// Percent-encodes a query value.
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

@@ -4,7 +4,6 @@
 //! records the result.
 
 use anyhow::Result;
-use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use super::Store;
@@ -55,7 +54,7 @@ pub struct QueuedMail {
 }
 
 /// How many mails are in each state, for the operator.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutboxCounts {
     /// Waiting (new or to be retried).
     pub pending: i64,

@@ -133,17 +133,6 @@ pub struct PersonalData {
     pub mails: Vec<MailData>,
 }
 
-impl PersonalData {
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.subscriptions.is_empty()
-            && self.signatures.is_empty()
-            && self.messages.is_empty()
-            && self.consents.is_empty()
-            && self.mails.is_empty()
-    }
-}
-
 impl Store {
     /// Queues a "manage my data" link for `email` if the site holds anything
     /// about it.
@@ -155,7 +144,7 @@ impl Store {
         mail: &NewMail,
         now: i64,
     ) -> Result<DataRequestOutcome> {
-        if self.personal_data(site_id, email).await?.is_empty() {
+        if !self.holds_data(site_id, email).await? {
             return Ok(DataRequestOutcome::NothingHeld);
         }
         let mut tx = self.begin_write().await?;
@@ -172,6 +161,23 @@ impl Store {
         enqueue(&mut tx, site_id, mail, now).await?;
         tx.commit().await?;
         Ok(DataRequestOutcome::LinkQueued)
+    }
+
+    /// Whether anything `personal_data` would list is held about `email`.
+    async fn holds_data(&self, site_id: i64, email: &str) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM subscribers WHERE site_id = $1 AND email = $2) \
+             OR EXISTS (SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id \
+                        WHERE p.site_id = $1 AND s.email = $2) \
+             OR EXISTS (SELECT 1 FROM messages WHERE site_id = $1 AND email = $2) \
+             OR EXISTS (SELECT 1 FROM consents WHERE site_id = $1 AND email = $2) \
+             OR EXISTS (SELECT 1 FROM outbox WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2) \
+                        AND kind <> 'data_access')",
+        )
+        .bind(site_id)
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// The site and address of a data request that is still valid.

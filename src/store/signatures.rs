@@ -76,37 +76,23 @@ impl Store {
         if !consent::take_mail_slot(&mut tx, site_id, &r.consent.subject, r.email, now).await? {
             return Ok(Signing::Throttled);
         }
-        if status.is_none() {
-            sqlx::query(
-                "INSERT INTO signatures (petition_id, email, name, country, show_name, lang, status, confirm_nonce, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
-            )
-            .bind(petition_id)
-            .bind(r.email)
-            .bind(r.name)
-            .bind(r.country)
-            .bind(r.show_name)
-            .bind(r.lang)
-            .bind(r.confirm_nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query(
-                "UPDATE signatures SET name = $3, country = $4, show_name = $5, lang = $6, confirm_nonce = $7, created_at = $8 \
-                 WHERE petition_id = $1 AND email = $2",
-            )
-            .bind(petition_id)
-            .bind(r.email)
-            .bind(r.name)
-            .bind(r.country)
-            .bind(r.show_name)
-            .bind(r.lang)
-            .bind(r.confirm_nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO signatures (petition_id, email, name, country, show_name, lang, status, confirm_nonce, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) \
+             ON CONFLICT (petition_id, email) DO UPDATE SET name = excluded.name, country = excluded.country, \
+             show_name = excluded.show_name, lang = excluded.lang, confirm_nonce = excluded.confirm_nonce, \
+             created_at = excluded.created_at",
+        )
+        .bind(petition_id)
+        .bind(r.email)
+        .bind(r.name)
+        .bind(r.country)
+        .bind(r.show_name)
+        .bind(r.lang)
+        .bind(r.confirm_nonce)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         consent::record(&mut tx, site_id, r.email, r.consent, now).await?;
         enqueue(&mut tx, site_id, r.mail, now).await?;
         tx.commit().await?;

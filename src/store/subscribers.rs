@@ -76,37 +76,24 @@ impl Store {
         if !consent::take_mail_slot(&mut tx, site_id, "newsletter", r.email, now).await? {
             return Ok(SignUp::Throttled);
         }
-        if status.is_none() {
-            sqlx::query(
-                "INSERT INTO subscribers (site_id, email, name, lang, status, confirm_nonce, unsubscribe_nonce, created_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",
-            )
-            .bind(site_id)
-            .bind(r.email)
-            .bind(r.name)
-            .bind(r.lang)
-            .bind(r.confirm_nonce)
-            .bind(r.unsubscribe_nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query(
-                // A former subscriber keeps confirmed_at and unsubscribed_at:
-                // until the new sign-up is confirmed, the old proof of
-                // consent must survive (see `purge_expired`).
-                "UPDATE subscribers SET status = 'pending', name = $3, lang = $4, confirm_nonce = $5, created_at = $6 \
-                 WHERE site_id = $1 AND email = $2",
-            )
-            .bind(site_id)
-            .bind(r.email)
-            .bind(r.name)
-            .bind(r.lang)
-            .bind(r.confirm_nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        // A former subscriber keeps confirmed_at and unsubscribed_at (and
+        // the unsubscribe nonce): until the new sign-up is confirmed, the old
+        // proof of consent must survive (see `purge_expired`).
+        sqlx::query(
+            "INSERT INTO subscribers (site_id, email, name, lang, status, confirm_nonce, unsubscribe_nonce, created_at) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) \
+             ON CONFLICT (site_id, email) DO UPDATE SET status = 'pending', name = excluded.name, \
+             lang = excluded.lang, confirm_nonce = excluded.confirm_nonce, created_at = excluded.created_at",
+        )
+        .bind(site_id)
+        .bind(r.email)
+        .bind(r.name)
+        .bind(r.lang)
+        .bind(r.confirm_nonce)
+        .bind(r.unsubscribe_nonce)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         consent::record(&mut tx, site_id, r.email, r.consent, now).await?;
         enqueue(&mut tx, site_id, r.mail, now).await?;
         tx.commit().await?;

@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::public::parse_query;
 use super::respond::etag_matches;
@@ -89,8 +88,7 @@ fn error(status: StatusCode, message: &str, headers: &HeaderMap) -> Response {
 /// has them), cacheable for a minute, readable from any origin.
 fn json_answer(status: StatusCode, value: &Value, req: &HeaderMap) -> Response {
     let body = serde_json::to_vec_pretty(value).unwrap_or_default();
-    let hash = Sha256::digest(&body);
-    let etag = format!("\"{}\"", hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = crate::site::cache::etag(&body);
     let not_modified = status == StatusCode::OK && etag_matches(req, &etag);
     let mut builder = Response::builder()
         .status(if not_modified { StatusCode::NOT_MODIFIED } else { status })
