@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use casefile::mail::worker::MailWorker;
 use casefile::mail::{MailConfig, Mailer};
-use casefile::store::{NewMail, Store, import_site, now};
+use casefile::store::{Change, NewMail, Store, now};
 
 fn main() -> anyhow::Result<()> {
     let n: usize = std::env::var("MAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
@@ -40,7 +40,7 @@ fn main() -> anyhow::Result<()> {
     let result = rt.block_on(async {
         let store = Store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await?;
         let site = casefile::bundle::parse(&casefile::bundle::default_files())?;
-        let site_id = import_site(&store, &site).await?;
+        let site_id = store.import_site(&site, Change { author: "bench", note: "import" }).await?;
         let mails: Vec<NewMail> = (0..n)
             .map(|i| NewMail {
                 kind: "newsletter",

@@ -13,7 +13,7 @@ use crate::config::ServeConfig;
 use crate::mail::Mailer;
 use crate::mail::worker::MailWorker;
 use crate::site::Theme;
-use crate::store::{Store, import_site};
+use crate::store::{Change, Error as StoreError, Store};
 use crate::web::abuse::FormLimiter;
 use crate::web::forms::Forms;
 use crate::web::tokens::Signer;
@@ -29,21 +29,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     config.storage.prepare()?;
     let store = Store::open(&config.storage.database_url).await?;
     let files_dir = config.storage.data_dir.join("files");
-    let site_id = match store.first_site_key().await? {
-        Some(key) => store.site_id(&key).await?.expect("the site exists"),
-        None => {
-            let attachments = crate::bundle::default_attachments();
-            let mut bundle =
-                crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
-            crate::documents::attach(&mut bundle, &attachments).context("the built-in site is invalid")?;
-            // Files first: a crash in between leaves files nobody links,
-            // never links to missing files.
-            crate::documents::store_files(&bundle, &attachments, &files_dir)?;
-            let id = import_site(&store, &bundle).await?;
-            tracing::info!(site = %bundle.key, "empty database: imported the default site");
-            id
-        }
-    };
+    let site_id = open_site(&store, &files_dir).await?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
@@ -102,4 +88,36 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     server::serve(listener, app(state), server::shutdown_signal()).await;
     store.close().await;
     Ok(())
+}
+
+/// The site to serve: the first one in the database. An empty database (or
+/// one whose content predates the item store) gets the embedded default site.
+async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
+    let existing = match store.first_site_key().await? {
+        Some(key) => store.site_id(&key).await?,
+        None => None,
+    };
+    if let Some(id) = existing {
+        match store.settings(id).await {
+            Ok(_) => return Ok(id),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let attachments = crate::bundle::default_attachments();
+    let mut bundle = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+    crate::documents::attach(&mut bundle, &attachments).context("the built-in site is invalid")?;
+    // Files first: a crash in between leaves files nobody links, never
+    // links to missing files.
+    crate::documents::store_files(&bundle, &attachments, files_dir)?;
+    let change = Change { author: "system", note: "the built-in default site" };
+    let id = match existing {
+        Some(id) => {
+            store.import_items(id, &bundle, change).await?;
+            id
+        }
+        None => store.import_site(&bundle, change).await?,
+    };
+    tracing::info!(site = %bundle.key, "no content in the database: imported the default site");
+    Ok(id)
 }

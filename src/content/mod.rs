@@ -11,6 +11,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod item;
+mod validate;
+
+pub use item::{Item, ItemKind, ItemLink, ItemRef, Keyed};
+pub use validate::{Invalid, check_key};
+
 /// A language the site is written in. The engine ships UI strings for these.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -289,6 +295,9 @@ pub struct Site {
     /// The person the campaign is about, for structured data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Subject>,
+    /// Who runs the site.
+    #[serde(default)]
+    pub operator: Operator,
     /// Every page, in menu order.
     pub pages: Vec<Page>,
     /// News posts, newest first.
@@ -312,8 +321,58 @@ pub struct Site {
     pub petitions: Vec<Petition>,
     /// Citable sources.
     pub sources: Vec<Source>,
-    /// Old paths that answer with a redirect: `(from, to, status)`.
-    pub redirects: Vec<(String, String, u16)>,
+    /// Old paths that answer with a redirect.
+    #[serde(default)]
+    pub redirects: Vec<Redirect>,
+}
+
+/// An old path that answers with a redirect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    /// The path on this site (`/old-page`); the redirect's key.
+    #[serde(default)]
+    pub from: String,
+    /// A path on this site or an http(s) address.
+    pub to: String,
+    /// 301, 302, 307 or 308.
+    #[serde(default = "permanent")]
+    pub status: u16,
+}
+
+fn permanent() -> u16 {
+    301
+}
+
+/// A site's settings: what `site.toml` holds, stored as one item.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    /// The languages, the default one first.
+    pub languages: Vec<Lang>,
+    /// Per-language name, tagline and footer.
+    pub text: Localized<SiteText>,
+    /// The person the campaign is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+    /// Who runs the site: the controller named on the privacy page.
+    #[serde(default)]
+    pub operator: Operator,
+}
+
+/// The operator of a site (the controller in the sense of the GDPR).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    /// A person's or an association's name.
+    #[serde(default)]
+    pub name: String,
+    /// A postal address, where the operator gives one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
+    /// An e-mail address for privacy requests.
+    #[serde(default)]
+    pub email: String,
 }
 
 impl Site {
@@ -332,22 +391,37 @@ impl Site {
         self.pages.iter().find(|p| p.key == key)
     }
 
+    /// The settings part of the site.
+    pub fn settings(&self) -> SiteSettings {
+        SiteSettings {
+            languages: self.languages.clone(),
+            text: self.text.clone(),
+            subject: self.subject.clone(),
+            operator: self.operator.clone(),
+        }
+    }
+
+    /// Replaces the settings part of the site.
+    pub fn set_settings(&mut self, s: SiteSettings) {
+        self.languages = s.languages;
+        self.text = s.text;
+        self.subject = s.subject;
+        self.operator = s.operator;
+    }
+
     /// Drops everything the public may not see at `now`.
     pub fn retain_public(&mut self, now: i64) {
-        self.pages.retain(|i| i.meta.is_public(now));
-        self.news.retain(|i| i.meta.is_public(now));
-        self.timeline.retain(|i| i.meta.is_public(now));
-        self.press.retain(|i| i.meta.is_public(now));
-        self.people.retain(|i| i.meta.is_public(now));
+        self.retain_items(|i| i.is_public(now));
         for p in &mut self.people {
             p.statements.retain(|s| s.meta.is_public(now));
         }
-        self.books.retain(|i| i.meta.is_public(now));
-        self.evidence.retain(|i| i.meta.is_public(now));
-        self.documents.retain(|i| i.meta.is_public(now));
-        self.media.retain(|i| i.meta.is_public(now));
-        self.petitions.retain(|i| i.meta.is_public(now));
         self.drop_dangling_references();
+    }
+
+    /// The earliest future publication time of any item: when the public
+    /// snapshot must be rebuilt.
+    pub fn next_publication(&self, now: i64) -> Option<i64> {
+        self.items().filter_map(|i| i.next_publication(now)).min()
     }
 
     /// After hidden items are gone, nothing may point at them: references
@@ -355,47 +429,62 @@ impl Site {
     /// (a page, a feed or the API must not reveal that a draft exists).
     fn drop_dangling_references(&mut self) {
         use std::collections::HashSet;
-        let keys = |it: &mut dyn Iterator<Item = &String>| it.cloned().collect::<HashSet<String>>();
-        let press = keys(&mut self.press.iter().map(|i| &i.key));
-        let documents = keys(&mut self.documents.iter().map(|i| &i.key));
-        let media = keys(&mut self.media.iter().map(|i| &i.key));
-        let petitions = keys(&mut self.petitions.iter().map(|i| &i.key));
+        let present: HashSet<(ItemKind, String)> = self.items().map(|i| (i.kind(), i.key().to_owned())).collect();
+        let has = |kind: ItemKind, key: &String| present.contains(&(kind, key.clone()));
         for e in &mut self.timeline {
-            e.press.retain(|k| press.contains(k));
-            e.documents.retain(|k| documents.contains(k));
-            e.media.retain(|k| media.contains(k));
+            e.press.retain(|k| has(ItemKind::Press, k));
+            e.documents.retain(|k| has(ItemKind::Document, k));
+            e.media.retain(|k| has(ItemKind::Media, k));
         }
         for p in &mut self.pages {
-            if p.petition.as_ref().is_some_and(|k| !petitions.contains(k)) {
+            if p.petition.as_ref().is_some_and(|k| !has(ItemKind::Petition, k)) {
                 p.petition = None;
             }
         }
-        let cited: HashSet<String> = self
-            .pages
-            .iter()
-            .map(|i| &i.sources)
-            .chain(self.news.iter().map(|i| &i.sources))
-            .chain(self.timeline.iter().map(|i| &i.sources))
-            .chain(self.press.iter().map(|i| &i.sources))
-            .chain(self.people.iter().map(|i| &i.sources))
-            .chain(self.people.iter().flat_map(|p| p.statements.iter().map(|s| &s.sources)))
-            .chain(self.books.iter().map(|i| &i.sources))
-            .chain(self.evidence.iter().map(|i| &i.sources))
-            .chain(self.documents.iter().map(|i| &i.sources))
-            .chain(self.media.iter().map(|i| &i.sources))
-            .chain(self.petitions.iter().map(|i| &i.sources))
-            .flatten()
-            .cloned()
-            .collect();
-        self.sources.retain(|s| cited.contains(&s.key));
         for s in &mut self.sources {
-            if s.press.as_ref().is_some_and(|k| !press.contains(k)) {
+            if s.press.as_ref().is_some_and(|k| !has(ItemKind::Press, k)) {
                 s.press = None;
             }
-            if s.document.as_ref().is_some_and(|k| !documents.contains(k)) {
+            if s.document.as_ref().is_some_and(|k| !has(ItemKind::Document, k)) {
                 s.document = None;
             }
         }
+        let cited: HashSet<String> = self
+            .items()
+            .filter(|i| i.kind() != ItemKind::Source)
+            .flat_map(|i| i.links())
+            .filter(|(kind, _)| *kind == ItemKind::Source)
+            .map(|(_, key)| key.to_owned())
+            .collect();
+        self.sources.retain(|s| cited.contains(&s.key));
+    }
+
+    /// Puts every list in the order the site shows it.
+    pub fn sort(&mut self) {
+        self.pages.sort_by(|a, b| {
+            (a.menu_position.is_none(), a.menu_position, &a.key).cmp(&(
+                b.menu_position.is_none(),
+                b.menu_position,
+                &b.key,
+            ))
+        });
+        self.news.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.key.cmp(&b.key)));
+        self.timeline.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
+        self.press.sort_by(|a, b| {
+            (b.date.is_some(), b.date).cmp(&(a.date.is_some(), a.date)).then_with(|| a.key.cmp(&b.key))
+        });
+        self.people.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
+        self.books.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.key.cmp(&b.key)));
+        self.evidence.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
+        self.documents.sort_by(|a, b| a.key.cmp(&b.key));
+        self.media.sort_by(|a, b| a.key.cmp(&b.key));
+        self.petitions.sort_by(|a, b| a.key.cmp(&b.key));
+        self.sources.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+
+    /// The first page with this template (the news page, the search page …).
+    pub fn page_with(&self, template: Template) -> Option<&Page> {
+        self.pages.iter().find(|p| p.template == template)
     }
 
     /// The petition with this key.
@@ -405,7 +494,7 @@ impl Site {
 }
 
 /// Site-wide text in one language.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteText {
     /// The site's name ("Friends of Jens Söring").
     pub name: String,
@@ -438,8 +527,8 @@ pub struct Page {
     /// Stable key (`case`).
     #[serde(default, skip_deserializing)]
     pub key: String,
-    /// Layout: home, page, timeline, evidence, voices, press, film, books, news, search.
-    pub template: String,
+    /// What the page shows below its body.
+    pub template: Template,
     /// Position in the main menu; `None` keeps the page out of it.
     #[serde(default, rename = "menu", skip_serializing_if = "Option::is_none")]
     pub menu_position: Option<i64>,
@@ -458,6 +547,61 @@ pub struct Page {
     /// Per-language text.
     #[serde(flatten)]
     pub text: Localized<PageText>,
+}
+
+/// The layouts a page can have: what it shows below its body. The
+/// renderer maps each to its view in one `match` (`site::views`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Template {
+    /// The home page: supporters' quotes, the latest news.
+    Home,
+    /// Just the page's own text.
+    #[default]
+    Page,
+    /// Every timeline event, by year.
+    Timeline,
+    /// Every evidence item.
+    Evidence,
+    /// People and their statements.
+    Voices,
+    /// The press archive, filterable by year and kind.
+    Press,
+    /// Films and videos.
+    Film,
+    /// Every book.
+    Books,
+    /// The news list, in pages; the news posts live under this page.
+    News,
+    /// The search form and results.
+    Search,
+    /// The newsletter form.
+    Newsletter,
+    /// The contact form.
+    Contact,
+    /// "Manage my data".
+    MyData,
+}
+
+impl Template {
+    /// The template file that renders it.
+    pub fn file(self) -> &'static str {
+        match self {
+            Template::Home => "home.html",
+            Template::Page => "page.html",
+            Template::Timeline => "timeline.html",
+            Template::Evidence => "evidence.html",
+            Template::Voices => "voices.html",
+            Template::Press => "press.html",
+            Template::Film => "film.html",
+            Template::Books => "books.html",
+            Template::News => "news.html",
+            Template::Search => "search.html",
+            Template::Newsletter => "newsletter.html",
+            Template::Contact => "contact.html",
+            Template::MyData => "my_data.html",
+        }
+    }
 }
 
 /// A page's text in one language.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::dates::{rfc3339, unix};
 use super::routes::{SiteIndex, Target};
-use crate::content::{Lang, PartialDate};
+use crate::content::{Lang, PartialDate, Template};
 use crate::markdown::to_text;
 
 /// The JSON-LD for a page, ready to put inside `<script type="application/ld+json">`.
@@ -19,8 +19,8 @@ pub fn for_target(index: &SiteIndex, target: &Target, logo: &str, image: &str) -
         Target::Page { lang, index: i } => {
             let page = &site.pages[i];
             let mut graph = Vec::new();
-            match page.template.as_str() {
-                "home" => {
+            match page.template {
+                Template::Home => {
                     graph.push(organization(index, lang, logo));
                     graph.push(json!({
                         "@type": "WebSite",
@@ -38,7 +38,7 @@ pub fn for_target(index: &SiteIndex, target: &Target, logo: &str, image: &str) -
                         }));
                     }
                 }
-                "books" => graph.extend(site.books.iter().map(|b| {
+                Template::Books => graph.extend(site.books.iter().map(|b| {
                     json!({
                         "@type": "Book",
                         "name": b.title,
@@ -51,7 +51,7 @@ pub fn for_target(index: &SiteIndex, target: &Target, logo: &str, image: &str) -
                         "url": format!("{}#{}", index.absolute(&index.path_of("books", lang).unwrap_or_default()), b.key),
                     })
                 })),
-                "timeline" => {
+                Template::Timeline => {
                     let base = index.absolute(&index.path_of("timeline", lang)?);
                     graph.extend(site.timeline.iter().filter_map(|e| {
                         let t = e.text.get(&lang)?;

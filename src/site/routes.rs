@@ -99,7 +99,7 @@ pub fn page_path(site: &Site, lang: Lang, slug: &str) -> String {
 impl SiteIndex {
     /// Builds the index of the public part of `site` at time `now`.
     pub fn new(mut site: Site, version: i64, now: i64, base_url: &str) -> tantivy::Result<SiteIndex> {
-        let next_publication = next_publication(&site, now);
+        let next_publication = site.next_publication(now);
         site.retain_public(now);
         let mut routes = HashMap::new();
         for (index, page) in site.pages.iter().enumerate() {
@@ -162,8 +162,8 @@ impl SiteIndex {
         for (from, to) in old {
             routes.entry(from).or_insert(Target::Redirect { to, status: 301 });
         }
-        for (from, to, status) in &site.redirects {
-            routes.entry(from.clone()).or_insert_with(|| Target::Redirect { to: to.clone(), status: *status });
+        for r in &site.redirects {
+            routes.entry(r.from.clone()).or_insert_with(|| Target::Redirect { to: r.to.clone(), status: r.status });
         }
         let mut index = SiteIndex {
             site,
@@ -234,25 +234,4 @@ impl SiteIndex {
             Target::Redirect { .. } | Target::Sitemap | Target::Robots => Vec::new(),
         }
     }
-}
-
-fn next_publication(site: &Site, now: i64) -> Option<i64> {
-    let metas = site
-        .pages
-        .iter()
-        .map(|i| &i.meta)
-        .chain(site.news.iter().map(|i| &i.meta))
-        .chain(site.timeline.iter().map(|i| &i.meta))
-        .chain(site.press.iter().map(|i| &i.meta))
-        .chain(site.people.iter().map(|i| &i.meta))
-        .chain(site.people.iter().flat_map(|p| p.statements.iter().map(|s| &s.meta)))
-        .chain(site.books.iter().map(|i| &i.meta))
-        .chain(site.evidence.iter().map(|i| &i.meta))
-        .chain(site.documents.iter().map(|i| &i.meta))
-        .chain(site.media.iter().map(|i| &i.meta));
-    metas
-        .filter(|m| m.status == crate::content::Status::Published)
-        .filter_map(|m| m.published_at)
-        .filter(|&t| t > now)
-        .min()
 }

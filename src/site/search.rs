@@ -18,7 +18,7 @@ use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer
 use tantivy::{Index, IndexReader, Term, doc};
 
 use super::routes::SiteIndex;
-use crate::content::Lang;
+use crate::content::{Lang, Template};
 use crate::markdown::to_text;
 
 /// The kinds of result, in the order the filter lists them.
@@ -205,7 +205,7 @@ pub fn documents(index: &SiteIndex) -> Vec<SearchDoc> {
         };
         for p in &site.pages {
             if let (Some(t), Some(url)) = (p.text.get(&lang), index.path_of(&p.key, lang))
-                && p.template != "search"
+                && p.template != Template::Search
             {
                 push("page", t.title.clone(), format!("{} {}", t.summary, to_text(&t.body)), url);
             }

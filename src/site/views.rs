@@ -14,7 +14,7 @@ use super::routes::FeedFormat;
 use super::routes::{SiteIndex, Target};
 use super::to_value;
 use super::{HTML, PageRequest, Rendered, Theme, feeds, jsonld, search};
-use crate::content::{Lang, PRESS_KINDS, Page, Site};
+use crate::content::{Lang, PRESS_KINDS, Page, Site, Template};
 
 /// Numbered source notes, in order of first citation on the page.
 #[derive(Default)]
@@ -125,10 +125,8 @@ fn render_page(
     let mut notes = Notes::default();
     notes.cite(&page.sources);
     let mut extra = BTreeMap::<&str, Value>::new();
-    let mut template = page.template.as_str();
-
-    match template {
-        "home" => {
+    match page.template {
+        Template::Home => {
             let quotes: Vec<Value> = site
                 .people
                 .iter()
@@ -143,7 +141,7 @@ fn render_page(
             extra.insert("quotes", Value::from(quotes));
             extra.insert("latest", to_value(&latest));
         }
-        "timeline" => {
+        Template::Timeline => {
             let mut years: BTreeMap<i32, Vec<Value>> = BTreeMap::new();
             for e in &site.timeline {
                 notes.cite(&e.sources);
@@ -156,13 +154,13 @@ fn render_page(
             extra.insert("documents_by_key", by_key(site.documents.iter().map(|p| (&p.key, p))));
             extra.insert("media_by_key", by_key(site.media.iter().map(|p| (&p.key, p))));
         }
-        "evidence" => {
+        Template::Evidence => {
             for e in &site.evidence {
                 notes.cite(&e.sources);
             }
             extra.insert("items", to_value(&site.evidence));
         }
-        "voices" => {
+        Template::Voices => {
             for p in &site.people {
                 notes.cite(&p.sources);
                 for s in &p.statements {
@@ -171,7 +169,7 @@ fn render_page(
             }
             extra.insert("people", to_value(&site.people));
         }
-        "press" => {
+        Template::Press => {
             let years: BTreeSet<i32> = site.press.iter().filter_map(|p| p.date.map(|d| d.year)).collect();
             let kinds: Vec<&str> =
                 PRESS_KINDS.iter().copied().filter(|k| site.press.iter().any(|p| p.kind == *k)).collect();
@@ -195,7 +193,7 @@ fn render_page(
             extra.insert("kind", to_value(&req.kind));
             extra.insert("filtered", Value::from(req.year.is_some() || req.kind.is_some()));
         }
-        "film" => {
+        Template::Film => {
             let films: Vec<_> = site.press.iter().filter(|p| p.kind == "film").collect();
             for f in &films {
                 notes.cite(&f.sources);
@@ -203,16 +201,16 @@ fn render_page(
             extra.insert("films", to_value(&films));
             extra.insert("media_items", to_value(&site.media));
         }
-        "books" => {
+        Template::Books => {
             for b in &site.books {
                 notes.cite(&b.sources);
             }
             extra.insert("books", to_value(&site.books));
         }
-        "news" => {
+        Template::News => {
             extra.insert("posts", to_value(&site.news));
         }
-        "search" => {
+        Template::Search => {
             let q = req.q.as_deref().unwrap_or("").trim();
             let results = if q.is_empty() {
                 search::Results::default()
@@ -244,8 +242,7 @@ fn render_page(
             extra.insert("next", to_value(next));
             extra.insert("noindex", Value::from(true));
         }
-        "page" | "newsletter" | "contact" | "my_data" => {}
-        _ => template = "page",
+        Template::Page | Template::Newsletter | Template::Contact | Template::MyData => {}
     }
     if let Some(petition) = page.petition.as_deref().and_then(|k| site.petition(k)) {
         notes.cite(&petition.sources);
@@ -269,7 +266,7 @@ fn render_page(
         ..Value::from(extra),
     };
     let ctx = context! { ..ctx, ..base };
-    theme.render(&format!("{template}.html"), ctx)
+    theme.render(page.template.file(), ctx)
 }
 
 /// The context every page shares: language, site, menu, alternates, assets.

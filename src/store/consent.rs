@@ -1,8 +1,8 @@
 //! Consent records and the per-address mail throttle, shared by the
 //! newsletter and petition flows.
 
+use super::backend::Conn;
 use anyhow::Result;
-use sqlx::SqliteConnection;
 
 /// At most one confirmation-type mail per address and purpose in this many
 /// seconds, so a form cannot be used to flood someone's inbox.
@@ -24,13 +24,7 @@ pub struct Consent {
 }
 
 /// Stores a consent record.
-pub(super) async fn record(
-    conn: &mut SqliteConnection,
-    site_id: i64,
-    email: &str,
-    c: &Consent,
-    now: i64,
-) -> Result<()> {
+pub(super) async fn record(conn: &mut Conn, site_id: i64, email: &str, c: &Consent, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO consents (site_id, email, subject, text, lang, source_url, ip, given_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -50,7 +44,7 @@ pub(super) async fn record(
 
 /// Marks the open consent records of `email` for `subject` as confirmed.
 pub(super) async fn confirm(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     site_id: i64,
     email: &str,
     subject: &str,
@@ -74,7 +68,7 @@ pub(super) async fn confirm(
 /// Takes the right to send `email` a mail for `purpose` now: `false` if one
 /// was sent within [`THROTTLE_SECONDS`].
 pub(super) async fn take_mail_slot(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     site_id: i64,
     purpose: &str,
     email: &str,

@@ -1,28 +1,27 @@
 //! The database: connection pool, migrations, and the queries that write and
-//! read content. Nothing here renders HTML.
+//! read content and personal data. Nothing here renders HTML.
 //!
 //! SQL is written once, in the portable subset that SQLite and PostgreSQL
-//! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`), so the
-//! PostgreSQL backend can reuse it. SQLite runs in WAL mode with the pragmas
-//! set in [`Store::open_sqlite`].
+//! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`); what
+//! differs between engines (pragmas, `BEGIN IMMEDIATE`, error codes) is in
+//! `backend.rs`. Content is written one item at a time (`content/`), each
+//! write with its revision.
 
+mod backend;
 mod consent;
-mod import;
-mod load;
+mod content;
+pub mod error;
 mod messages;
 pub mod outbox;
 mod privacy;
 mod signatures;
 mod subscribers;
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use anyhow::{Context, Result};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use consent::Consent;
-pub use import::import_site;
+pub use content::{Change, Revision, RevisionInfo, Trashed, Written, changed_fields};
+pub use error::Error;
 pub use messages::NewMessage;
 pub use outbox::{NewMail, OutboxCounts, QueuedMail};
 pub use privacy::{DataRequestOutcome, PersonalData};
@@ -32,7 +31,7 @@ pub use subscribers::{Outcome, SignUp, SignUpRequest, Subscriber};
 /// The handle every other module uses to reach the database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: backend::Pool,
 }
 
 /// The current unix time in seconds.
@@ -55,28 +54,9 @@ impl Store {
         }
     }
 
-    /// Opens an SQLite file with the pragmas Casefile relies on.
     async fn open_sqlite(url: &str) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("invalid database URL `{}`", redact(url)))?
-            .create_if_missing(true)
-            // WAL: readers never block the writer; a committed transaction
-            // survives a process crash at any `synchronous` level. FULL makes
-            // it survive power loss too, which form submissions need.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // Erased personal data is overwritten, not left in free pages.
-            .pragma("secure_delete", "on")
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-8000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open the database `{}`", redact(url)))?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("running database migrations")?;
+        let pool =
+            backend::open_sqlite(url).await.with_context(|| format!("cannot open the database `{}`", redact(url)))?;
         Ok(Store { pool })
     }
 
@@ -99,12 +79,9 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// A write transaction that takes the write lock at once (`BEGIN
-    /// IMMEDIATE`): a deferred transaction that reads first and writes later
-    /// fails with `SQLITE_BUSY_SNAPSHOT` when another writer got in between,
-    /// which the busy timeout does not retry.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction (see `backend::begin_write`).
+    pub(crate) async fn begin_write(&self) -> Result<backend::Tx, sqlx::Error> {
+        backend::begin_write(&self.pool).await
     }
 
     /// Whether the database answers.
@@ -130,6 +107,8 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    const IMPORT: Change<'static> = Change { author: "test", note: "import" };
+
     #[test]
     fn passwords_are_redacted_from_urls() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://***@h/db");
@@ -143,7 +122,7 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         let store = Store::open(&url).await.unwrap();
         let bundle = crate::bundle::parse(&crate::bundle::default_files()).unwrap();
-        let id = import_site(&store, &bundle).await.unwrap();
+        let id = store.import_site(&bundle, IMPORT).await.unwrap();
         let loaded = store.load_site(id).await.unwrap();
         // Every item, with every language, comes back as it went in.
         assert_eq!(

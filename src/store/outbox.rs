@@ -3,8 +3,8 @@
 //! mail. The mail worker (`mail::worker`) claims due rows, sends them and
 //! records the result.
 
+use super::backend::Conn;
 use anyhow::Result;
-use sqlx::SqliteConnection;
 
 use super::Store;
 
@@ -67,7 +67,7 @@ pub struct OutboxCounts {
 }
 
 /// Queues `mail` inside the caller's transaction.
-pub async fn enqueue(conn: &mut SqliteConnection, site_id: i64, mail: &NewMail, now: i64) -> Result<()> {
+pub async fn enqueue(conn: &mut Conn, site_id: i64, mail: &NewMail, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox (site_id, message_id, kind, recipient, reply_to, subject, body_text, body_html, \
          list_unsubscribe, state, attempts, next_attempt_at, created_at) \

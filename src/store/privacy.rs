@@ -167,8 +167,7 @@ impl Store {
     async fn holds_data(&self, site_id: i64, email: &str) -> Result<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM subscribers WHERE site_id = $1 AND email = $2) \
-             OR EXISTS (SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id \
-                        WHERE p.site_id = $1 AND s.email = $2) \
+             OR EXISTS (SELECT 1 FROM signatures WHERE site_id = $1 AND email = $2) \
              OR EXISTS (SELECT 1 FROM messages WHERE site_id = $1 AND email = $2) \
              OR EXISTS (SELECT 1 FROM consents WHERE site_id = $1 AND email = $2) \
              OR EXISTS (SELECT 1 FROM outbox WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2) \
@@ -200,8 +199,8 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let signatures = sqlx::query_as(
-            "SELECT p.key AS petition, s.name, s.country, s.show_name, s.lang, s.status, s.created_at, s.confirmed_at \
-             FROM signatures s JOIN petitions p ON p.id = s.petition_id WHERE p.site_id = $1 AND s.email = $2 ORDER BY s.id",
+            "SELECT petition, name, country, show_name, lang, status, created_at, confirmed_at \
+             FROM signatures WHERE site_id = $1 AND email = $2 ORDER BY id",
         )
         .bind(site_id)
         .bind(email)
@@ -239,7 +238,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for sql in [
             "DELETE FROM subscribers WHERE site_id = $1 AND email = $2",
-            "DELETE FROM signatures WHERE email = $2 AND petition_id IN (SELECT id FROM petitions WHERE site_id = $1)",
+            "DELETE FROM signatures WHERE site_id = $1 AND email = $2",
             "DELETE FROM messages WHERE site_id = $1 AND email = $2",
             "DELETE FROM consents WHERE site_id = $1 AND email = $2",
             "DELETE FROM data_requests WHERE site_id = $1 AND email = $2",
@@ -279,9 +278,8 @@ impl Store {
             ),
             (
                 "DELETE FROM consents WHERE subject LIKE 'petition:%' AND given_at < $1 AND NOT EXISTS \
-                 (SELECT 1 FROM signatures g JOIN petitions p ON p.id = g.petition_id \
-                  WHERE p.site_id = consents.site_id AND g.email = consents.email \
-                  AND consents.subject = 'petition:' || p.key)",
+                 (SELECT 1 FROM signatures g WHERE g.site_id = consents.site_id AND g.email = consents.email \
+                  AND consents.subject = 'petition:' || g.petition)",
                 0,
             ),
             // Contact messages: 12 months.

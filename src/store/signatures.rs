@@ -52,21 +52,13 @@ pub struct PetitionStats {
 const NAMES_SHOWN: i64 = 100;
 
 impl Store {
-    /// The database id of a petition.
-    pub async fn petition_id(&self, site_id: i64, key: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM petitions WHERE site_id = $1 AND key = $2")
-            .bind(site_id)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
     /// Records a signature and queues its confirmation mail, in one transaction.
-    pub async fn sign(&self, site_id: i64, petition_id: i64, r: &SignRequest<'_>, now: i64) -> Result<Signing> {
+    pub async fn sign(&self, site_id: i64, petition: &str, r: &SignRequest<'_>, now: i64) -> Result<Signing> {
         let mut tx = self.begin_write().await?;
         let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM signatures WHERE petition_id = $1 AND email = $2")
-                .bind(petition_id)
+            sqlx::query_scalar("SELECT status FROM signatures WHERE site_id = $1 AND petition = $2 AND email = $3")
+                .bind(site_id)
+                .bind(petition)
                 .bind(r.email)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -77,13 +69,14 @@ impl Store {
             return Ok(Signing::Throttled);
         }
         sqlx::query(
-            "INSERT INTO signatures (petition_id, email, name, country, show_name, lang, status, confirm_nonce, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) \
-             ON CONFLICT (petition_id, email) DO UPDATE SET name = excluded.name, country = excluded.country, \
+            "INSERT INTO signatures (site_id, petition, email, name, country, show_name, lang, status, confirm_nonce, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) \
+             ON CONFLICT (site_id, petition, email) DO UPDATE SET name = excluded.name, country = excluded.country, \
              show_name = excluded.show_name, lang = excluded.lang, confirm_nonce = excluded.confirm_nonce, \
              created_at = excluded.created_at",
         )
-        .bind(petition_id)
+        .bind(site_id)
+        .bind(petition)
         .bind(r.email)
         .bind(r.name)
         .bind(r.country)
@@ -99,17 +92,18 @@ impl Store {
         Ok(Signing::ConfirmationQueued)
     }
 
-    /// Confirms the signature whose link carries `nonce`.
-    pub async fn confirm_signature(&self, nonce: &str, ip: &str, now: i64) -> Result<Outcome> {
+    /// Confirms the signature whose link carries `nonce`, if its petition
+    /// is one of `open` (a closed petition takes no more confirmations).
+    pub async fn confirm_signature(&self, nonce: &str, open: &[&str], ip: &str, now: i64) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT p.site_id, p.key, s.email, s.status FROM signatures s JOIN petitions p ON p.id = s.petition_id \
-             WHERE s.confirm_nonce = $1 AND p.open = TRUE",
-        )
-        .bind(nonce)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((site_id, key, email, status)) = row else { return Ok(Outcome::Invalid) };
+        let row: Option<(i64, String, String, String)> =
+            sqlx::query_as("SELECT site_id, petition, email, status FROM signatures WHERE confirm_nonce = $1")
+                .bind(nonce)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((site_id, key, email, status)) = row.filter(|r| open.contains(&r.1.as_str())) else {
+            return Ok(Outcome::Invalid);
+        };
         if status == "confirmed" {
             return Ok(Outcome::AlreadyDone);
         }
@@ -124,17 +118,20 @@ impl Store {
     }
 
     /// The confirmed count and the names shown.
-    pub async fn petition_stats(&self, petition_id: i64) -> Result<PetitionStats> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM signatures WHERE petition_id = $1 AND status = 'confirmed'")
-                .bind(petition_id)
-                .fetch_one(&self.pool)
-                .await?;
-        let names = sqlx::query_as(
-            "SELECT name, country FROM signatures WHERE petition_id = $1 AND status = 'confirmed' AND show_name = TRUE \
-             ORDER BY confirmed_at DESC, id DESC LIMIT $2",
+    pub async fn petition_stats(&self, site_id: i64, petition: &str) -> Result<PetitionStats> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signatures WHERE site_id = $1 AND petition = $2 AND status = 'confirmed'",
         )
-        .bind(petition_id)
+        .bind(site_id)
+        .bind(petition)
+        .fetch_one(&self.pool)
+        .await?;
+        let names = sqlx::query_as(
+            "SELECT name, country FROM signatures WHERE site_id = $1 AND petition = $2 AND status = 'confirmed' \
+             AND show_name = TRUE ORDER BY confirmed_at DESC, id DESC LIMIT $3",
+        )
+        .bind(site_id)
+        .bind(petition)
         .bind(NAMES_SHOWN)
         .fetch_all(&self.pool)
         .await?;

@@ -17,7 +17,7 @@ use super::forms;
 use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
 use super::router::BODY_LIMIT;
 use super::state::AppState;
-use crate::content::PRESS_KINDS;
+use crate::content::{PRESS_KINDS, Template};
 use crate::site::cache::{CachedBody, CachedPage};
 use crate::site::{PageRequest, SiteIndex, Target, search};
 
@@ -86,7 +86,7 @@ async fn get_page(
         _ => None,
     };
     let policy = match form_page {
-        Some((page, _)) if page.template == "home" => CachePolicy::For(FORM_PAGE_TTL),
+        Some((page, _)) if page.template == Template::Home => CachePolicy::For(FORM_PAGE_TTL),
         Some(_) => CachePolicy::Never,
         // Search results: their key space is unbounded.
         None if req.q.is_some() => CachePolicy::Never,
@@ -231,16 +231,16 @@ fn canonical_path(path: &str) -> Option<String> {
 fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageRequest {
     let mut req = PageRequest { path: path.to_owned(), page: 1, ..PageRequest::default() };
     let template = match index.resolve(path) {
-        Some(Target::Page { index: i, .. }) => index.site.pages[*i].template.as_str(),
+        Some(Target::Page { index: i, .. }) => index.site.pages[*i].template,
         _ => return req,
     };
     for (k, v) in parse_query(query.unwrap_or("")) {
         match (template, k.as_str()) {
-            ("press", "year") => req.year = v.parse().ok().filter(|y| (1900..=2200).contains(y)),
-            ("press", "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
-            ("search", "q") => req.q = Some(v.chars().take(search::MAX_QUERY_CHARS).collect()),
-            ("search", "type") => req.kind = search::KINDS.iter().find(|k| **k == v).map(|k| (*k).to_owned()),
-            ("search", "page") => req.page = v.parse().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1),
+            (Template::Press, "year") => req.year = v.parse().ok().filter(|y| (1900..=2200).contains(y)),
+            (Template::Press, "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
+            (Template::Search, "q") => req.q = Some(v.chars().take(search::MAX_QUERY_CHARS).collect()),
+            (Template::Search, "type") => req.kind = search::KINDS.iter().find(|k| **k == v).map(|k| (*k).to_owned()),
+            (Template::Search, "page") => req.page = v.parse().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1),
             _ => {}
         }
     }

@@ -2,7 +2,9 @@
 
 use casefile::bundle;
 use casefile::content::Lang;
-use casefile::store::{Store, import_site};
+use casefile::store::{Change, Store};
+
+const IMPORT: Change<'static> = Change { author: "test", note: "import" };
 
 #[test]
 fn the_bundle_has_what_the_default_site_needs() {
@@ -70,10 +72,10 @@ async fn the_bundle_imports_completely_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
     let site = bundle::parse(&bundle::default_files()).unwrap();
-    let id = import_site(&store, &site).await.unwrap();
+    let id = store.import_site(&site, IMPORT).await.unwrap();
     let loaded = store.load_site(id).await.unwrap();
     assert_eq!(serde_json::to_value(&loaded).unwrap(), serde_json::to_value(&site).unwrap());
     // Importing the same site twice is refused and changes nothing.
-    assert!(import_site(&store, &site).await.is_err());
+    assert!(store.import_site(&site, IMPORT).await.is_err());
     assert_eq!(store.load_site(id).await.unwrap().timeline.len(), site.timeline.len());
 }

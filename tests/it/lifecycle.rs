@@ -3,6 +3,9 @@
 use std::process::Command;
 use std::time::Duration;
 
+use casefile::content::{DescribedText, Item, ItemKind, Lang, MediaItem};
+use casefile::store::{Change, Store};
+
 use crate::server::{Server, client};
 
 #[tokio::test]
@@ -92,35 +95,28 @@ async fn content_changes_invalidate_the_page_cache() {
     let body = before.text().await.unwrap();
     assert!(!body.contains("An edited title"));
 
+    // Edits through the store, from another connection, as the admin will
+    // make them: each write bumps the content version itself.
     let url = format!("sqlite:{}", server.data.join("casefile.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE page_translations SET title = 'An edited title' WHERE lang = 'en' AND page_id = (SELECT id FROM pages WHERE key = 'case')")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let site_id: i64 = sqlx::query_scalar("SELECT id FROM sites").fetch_one(&pool).await.unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let media_id: i64 = sqlx::query_scalar(
-        "INSERT INTO media_items (site_id, key, kind, provider, embed_url, status, created_at, updated_at) \
-         VALUES ($1, 'test-video', 'video', 'YouTube', 'https://www.youtube-nocookie.com/embed/abc', 'published', $2, $2) RETURNING id",
-    )
-    .bind(site_id)
-    .bind(now)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    for lang in ["en", "de"] {
-        sqlx::query(
-            "INSERT INTO media_translations (media_id, lang, title, description) VALUES ($1, $2, 'Test video', 'x')",
-        )
-        .bind(media_id)
-        .bind(lang)
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
-    sqlx::query("UPDATE content_version SET version = version + 1").execute(&pool).await.unwrap();
-    pool.close().await;
+    let store = Store::open(&url).await.unwrap();
+    let site_id = store.site_id("jens-soering").await.unwrap().unwrap();
+    let change = Change { author: "test", note: "edit while serving" };
+    let Some(Item::Page(mut case)) = store.item(site_id, ItemKind::Page, "case").await.unwrap() else {
+        panic!("the case page is stored")
+    };
+    case.text.get_mut(&Lang::En).unwrap().title = "An edited title".into();
+    store.update_item(site_id, &Item::Page(case), change).await.unwrap();
+    let text = DescribedText { title: "Test video".into(), description: "x".into() };
+    let video = MediaItem {
+        key: "test-video".into(),
+        kind: "video".into(),
+        provider: Some("YouTube".into()),
+        embed_url: Some("https://www.youtube-nocookie.com/embed/abc".into()),
+        text: [(Lang::En, text.clone()), (Lang::De, text)].into(),
+        ..MediaItem::default()
+    };
+    store.create_item(site_id, &Item::Media(video), change).await.unwrap();
+    store.close().await;
 
     let mut changed = None;
     for _ in 0..50 {

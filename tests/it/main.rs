@@ -13,3 +13,4 @@ mod lifecycle;
 mod public_site;
 mod server;
 mod smtp;
+mod store;

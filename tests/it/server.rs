@@ -39,7 +39,7 @@ impl Server {
         casefile::documents::store_files(&site, attachments, &data.join("files")).unwrap();
         let store =
             casefile::store::Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
-        casefile::store::import_site(&store, &site).await.unwrap();
+        store.import_site(&site, casefile::store::Change { author: "test", note: "import" }).await.unwrap();
         store.close().await;
         let mut server = Server::start_in(&data);
         server._dir = Some(dir);

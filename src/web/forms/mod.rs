@@ -27,7 +27,7 @@ use super::abuse::{FormLimiter, client_ip};
 use super::state::AppState;
 use super::tokens::{FORM_TOKEN_SECONDS, Signer};
 use crate::config::FormRules;
-use crate::content::{Lang, Page};
+use crate::content::{Lang, Page, Template};
 use crate::forms::Input;
 use crate::mail::MailConfig;
 use crate::site::{FormView, Notice, PageRequest, Rendered, SiteIndex, Target};
@@ -86,10 +86,10 @@ impl FormKind {
         if let Some(k) = &page.petition {
             return Some(FormKind::Petition(k.clone()));
         }
-        match page.template.as_str() {
-            "home" | "newsletter" => Some(FormKind::Newsletter),
-            "contact" => Some(FormKind::Contact),
-            "my_data" => Some(FormKind::MyData),
+        match page.template {
+            Template::Home | Template::Newsletter => Some(FormKind::Newsletter),
+            Template::Contact => Some(FormKind::Contact),
+            Template::MyData => Some(FormKind::MyData),
             _ => None,
         }
     }
@@ -138,7 +138,7 @@ pub fn route<'a>(index: &'a SiteIndex, path: &str) -> Option<(&'a Page, Lang, St
     // The home page's short form posts to the newsletter page, so the home
     // page itself takes no posts and has no links below it.
     let page_at = |p: &str| match index.resolve(p) {
-        Some(Target::Page { lang, index: i }) if index.site.pages[*i].template != "home" => {
+        Some(Target::Page { lang, index: i }) if index.site.pages[*i].template != Template::Home => {
             let page = &index.site.pages[*i];
             FormKind::of_page(page).map(|_| (page, *lang))
         }
@@ -289,16 +289,13 @@ impl FormRequest<'_> {
                 .site
                 .pages
                 .iter()
-                .find(|p| p.template == "newsletter")
+                .find(|p| p.template == Template::Newsletter)
                 .and_then(|p| index.path_of(&p.key, lang))
                 .unwrap_or_else(|| path.to_owned()),
             _ => path.to_owned(),
         };
         let petition = match &kind {
-            FormKind::Petition(key) => match state.store.petition_id(state.site_id, key).await? {
-                Some(id) => Some(state.store.petition_stats(id).await?),
-                None => None,
-            },
+            FormKind::Petition(key) => Some(state.store.petition_stats(state.site_id, key).await?),
             _ => None,
         };
         Ok(FormView {

@@ -15,13 +15,11 @@ use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
 pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> Result<Response> {
     let state = req.state;
     let petition = req.index.site.petition(key);
-    let Some(petition_id) =
-        state.store.petition_id(state.site_id, key).await?.filter(|_| petition.is_some_and(|p| p.open))
-    else {
+    if !petition.is_some_and(|p| p.open) {
         let closed =
             Notice { title: "petition_sign_title".into(), text: "petition_closed".into(), button: None, status: 409 };
         return Ok(req.notice(closed));
-    };
+    }
     let s = match Sign::validate(input) {
         Ok(s) => s,
         Err(errors) => return Ok(req.form_again(input, errors, None).await),
@@ -49,7 +47,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
         .store
         .sign(
             state.site_id,
-            petition_id,
+            key,
             &SignRequest {
                 email: &s.email,
                 name: &s.name,
@@ -76,7 +74,8 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
     if !post {
         return Ok(req.landing("petition_confirm", "confirm", token));
     }
-    Ok(match state.store.confirm_signature(&nonce, &req.short_ip(), now()).await? {
+    let open: Vec<&str> = req.index.site.petitions.iter().filter(|p| p.open).map(|p| p.key.as_str()).collect();
+    Ok(match state.store.confirm_signature(&nonce, &open, &req.short_ip(), now()).await? {
         Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("petition_confirmed", 200)),
         Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
     })

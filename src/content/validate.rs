@@ -1,0 +1,211 @@
+//! The rules content must follow: per item ([`ItemRef::check`]) and across
+//! a whole site ([`Site::validate`]). The bundle reader and the store both
+//! call these, so a bundle and an edit are held to the same rules.
+
+use std::collections::{HashMap, HashSet};
+
+use super::*;
+
+/// Content that breaks a rule; the message names the item and the rule.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Checks a key or slug: lowercase ASCII letters, digits and `-`.
+pub fn check_key(key: &str) -> Result<(), Invalid> {
+    let ok = !key.is_empty()
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !key.starts_with('-');
+    if ok { Ok(()) } else { Err(Invalid(format!("invalid key `{key}`: use lowercase ASCII letters, digits and `-`"))) }
+}
+
+fn check_langs<T>(langs: &[Lang], map: &Localized<T>, what: &str) -> Result<(), Invalid> {
+    match langs.iter().find(|l| !map.contains_key(l)) {
+        Some(l) => Err(Invalid(format!("{what}: no `[{l}]` text"))),
+        None => Ok(()),
+    }
+}
+
+fn check_redirect(r: &Redirect) -> Result<(), String> {
+    // What the server would answer itself, or could never see: its own
+    // routes, and paths it rewrites before routing (a trailing slash).
+    const RESERVED: [&str; 6] = ["/api/", "/files/", "/assets/", "/healthz", "/readyz", "/sitemap"];
+    let path_ok = |p: &str| {
+        p.starts_with('/')
+            && p.bytes().all(|b| b.is_ascii_graphic() && !b"?#\\\"<>".contains(&b))
+            && !p.contains("//")
+            && (p == "/" || !p.ends_with('/'))
+    };
+    if !path_ok(&r.from) || r.from == "/" || RESERVED.iter().any(|x| r.from.starts_with(x)) {
+        return Err(
+            "`from` must be a path on this site like /old-page (no trailing slash, not one of the server's own paths)"
+                .into(),
+        );
+    }
+    let url_ok = |u: &str| {
+        (u.starts_with("https://") || u.starts_with("http://")) && u.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    };
+    if !(path_ok(&r.to) || url_ok(&r.to)) {
+        return Err("`to` must be a path on this site or an http(s) address".into());
+    }
+    if r.to == r.from {
+        return Err("`to` is the same as `from`".into());
+    }
+    if !matches!(r.status, 301 | 302 | 307 | 308) {
+        return Err("`status` must be 301, 302, 307 or 308".into());
+    }
+    Ok(())
+}
+
+impl ItemRef<'_> {
+    /// Where the item lives in a bundle, for messages: `pages/case.md`,
+    /// `sources.toml: source `x``.
+    pub fn label(self) -> String {
+        match self {
+            ItemRef::Source(s) => format!("sources.toml: source `{}`", s.key),
+            ItemRef::Redirect(r) => format!("redirects.toml: from `{}`", r.from),
+            other => format!("{}/{}.md", other.kind().folder(), other.key()),
+        }
+    }
+
+    /// The rules one item must follow on its own, for a site in `langs`.
+    pub fn check(self, langs: &[Lang]) -> Result<(), Invalid> {
+        let what = self.label();
+        let fail = |msg: &str| Err(Invalid(format!("{what}: {msg}")));
+        if !matches!(self, ItemRef::Redirect(_)) {
+            check_key(self.key()).map_err(|e| Invalid(format!("{what}: {e}")))?;
+        }
+        match self {
+            ItemRef::Source(s) => {
+                check_langs(langs, &s.citation, &what)?;
+                match (s.kind.as_str(), &s.press, &s.document) {
+                    ("seed" | "url", _, _) | ("press", Some(_), _) | ("document", _, Some(_)) => {}
+                    ("press", None, _) => return fail("a press source names its press report (`press = \"key\"`)"),
+                    ("document", _, None) => return fail("a document source names its document"),
+                    (other, _, _) => return fail(&format!("unknown kind `{other}`")),
+                }
+            }
+            ItemRef::Redirect(r) => check_redirect(r).or_else(|e| fail(&e))?,
+            ItemRef::Page(p) => {
+                check_langs(langs, &p.text, &what)?;
+                for t in p.text.values() {
+                    if !t.slug.is_empty() {
+                        check_key(&t.slug).map_err(|e| Invalid(format!("{what}: slug: {e}")))?;
+                    }
+                    for old in &t.old_slugs {
+                        check_key(old).map_err(|e| Invalid(format!("{what}: old slug: {e}")))?;
+                    }
+                }
+            }
+            ItemRef::News(n) => {
+                check_langs(langs, &n.text, &what)?;
+                if n.date.is_none() {
+                    return fail("a news post needs a date");
+                }
+                for t in n.text.values() {
+                    check_key(&t.slug).map_err(|e| Invalid(format!("{what}: slug: {e}")))?;
+                    for old in &t.old_slugs {
+                        check_key(old).map_err(|e| Invalid(format!("{what}: old slug: {e}")))?;
+                    }
+                }
+            }
+            ItemRef::Timeline(e) => {
+                check_langs(langs, &e.text, &what)?;
+                if e.date.is_none() {
+                    return fail("a timeline event needs a date");
+                }
+            }
+            ItemRef::Press(p) => {
+                check_langs(langs, &p.text, &what)?;
+                if !PRESS_KINDS.contains(&p.kind.as_str()) {
+                    return fail(&format!("unknown kind `{}` (expected one of {})", p.kind, PRESS_KINDS.join(", ")));
+                }
+                if p.title.is_none() && p.text.values().any(|t| t.title.is_empty()) {
+                    return fail("without a `title`, every language needs a descriptive `title`");
+                }
+            }
+            ItemRef::Person(p) => {
+                check_langs(langs, &p.text, &what)?;
+                let mut keys = HashSet::new();
+                for s in &p.statements {
+                    let what = format!("{what}: statement `{}`", s.key);
+                    check_key(&s.key).map_err(|e| Invalid(format!("{what}: {e}")))?;
+                    if !keys.insert(s.key.as_str()) {
+                        return Err(Invalid(format!("{what}: the key is used twice")));
+                    }
+                    check_langs(langs, &s.text, &what)?;
+                    if s.sources.is_empty() {
+                        return Err(Invalid(format!("{what}: a statement needs a source")));
+                    }
+                    if s.quote.is_none() && s.text.values().any(|t| t.summary.is_empty()) {
+                        return Err(Invalid(format!("{what}: without a `quote`, every language needs a `summary`")));
+                    }
+                }
+            }
+            ItemRef::Petition(p) => {
+                check_langs(langs, &p.text, &what)?;
+                if p.goal.is_some_and(|g| g < 1) {
+                    return fail("a goal must be a positive number");
+                }
+            }
+            ItemRef::Media(m) => {
+                check_langs(langs, &m.text, &what)?;
+                if !matches!(m.kind.as_str(), "video" | "audio") {
+                    return fail("kind must be `video` or `audio`");
+                }
+            }
+            ItemRef::Book(x) => check_langs(langs, &x.text, &what)?,
+            ItemRef::Evidence(x) => check_langs(langs, &x.text, &what)?,
+            ItemRef::Document(x) => check_langs(langs, &x.text, &what)?,
+        }
+        Ok(())
+    }
+}
+
+impl Site {
+    /// Every item's own rules, then the rules across items: keys and names
+    /// unique, every reference resolves, the pages every site needs exist.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_langs(&self.languages, &self.text, "site.toml")?;
+        let mut keys = HashSet::new();
+        let mut names: HashMap<(String, String), String> = HashMap::new();
+        for item in self.items() {
+            item.check(&self.languages)?;
+            if !keys.insert((item.kind(), item.key())) {
+                return Err(Invalid(format!("{}: the key is used twice", item.label())));
+            }
+            for (space, name) in item.names() {
+                if let Some(other) = names.insert((space.clone(), name.clone()), item.label()) {
+                    return Err(Invalid(format!(
+                        "{}: the {space} name `{name}` is also claimed by {other}",
+                        item.label()
+                    )));
+                }
+            }
+        }
+        for item in self.items() {
+            for (kind, key) in item.links() {
+                if !keys.contains(&(kind, key)) {
+                    return Err(Invalid(format!(
+                        "{}: refers to the {kind} `{key}`, which does not exist",
+                        item.label()
+                    )));
+                }
+            }
+        }
+        for r in &self.redirects {
+            if self.redirects.iter().any(|x| x.from == r.to) {
+                return Err(Invalid(format!(
+                    "redirects.toml: `{}` leads to another redirect; point it at the final address",
+                    r.from
+                )));
+            }
+        }
+        for t in [Template::Home, Template::News] {
+            if self.page_with(t).is_none() {
+                return Err(Invalid(format!("the site has no page with the template `{}`", t.file())));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! The one place that knows which database engine runs underneath: the
+//! connection types, opening a pool with its pragmas, and how a write
+//! transaction begins. Everything else in `store` writes portable SQL
+//! (`$n` placeholders, `RETURNING`, `ON CONFLICT`) against these aliases, so
+//! a PostgreSQL backend is added here, beside SQLite.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The database engine.
+pub(crate) type Db = sqlx::Sqlite;
+/// A pool of connections.
+pub(crate) type Pool = sqlx::Pool<Db>;
+/// One connection (what a transaction dereferences to).
+pub(crate) type Conn = <Db as sqlx::Database>::Connection;
+/// A transaction.
+pub(crate) type Tx = sqlx::Transaction<'static, Db>;
+
+/// Opens an SQLite file with the pragmas Casefile relies on, and migrates it.
+pub(crate) async fn open_sqlite(url: &str) -> Result<Pool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        // WAL: readers never block the writer; a committed transaction
+        // survives a process crash at any `synchronous` level. FULL makes
+        // it survive power loss too, which form submissions need.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // Erased personal data is overwritten, not left in free pages.
+        .pragma("secure_delete", "on")
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-8000");
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+/// A write transaction that takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads first and writes later
+/// fails with `SQLITE_BUSY_SNAPSHOT` when another writer got in between,
+/// which the busy timeout does not retry.
+pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// A read transaction: every statement in it sees the same committed state
+/// (in WAL mode, the snapshot taken at its first read).
+pub(crate) async fn begin_read(pool: &Pool) -> Result<Tx, sqlx::Error> {
+    pool.begin().await
+}
+
+/// Whether an error means "the database is busy or locked": worth a retry,
+/// answered with 503, never a bug.
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
+            code.as_deref().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+        }
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}

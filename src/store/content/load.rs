@@ -1,0 +1,66 @@
+//! Reading items back: one item, or a whole site in the caller's transaction.
+
+use crate::content::{Item, ItemKind, Site, SiteSettings};
+
+use super::super::backend::Conn;
+use super::super::error::{Error, Result};
+
+/// One stored row, turned into its item with the row's times.
+fn to_item(kind: &str, key: &str, data: &str, file_text: String, created: i64, updated: i64) -> Result<Item> {
+    let kind: ItemKind = kind.parse().map_err(Error::Corrupt)?;
+    let mut item = Item::from_json(kind, key, data).map_err(Error::Corrupt)?;
+    if let Some(meta) = item.meta_mut() {
+        meta.created_at = created;
+        meta.updated_at = updated;
+    }
+    if let Item::Document(d) = &mut item {
+        d.extracted_text = file_text;
+    }
+    Ok(item)
+}
+
+type Row = (String, String, String, String, i64, i64);
+
+/// The live item of this kind and key.
+pub(super) async fn item(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<Item>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT kind, key, data, file_text, created_at, updated_at FROM items \
+         WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(k, key, data, text, c, u)| to_item(&k, &key, &data, text, c, u)).transpose()
+}
+
+/// Every live item of a site, sorted for display.
+pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
+    let key: String = sqlx::query_scalar("SELECT key FROM sites WHERE id = $1")
+        .bind(site_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no site with the id {site_id}")))?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT kind, key, data, file_text, created_at, updated_at FROM items \
+         WHERE site_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(site_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut site = Site { key, ..Site::default() };
+    let mut settings = None;
+    for (kind, key, data, text, created, updated) in rows {
+        if kind == ItemKind::Settings.as_str() {
+            let s: SiteSettings =
+                serde_json::from_str(&data).map_err(|e| Error::Corrupt(format!("site settings: {e}")))?;
+            settings = Some(s);
+        } else {
+            site.put(to_item(&kind, &key, &data, text, created, updated)?);
+        }
+    }
+    site.set_settings(settings.ok_or_else(|| Error::NotFound(format!("the site {site_id} has no settings")))?);
+    site.sort();
+    Ok(site)
+}

@@ -1,0 +1,507 @@
+//! Content, one item at a time: create, update, delete to the trash,
+//! restore, load; every write with its revision and a new content version,
+//! in one transaction.
+//!
+//! Each item is stored as its JSON (the bundle format's fields) in `items`,
+//! with the columns the store queries beside it; `item_links` and
+//! `item_names` are derived from the item on every write. Kind-specific
+//! rules live with the content model (`content::item`, `content::validate`),
+//! so this module is the same for every kind: one write path, not fourteen.
+
+mod load;
+mod revisions;
+
+use crate::content::{Invalid, Item, ItemKind, ItemLink, ItemRef, Site, SiteSettings, Status};
+
+use super::Store;
+use super::backend::{self, Conn, Tx};
+use super::error::{Error, Result};
+
+pub use revisions::{Revision, RevisionInfo, changed_fields};
+
+/// Who makes a change, and why: stored with its revision.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    /// The editor's e-mail, or `import`, `system`.
+    pub author: &'a str,
+    /// A short note ("fixed a typo", "imported from the bundle").
+    pub note: &'a str,
+}
+
+/// What a write made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The site's content version after the write.
+    pub version: i64,
+    /// The revision that records it.
+    pub revision: i64,
+}
+
+/// An item in the trash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trashed {
+    /// Its kind.
+    pub kind: ItemKind,
+    /// Its key.
+    pub key: String,
+    /// When it was deleted (unix seconds).
+    pub deleted_at: i64,
+}
+
+/// How a write treats an existing item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Update,
+    Upsert,
+}
+
+/// One item as the store writes it.
+struct Record<'a> {
+    kind: ItemKind,
+    key: &'a str,
+    status: Status,
+    published_at: Option<i64>,
+    data: String,
+    file_text: &'a str,
+    links: Vec<ItemLink<'a>>,
+    names: Vec<(String, String)>,
+}
+
+impl<'a> Record<'a> {
+    fn of(item: ItemRef<'a>) -> Record<'a> {
+        let meta = item.meta();
+        Record {
+            kind: item.kind(),
+            key: item.key(),
+            status: meta.map_or(Status::Published, |m| m.status),
+            published_at: meta.and_then(|m| m.published_at),
+            data: item.to_json(),
+            file_text: match item {
+                ItemRef::Document(d) => &d.extracted_text,
+                _ => "",
+            },
+            links: item.links(),
+            names: item.names(),
+        }
+    }
+
+    fn settings(s: &SiteSettings) -> Record<'static> {
+        Record {
+            kind: ItemKind::Settings,
+            key: "site",
+            status: Status::Published,
+            published_at: None,
+            data: serde_json::to_string(s).expect("settings serialise"),
+            file_text: "",
+            links: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl Store {
+    /// Creates a site with its settings; returns its id.
+    pub async fn create_site(&self, key: &str, settings: &SiteSettings, change: Change<'_>) -> Result<i64> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let id = insert_site(&mut tx, key, settings, change, super::now()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The settings of a site.
+    pub async fn settings(&self, site_id: i64) -> Result<SiteSettings> {
+        let mut conn = self.pool.acquire().await?;
+        read_settings(&mut conn, site_id).await
+    }
+
+    /// Replaces a site's settings. Every item must still be valid (a new
+    /// language needs every item's text in it).
+    pub async fn save_settings(&self, site_id: i64, settings: &SiteSettings, change: Change<'_>) -> Result<Written> {
+        check_settings(settings)?;
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let mut site = load::site(&mut tx, site_id).await?;
+        site.set_settings(settings.clone());
+        site.validate()?;
+        let written = write(&mut tx, site_id, &Record::settings(settings), Mode::Update, change, super::now()).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Creates an item; a live or trashed item of the same kind and key is a conflict.
+    pub async fn create_item(&self, site_id: i64, item: &Item, change: Change<'_>) -> Result<Written> {
+        self.save(site_id, item, Mode::Create, change).await
+    }
+
+    /// Replaces an existing, live item.
+    pub async fn update_item(&self, site_id: i64, item: &Item, change: Change<'_>) -> Result<Written> {
+        self.save(site_id, item, Mode::Update, change).await
+    }
+
+    /// Creates or replaces an item.
+    pub async fn save_item(&self, site_id: i64, item: &Item, change: Change<'_>) -> Result<Written> {
+        self.save(site_id, item, Mode::Upsert, change).await
+    }
+
+    async fn save(&self, site_id: i64, item: &Item, mode: Mode, change: Change<'_>) -> Result<Written> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let langs = read_settings(&mut tx, site_id).await?.languages;
+        item.as_ref().check(&langs)?;
+        let written = write(&mut tx, site_id, &Record::of(item.as_ref()), mode, change, super::now()).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// The live item of this kind and key.
+    pub async fn item(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<Item>> {
+        let mut conn = self.pool.acquire().await?;
+        load::item(&mut conn, site_id, kind, key).await
+    }
+
+    /// Moves an item to the trash. Refused while another item refers to it.
+    pub async fn delete_item(&self, site_id: i64, kind: ItemKind, key: &str, change: Change<'_>) -> Result<Written> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let (id, data) = live_row(&mut tx, site_id, kind, key).await?;
+        let referrers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT i.kind, i.key FROM item_links l JOIN items i ON i.id = l.item_id \
+             WHERE l.site_id = $1 AND l.kind = $2 AND l.key = $3 AND i.deleted_at IS NULL ORDER BY i.kind, i.key",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !referrers.is_empty() {
+            let list: Vec<String> = referrers.iter().map(|(k, x)| format!("{k} `{x}`")).collect();
+            return Err(Error::Conflict(format!(
+                "the {kind} `{key}` cannot be deleted: {} still refer to it; remove those references first",
+                list.join(", ")
+            )));
+        }
+        let ts = super::now();
+        sqlx::query("UPDATE items SET deleted_at = $2 WHERE id = $1").bind(id).bind(ts).execute(&mut *tx).await?;
+        // Its own links and names go with it: a trashed item holds nothing.
+        sqlx::query("DELETE FROM item_links WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM item_names WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
+        let written = finish(&mut tx, site_id, kind, key, "delete", &data, change, ts).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Brings an item back from the trash, if its references still resolve
+    /// and its names are still free.
+    pub async fn restore_item(&self, site_id: i64, kind: ItemKind, key: &str, change: Change<'_>) -> Result<Written> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, data, file_text FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NOT NULL",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id, data, file_text) = row.ok_or_else(|| Error::NotFound(format!("the trash holds no {kind} `{key}`")))?;
+        let item = Item::from_json(kind, key, &data).map_err(Error::Corrupt)?;
+        let record = Record { file_text: &file_text, ..Record::of(item.as_ref()) };
+        sqlx::query("UPDATE items SET deleted_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        set_links(&mut tx, site_id, id, &record).await?;
+        set_names(&mut tx, site_id, id, &record).await?;
+        let written = finish(&mut tx, site_id, kind, key, "restore", &data, change, super::now()).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Deletes a trashed item for good (its revisions stay). A petition
+    /// that still has signatures is kept: erase or let them expire first.
+    pub async fn purge_item(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        if kind == ItemKind::Petition {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signatures WHERE site_id = $1 AND petition = $2")
+                .bind(site_id)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+            if n > 0 {
+                return Err(Error::Conflict(format!("the petition `{key}` still has {n} signatures")));
+            }
+        }
+        let done =
+            sqlx::query("DELETE FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NOT NULL")
+                .bind(site_id)
+                .bind(kind.as_str())
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("the trash holds no {kind} `{key}`")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What is in a site's trash, most recently deleted first.
+    pub async fn trash(&self, site_id: i64) -> Result<Vec<Trashed>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT kind, key, deleted_at FROM items WHERE site_id = $1 AND deleted_at IS NOT NULL \
+             ORDER BY deleted_at DESC, id DESC",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(kind, key, deleted_at)| Ok(Trashed { kind: kind.parse().map_err(Error::Corrupt)?, key, deleted_at }))
+            .collect()
+    }
+
+    /// Loads every live item of a site, drafts included, sorted for display,
+    /// from one read transaction: never half of an edit.
+    pub async fn load_site(&self, site_id: i64) -> Result<Site> {
+        let mut tx = backend::begin_read(&self.pool).await?;
+        let site = load::site(&mut tx, site_id).await?;
+        tx.commit().await?;
+        Ok(site)
+    }
+
+    /// Writes a whole site (a parsed bundle) into a new site, in one
+    /// transaction: all of it or nothing. Returns the site's id.
+    pub async fn import_site(&self, site: &Site, change: Change<'_>) -> Result<i64> {
+        site.validate()?;
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let ts = super::now();
+        let id = insert_site(&mut tx, &site.key, &site.settings(), change, ts).await?;
+        insert_items(&mut tx, id, site, change, ts).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Writes every item of `site` into the existing site `site_id`, which
+    /// holds no items yet, and replaces its settings: one transaction.
+    pub async fn import_items(&self, site_id: i64, site: &Site, change: Change<'_>) -> Result<()> {
+        site.validate()?;
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let ts = super::now();
+        write(&mut tx, site_id, &Record::settings(&site.settings()), Mode::Upsert, change, ts).await?;
+        insert_items(&mut tx, site_id, site, change, ts).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_site(tx: &mut Tx, key: &str, settings: &SiteSettings, change: Change<'_>, ts: i64) -> Result<i64> {
+    crate::content::check_key(key)?;
+    check_settings(settings)?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO sites (key, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT (key) DO NOTHING RETURNING id",
+    )
+    .bind(key)
+    .bind(ts)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let id = id.ok_or_else(|| Error::Conflict(format!("a site with the key `{key}` exists already")))?;
+    sqlx::query("INSERT INTO content_version (site_id, version) VALUES ($1, 0)").bind(id).execute(&mut **tx).await?;
+    write(tx, id, &Record::settings(settings), Mode::Create, change, ts).await?;
+    Ok(id)
+}
+
+/// Creates every item of a validated site.
+async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>, ts: i64) -> Result<()> {
+    for item in site.items() {
+        // Sources and press reports refer to each other: links are checked
+        // once all are in (`validate` checked them already).
+        write_unchecked(tx, site_id, &Record::of(item), Mode::Create, change, ts).await?;
+    }
+    let dangling: Option<(String, String)> = sqlx::query_as(
+        "SELECT l.kind, l.key FROM item_links l WHERE l.site_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM items i WHERE i.site_id = l.site_id AND i.kind = l.kind AND i.key = l.key \
+          AND i.deleted_at IS NULL) LIMIT 1",
+    )
+    .bind(site_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match dangling {
+        Some((kind, key)) => Err(Invalid(format!("the {kind} `{key}` is referred to but does not exist")).into()),
+        None => Ok(()),
+    }
+}
+
+fn check_settings(s: &SiteSettings) -> Result<()> {
+    if s.languages.is_empty() {
+        return Err(Invalid("a site needs at least one language".into()).into());
+    }
+    if let Some(l) = s.languages.iter().find(|l| !s.text.contains_key(l)) {
+        return Err(Invalid(format!("site settings: no `[{l}]` text")).into());
+    }
+    Ok(())
+}
+
+async fn read_settings(conn: &mut Conn, site_id: i64) -> Result<SiteSettings> {
+    let data: Option<String> = sqlx::query_scalar(
+        "SELECT data FROM items WHERE site_id = $1 AND kind = 'settings' AND key = 'site' AND deleted_at IS NULL",
+    )
+    .bind(site_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let data = data.ok_or_else(|| Error::NotFound(format!("no site with the id {site_id}")))?;
+    serde_json::from_str(&data).map_err(|e| Error::Corrupt(format!("site settings: {e}")))
+}
+
+/// The id and JSON of a live item, or NotFound.
+async fn live_row(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<(i64, String)> {
+    sqlx::query_as("SELECT id, data FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL")
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no {kind} `{key}`")))
+}
+
+/// Writes one item and checks that what it refers to exists.
+async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Change<'_>, ts: i64) -> Result<Written> {
+    let written = write_unchecked(tx, site_id, r, mode, change, ts).await?;
+    for &(kind, key) in &r.links {
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL)",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+        if !exists {
+            return Err(Error::Invalid(Invalid(format!(
+                "the {} `{}` refers to the {kind} `{key}`, which does not exist",
+                r.kind, r.key
+            ))));
+        }
+    }
+    Ok(written)
+}
+
+async fn write_unchecked(
+    tx: &mut Tx,
+    site_id: i64,
+    r: &Record<'_>,
+    mode: Mode,
+    change: Change<'_>,
+    ts: i64,
+) -> Result<Written> {
+    let existing: Option<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, deleted_at FROM items WHERE site_id = $1 AND kind = $2 AND key = $3")
+            .bind(site_id)
+            .bind(r.kind.as_str())
+            .bind(r.key)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (kind, key) = (r.kind, r.key);
+    let id = match (existing, mode) {
+        (Some((_, Some(_))), _) => {
+            return Err(Error::Conflict(format!(
+                "the {kind} `{key}` is in the trash: restore it, or empty it from the trash first"
+            )));
+        }
+        (Some(_), Mode::Create) => {
+            return Err(Error::Conflict(format!("a {kind} with the key `{key}` exists already")));
+        }
+        (None, Mode::Update) => return Err(Error::NotFound(format!("there is no {kind} `{key}`"))),
+        (Some((id, None)), _) => {
+            sqlx::query(
+                "UPDATE items SET status = $2, published_at = $3, data = $4, file_text = $5, updated_at = $6 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(r.status.as_str())
+            .bind(r.published_at)
+            .bind(&r.data)
+            .bind(r.file_text)
+            .bind(ts)
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+        (None, _) => {
+            sqlx::query_scalar(
+                "INSERT INTO items (site_id, kind, key, status, published_at, data, file_text, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            )
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(r.status.as_str())
+            .bind(r.published_at)
+            .bind(&r.data)
+            .bind(r.file_text)
+            .bind(ts)
+            .fetch_one(&mut **tx)
+            .await?
+        }
+    };
+    set_links(tx, site_id, id, r).await?;
+    set_names(tx, site_id, id, r).await?;
+    let action = if existing.is_some() { "update" } else { "create" };
+    finish(tx, site_id, kind, key, action, &r.data, change, ts).await
+}
+
+async fn set_links(tx: &mut Tx, site_id: i64, item_id: i64, r: &Record<'_>) -> Result<()> {
+    sqlx::query("DELETE FROM item_links WHERE item_id = $1").bind(item_id).execute(&mut **tx).await?;
+    for &(kind, key) in &r.links {
+        sqlx::query("INSERT INTO item_links (item_id, site_id, kind, key) VALUES ($1, $2, $3, $4)")
+            .bind(item_id)
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn set_names(tx: &mut Tx, site_id: i64, item_id: i64, r: &Record<'_>) -> Result<()> {
+    sqlx::query("DELETE FROM item_names WHERE item_id = $1").bind(item_id).execute(&mut **tx).await?;
+    for (space, name) in &r.names {
+        let inserted = sqlx::query(
+            "INSERT INTO item_names (item_id, site_id, space, name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(item_id)
+        .bind(site_id)
+        .bind(space)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            let owner: Option<(String, String)> = sqlx::query_as(
+                "SELECT i.kind, i.key FROM item_names n JOIN items i ON i.id = n.item_id \
+                 WHERE n.site_id = $1 AND n.space = $2 AND n.name = $3",
+            )
+            .bind(site_id)
+            .bind(space)
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let by = owner.map_or_else(String::new, |(k, x)| format!(" by the {k} `{x}`"));
+            return Err(Error::Conflict(format!("the {} `{}`: the {space} name `{name}` is taken{by}", r.kind, r.key)));
+        }
+    }
+    Ok(())
+}
+
+/// Bumps the content version and records the revision.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    tx: &mut Tx,
+    site_id: i64,
+    kind: ItemKind,
+    key: &str,
+    action: &str,
+    data: &str,
+    change: Change<'_>,
+    ts: i64,
+) -> Result<Written> {
+    let version: i64 =
+        sqlx::query_scalar("UPDATE content_version SET version = version + 1 WHERE site_id = $1 RETURNING version")
+            .bind(site_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no site with the id {site_id}")))?;
+    let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
+    Ok(Written { version, revision })
+}

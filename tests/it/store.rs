@@ -1,0 +1,214 @@
+//! The content store, item by item, over a temporary database: create,
+//! update, delete to the trash, restore, revisions, and the rules that keep
+//! a site whole (references, names, keys).
+
+use casefile::bundle;
+use casefile::content::{Item, ItemKind, ItemRef, Lang, Site, Status};
+use casefile::store::{Change, Error, Store, changed_fields};
+
+const EDITOR: Change<'static> = Change { author: "editor@example.org", note: "test" };
+
+/// A store holding the default site, and the site as parsed.
+async fn default_site() -> (tempfile::TempDir, Store, i64, Site) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    let site = bundle::parse(&bundle::default_files()).unwrap();
+    let id = store.import_site(&site, Change { author: "test", note: "import" }).await.unwrap();
+    (dir, store, id, site)
+}
+
+/// A copy of `item` under a new key, with its unique names changed too.
+fn copy_of(item: ItemRef<'_>) -> Item {
+    let mut item = item.to_owned();
+    let rename = |s: &mut String| s.push_str("-copy");
+    match &mut item {
+        Item::Source(x) => rename(&mut x.key),
+        Item::Redirect(x) => rename(&mut x.from),
+        Item::Page(x) => {
+            rename(&mut x.key);
+            for t in x.text.values_mut() {
+                t.slug = format!("{}-copy", t.slug);
+                t.old_slugs.clear();
+            }
+        }
+        Item::News(x) => {
+            rename(&mut x.key);
+            for t in x.text.values_mut() {
+                rename(&mut t.slug);
+                t.old_slugs.clear();
+            }
+        }
+        Item::Person(x) => {
+            rename(&mut x.key);
+            for s in &mut x.statements {
+                rename(&mut s.key);
+            }
+        }
+        Item::Timeline(x) => rename(&mut x.key),
+        Item::Press(x) => rename(&mut x.key),
+        Item::Book(x) => rename(&mut x.key),
+        Item::Evidence(x) => rename(&mut x.key),
+        Item::Document(x) => rename(&mut x.key),
+        Item::Media(x) => rename(&mut x.key),
+        Item::Petition(x) => rename(&mut x.key),
+    }
+    item
+}
+
+fn key_of(item: &Item) -> String {
+    item.as_ref().key().to_owned()
+}
+
+/// Every kind goes through the whole life of an item: created, updated,
+/// deleted, restored, and back to an earlier revision, each write with a
+/// new content version and a revision.
+#[tokio::test]
+async fn every_kind_is_created_updated_deleted_restored_and_revised() {
+    let (_dir, store, id, site) = default_site().await;
+    let mut kinds_seen = Vec::new();
+    let mut version = store.content_version(id).await.unwrap();
+    for kind in ItemKind::ALL.iter().copied().filter(|k| *k != ItemKind::Settings) {
+        let Some(original) = site.items().find(|i| i.kind() == kind) else {
+            // The default site has no redirect: make one.
+            assert_eq!(kind, ItemKind::Redirect, "the default site has a {kind}");
+            let r = casefile::content::Redirect { from: "/old".into(), to: "/case".into(), status: 301 };
+            let w = store.create_item(id, &Item::Redirect(r), EDITOR).await.unwrap();
+            assert!(w.version > version);
+            version = w.version;
+            continue;
+        };
+        kinds_seen.push(kind);
+        let item = copy_of(original);
+        let key = key_of(&item);
+
+        let created = store.create_item(id, &item, EDITOR).await.unwrap();
+        assert_eq!(created.version, version + 1, "{kind}: a write bumps the version once");
+        let loaded = store.item(id, kind, &key).await.unwrap().expect("created");
+        assert_eq!(loaded.as_ref().to_json(), item.as_ref().to_json(), "{kind}: reads back as written");
+        assert!(
+            matches!(store.create_item(id, &item, EDITOR).await, Err(Error::Conflict(_))),
+            "{kind}: creating the same key twice is a conflict"
+        );
+
+        // Update: drafts are a status like any other field.
+        let mut edited = item.clone();
+        if let Some(meta) = edited.meta_mut() {
+            meta.status = Status::Draft;
+        }
+        let updated = store.update_item(id, &edited, EDITOR).await.unwrap();
+        assert_eq!(updated.version, created.version + 1);
+        let revs = store.revisions(id, kind, &key).await.unwrap();
+        assert_eq!(revs.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["update", "create"], "{kind}");
+        assert!(revs.iter().all(|r| r.author == "editor@example.org"));
+
+        // Delete to the trash, then restore.
+        let deleted = store.delete_item(id, kind, &key, EDITOR).await.unwrap();
+        assert!(store.item(id, kind, &key).await.unwrap().is_none(), "{kind}: gone once deleted");
+        assert!(store.trash(id).await.unwrap().iter().any(|t| t.kind == kind && t.key == key));
+        assert!(
+            matches!(store.create_item(id, &item, EDITOR).await, Err(Error::Conflict(m)) if m.contains("trash")),
+            "{kind}: a trashed key is not silently reused"
+        );
+        let restored = store.restore_item(id, kind, &key, EDITOR).await.unwrap();
+        assert!(restored.version > deleted.version);
+        assert_eq!(store.item(id, kind, &key).await.unwrap().unwrap().as_ref().to_json(), edited.as_ref().to_json());
+
+        // Back to the first revision (the item as created).
+        let first = store.revisions(id, kind, &key).await.unwrap().pop().unwrap();
+        store.restore_revision(id, first.id, EDITOR).await.unwrap();
+        assert_eq!(store.item(id, kind, &key).await.unwrap().unwrap().as_ref().to_json(), item.as_ref().to_json());
+        let actions: Vec<String> =
+            store.revisions(id, kind, &key).await.unwrap().into_iter().map(|r| r.action).collect();
+        assert_eq!(actions, ["update", "restore", "delete", "update", "create"], "{kind}");
+        version = store.content_version(id).await.unwrap();
+    }
+    assert_eq!(kinds_seen.len(), ItemKind::ALL.len() - 2, "every kind but settings and redirects: {kinds_seen:?}");
+    // The loaded site is still valid as a whole.
+    store.load_site(id).await.unwrap().validate().unwrap();
+}
+
+#[tokio::test]
+async fn an_item_something_refers_to_cannot_be_deleted() {
+    let (_dir, store, id, site) = default_site().await;
+    let source = &site.timeline[0].sources[0];
+    let err = store.delete_item(id, ItemKind::Source, source, EDITOR).await.unwrap_err();
+    let Error::Conflict(msg) = err else { panic!("a conflict, not {err:?}") };
+    assert!(msg.contains(&format!("timeline `{}`", site.timeline[0].key)), "names who refers to it: {msg}");
+    assert!(store.item(id, ItemKind::Source, source).await.unwrap().is_some(), "nothing deleted");
+
+    // Once nothing refers to a media item, it can go; its own citations go with it.
+    let mut event = site.timeline.iter().find(|e| !e.media.is_empty()).unwrap().clone();
+    let media = event.media.remove(0);
+    assert!(site.timeline.iter().filter(|e| e.media.contains(&media)).count() == 1, "one event links {media}");
+    assert!(matches!(store.delete_item(id, ItemKind::Media, &media, EDITOR).await, Err(Error::Conflict(_))));
+    store.update_item(id, &Item::Timeline(event), EDITOR).await.unwrap();
+    store.delete_item(id, ItemKind::Media, &media, EDITOR).await.unwrap();
+    let cited = &site.media.iter().find(|m| m.key == media).unwrap().sources;
+    for source in cited
+        .iter()
+        .filter(|s| !site.items().any(|i| i.key() != media && i.links().contains(&(ItemKind::Source, s.as_str()))))
+    {
+        store.delete_item(id, ItemKind::Source, source, EDITOR).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn references_must_resolve_and_names_must_be_unique() {
+    let (_dir, store, id, site) = default_site().await;
+    let mut news = site.news[0].clone();
+    news.key = "another-post".into();
+    let err = store.create_item(id, &Item::News(news.clone()), EDITOR).await.unwrap_err();
+    assert!(matches!(&err, Error::Conflict(m) if m.contains("taken by the news")), "slug taken: {err}");
+
+    for t in news.text.values_mut() {
+        t.slug = "another-post".into();
+    }
+    news.sources = vec!["no-such-source".into()];
+    let err = store.create_item(id, &Item::News(news.clone()), EDITOR).await.unwrap_err();
+    assert!(matches!(&err, Error::Invalid(m) if m.to_string().contains("no-such-source")), "{err}");
+
+    news.sources.clear();
+    news.text.remove(&Lang::De);
+    let err = store.create_item(id, &Item::News(news.clone()), EDITOR).await.unwrap_err();
+    assert!(matches!(&err, Error::Invalid(m) if m.to_string().contains("no `[de]` text")), "{err}");
+    assert!(store.item(id, ItemKind::News, "another-post").await.unwrap().is_none(), "nothing written");
+    let before = store.content_version(id).await.unwrap();
+    assert_eq!(store.content_version(id).await.unwrap(), before, "refused writes change no version");
+}
+
+#[tokio::test]
+async fn revisions_can_be_compared_and_the_trash_emptied() {
+    let (_dir, store, id, site) = default_site().await;
+    let mut book = site.books[0].clone();
+    let key = book.key.clone();
+    book.text.get_mut(&Lang::De).unwrap().summary = "Neu".into();
+    book.year = Some(2000);
+    store.update_item(id, &Item::Book(book), EDITOR).await.unwrap();
+    let revs = store.revisions(id, ItemKind::Book, &key).await.unwrap();
+    let (new, old) = (store.revision(id, revs[0].id).await.unwrap(), store.revision(id, revs[1].id).await.unwrap());
+    assert_eq!(changed_fields(&old.data, &new.data), ["de.summary", "year"]);
+
+    // Emptied from the trash, a book is gone for good; its history stays.
+    store.delete_item(id, ItemKind::Book, &key, EDITOR).await.unwrap();
+    store.purge_item(id, ItemKind::Book, &key).await.unwrap();
+    assert!(store.trash(id).await.unwrap().is_empty());
+    assert!(matches!(store.restore_item(id, ItemKind::Book, &key, EDITOR).await, Err(Error::NotFound(_))));
+    assert_eq!(store.revisions(id, ItemKind::Book, &key).await.unwrap().len(), 3, "history outlives the item");
+}
+
+#[tokio::test]
+async fn settings_are_an_item_with_revisions_and_keep_the_site_valid() {
+    let (_dir, store, id, _site) = default_site().await;
+    let mut settings = store.settings(id).await.unwrap();
+    settings.text.get_mut(&Lang::En).unwrap().name = "Renamed".into();
+    store.save_settings(id, &settings, EDITOR).await.unwrap();
+    assert_eq!(store.load_site(id).await.unwrap().text[&Lang::En].name, "Renamed");
+    // Dropping a language is allowed: the items keep their text in it.
+    settings.text.remove(&Lang::De);
+    settings.languages = vec![Lang::En];
+    store.save_settings(id, &settings, EDITOR).await.unwrap();
+    let revs = store.revisions(id, ItemKind::Settings, "site").await.unwrap();
+    assert_eq!(revs.len(), 3, "import, rename, languages");
+    store.restore_revision(id, revs[1].id, EDITOR).await.unwrap();
+    assert_eq!(store.settings(id).await.unwrap().languages, [Lang::En, Lang::De]);
+}
