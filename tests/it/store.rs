@@ -212,3 +212,34 @@ async fn settings_are_an_item_with_revisions_and_keep_the_site_valid() {
     store.restore_revision(id, revs[1].id, EDITOR).await.unwrap();
     assert_eq!(store.settings(id).await.unwrap().languages, [Lang::En, Lang::De]);
 }
+
+/// A database made by the previous version (per-kind content tables) is
+/// migrated: its signatures are kept under their petition's key, and the
+/// server imports the default content again on its next start.
+#[tokio::test]
+async fn a_database_from_before_the_item_store_keeps_its_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("old.db").display());
+    {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true)).await.unwrap();
+        let mut old = sqlx::migrate!("./migrations/sqlite");
+        old.migrations = old.migrations.iter().filter(|m| m.version < 7).cloned().collect::<Vec<_>>().into();
+        old.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO sites (id, key, default_lang, languages, created_at, updated_at) VALUES (1, 'jens-soering', 'en', 'en,de', 0, 0)",
+            "INSERT INTO petitions (id, site_id, key, status, created_at, updated_at) VALUES (7, 1, 'pardon-support', 'published', 0, 0)",
+            "INSERT INTO signatures (petition_id, email, name, country, show_name, lang, status, created_at) \
+             VALUES (7, 'a@example.org', 'A', 'DE', 1, 'en', 'confirmed', 5)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&url).await.unwrap();
+    assert!(matches!(store.settings(1).await, Err(Error::NotFound(_))), "the old content is gone");
+    let site = bundle::parse(&bundle::default_files()).unwrap();
+    store.import_items(1, &site, Change { author: "system", note: "default" }).await.unwrap();
+    let stats = store.petition_stats(1, "pardon-support").await.unwrap();
+    assert_eq!(stats.count, 1, "the confirmed signature still counts");
+}

@@ -298,7 +298,6 @@ async fn insert_site(tx: &mut Tx, key: &str, settings: &SiteSettings, change: Ch
     .fetch_optional(&mut **tx)
     .await?;
     let id = id.ok_or_else(|| Error::Conflict(format!("a site with the key `{key}` exists already")))?;
-    sqlx::query("INSERT INTO content_version (site_id, version) VALUES ($1, 0)").bind(id).execute(&mut **tx).await?;
     write(tx, id, &Record::settings(settings), Mode::Create, change, ts).await?;
     Ok(id)
 }
@@ -496,12 +495,13 @@ async fn finish(
     change: Change<'_>,
     ts: i64,
 ) -> Result<Written> {
-    let version: i64 =
-        sqlx::query_scalar("UPDATE content_version SET version = version + 1 WHERE site_id = $1 RETURNING version")
-            .bind(site_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no site with the id {site_id}")))?;
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO content_version (site_id, version) VALUES ($1, 1) \
+         ON CONFLICT (site_id) DO UPDATE SET version = content_version.version + 1 RETURNING version",
+    )
+    .bind(site_id)
+    .fetch_one(&mut **tx)
+    .await?;
     let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
     Ok(Written { version, revision })
 }
