@@ -1,9 +1,10 @@
 //! The mail worker: sends what the outbox holds, retries with backoff, and
 //! runs the hourly retention purge.
 //!
-//! Each mail is marked `sending` before it is handed to the server and
-//! `sent` after, so a restart neither loses a mail nor (unless the process
-//! died in between) sends one twice.
+//! Each mail is claimed (`sending`, with a lease) before it is handed to the
+//! server and marked `sent` after, so a crash neither loses a mail nor
+//! (unless the process died in between) sends one twice: a mail whose lease
+//! ran out is claimed again, and none is claimed while its lease runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,8 @@ const POLL: Duration = Duration::from_secs(5);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Mails claimed per round.
 const BATCH: i64 = 100;
+/// How long a claim holds; renewed while a batch is still being sent.
+const LEASE: i64 = 60;
 /// The longest delay between two tries.
 const MAX_DELAY: i64 = 3600;
 
@@ -43,11 +46,6 @@ impl MailWorker {
     /// Starts the worker on the runtime.
     pub fn spawn(self) {
         tokio::spawn(async move {
-            match self.store.requeue_interrupted_mails().await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(mails = n, "requeued mails interrupted by a crash; they go out again"),
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "could not requeue interrupted mails"),
-            }
             let mut last_purge: Option<tokio::time::Instant> = None;
             loop {
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
@@ -78,28 +76,49 @@ impl MailWorker {
 
     /// Sends one batch of due mails; returns how many it handled. Each mail
     /// is recorded as sent as soon as the server took it, so an interruption
-    /// can repeat at most the one mail in flight.
+    /// can repeat at most the one mail in flight. On a database error the
+    /// rest of the batch goes back to the queue.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let batch = self.store.claim_due_mails(now(), BATCH).await?;
-        for mail in &batch {
-            match self.mailer.send(&self.from, mail).await {
-                Ok(()) => self.store.mark_mail_sent(mail.id, now()).await?,
-                Err(SendError::Permanent(e)) => {
-                    tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
-                    self.store.fail_mail(mail.id, &e).await?;
+        let mut lease_until = now() + LEASE;
+        let batch = self.store.claim_due_mails(now(), lease_until, BATCH).await?;
+        for (i, mail) in batch.iter().enumerate() {
+            let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
+            let result = async {
+                if now() + LEASE / 2 > lease_until {
+                    lease_until = now() + LEASE;
+                    self.store.extend_mail_lease(&rest, lease_until).await?;
                 }
-                Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
-                    tracing::error!(mail = mail.id, tries = mail.attempts, error = %without_addresses(&e), "mail given up after too many tries");
-                    self.store.fail_mail(mail.id, &e).await?;
+                self.send_one(mail).await
+            }
+            .await;
+            if let Err(e) = result {
+                if let Err(again) = self.store.release_mails(&rest).await {
+                    tracing::warn!(error = %format!("{again:#}"), "could not release claimed mails; their lease will");
                 }
-                Err(SendError::Transient(e)) => {
-                    let delay = retry_delay(self.retry_seconds, mail.attempts);
-                    tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
-                    self.store.retry_mail(mail.id, now() + delay, &e).await?;
-                }
+                return Err(e);
             }
         }
         Ok(batch.len())
+    }
+
+    async fn send_one(&self, mail: &crate::store::QueuedMail) -> anyhow::Result<()> {
+        match self.mailer.send(&self.from, mail).await {
+            Ok(()) => self.store.mark_mail_sent(mail.id, now()).await?,
+            Err(SendError::Permanent(e)) => {
+                tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
+                self.store.fail_mail(mail.id, &e).await?;
+            }
+            Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
+                tracing::error!(mail = mail.id, tries = mail.attempts, error = %without_addresses(&e), "mail given up after too many tries");
+                self.store.fail_mail(mail.id, &e).await?;
+            }
+            Err(SendError::Transient(e)) => {
+                let delay = retry_delay(self.retry_seconds, mail.attempts);
+                tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
+                self.store.retry_mail(mail.id, now() + delay, &e).await?;
+            }
+        }
+        Ok(())
     }
 }
 

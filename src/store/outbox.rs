@@ -99,24 +99,55 @@ impl Store {
         Ok(())
     }
 
-    /// Marks up to `limit` due mails as being sent and returns them.
-    pub async fn claim_due_mails(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
+    /// Claims up to `limit` due mails until `lease_until` and returns them.
+    /// Due: pending and due, or claimed by a worker whose lease ran out (it
+    /// died mid-send). A mail is never claimed while its lease runs, by
+    /// this process or another sharing the database.
+    pub async fn claim_due_mails(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<QueuedMail>> {
         Ok(sqlx::query_as(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2) \
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = $2 WHERE id IN \
+             (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
+              OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until <= $1)) ORDER BY id LIMIT $3) \
              RETURNING id, message_id, recipient, reply_to, subject, body_text, body_html, list_unsubscribe, attempts",
         )
         .bind(now)
+        .bind(lease_until)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }
 
+    /// Extends the lease on mails still claimed, before it runs out.
+    pub async fn extend_mail_lease(&self, ids: &[i64], lease_until: i64) -> Result<()> {
+        for id in ids {
+            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1 AND state = 'sending'")
+                .bind(id)
+                .bind(lease_until)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Gives claimed mails back to the queue at once (the worker stopped
+    /// mid-batch on an error); without this their lease would run out first.
+    pub async fn release_mails(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE id = $1 AND state = 'sending'",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Records a mail the server accepted; its body is no longer kept.
     pub async fn mark_mail_sent(&self, id: i64, now: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $2, body_text = '', body_html = '', last_error = NULL \
-             WHERE id = $1",
+            "UPDATE outbox SET state = 'sent', sent_at = $2, body_text = '', body_html = '', last_error = NULL, \
+             claimed_until = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(now)
@@ -127,7 +158,7 @@ impl Store {
 
     /// Puts a mail back in the queue for another try at `next_at`.
     pub async fn retry_mail(&self, id: i64, next_at: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1")
+        sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3, claimed_until = NULL WHERE id = $1")
             .bind(id)
             .bind(next_at)
             .bind(error)
@@ -138,22 +169,12 @@ impl Store {
 
     /// Gives a mail up.
     pub async fn fail_mail(&self, id: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1")
+        sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2, claimed_until = NULL WHERE id = $1")
             .bind(id)
             .bind(error)
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// After a crash, mails caught mid-send go back to the queue. The server
-    /// may have accepted some of them: they go out again with the same
-    /// Message-ID (at least once, never lost).
-    pub async fn requeue_interrupted_mails(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
     }
 
     /// How many mails are in each state.

@@ -243,3 +243,28 @@ async fn a_database_from_before_the_item_store_keeps_its_signatures() {
     let stats = store.petition_stats(1, "pardon-support").await.unwrap();
     assert_eq!(stats.count, 1, "the confirmed signature still counts");
 }
+
+/// A claimed mail is not claimed again while its lease runs (another worker
+/// is sending it), and is once the lease ran out (that worker died).
+#[tokio::test]
+async fn mail_claims_hold_a_lease() {
+    let (_dir, store, id, _site) = default_site().await;
+    let mail = casefile::store::NewMail {
+        kind: "test",
+        message_id: "m1@example.org".into(),
+        to: "ann@example.org".into(),
+        reply_to: None,
+        subject: "s".into(),
+        text: "t".into(),
+        html: "h".into(),
+        list_unsubscribe: None,
+    };
+    store.queue_mails(id, &[mail], 100).await.unwrap();
+    let first = store.claim_due_mails(100, 160, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(store.claim_due_mails(159, 219, 10).await.unwrap().is_empty(), "not while the lease runs");
+    let again = store.claim_due_mails(160, 220, 10).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 2), "claimed again once the lease ran out");
+    store.release_mails(&[again[0].id]).await.unwrap();
+    assert_eq!(store.claim_due_mails(161, 221, 10).await.unwrap().len(), 1, "released mails are due at once");
+}
