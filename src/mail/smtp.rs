@@ -8,7 +8,9 @@
 //! the same code sends hundreds (see `BENCHMARKS.md`).
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -94,7 +96,7 @@ impl SmtpSender {
 
     /// Sends one message, over an open connection if one is idle.
     pub async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let idle = self.idle.lock().expect("pool lock").pop();
+        let idle = self.idle.lock().pop();
         let reusable = match idle {
             Some(mut c) => c.test_connected().await.then_some(c),
             None => None,
@@ -109,7 +111,7 @@ impl SmtpSender {
         let bytes = message.formatted();
         match tokio::time::timeout(TIMEOUT, conn.send(message.envelope(), &bytes)).await {
             Ok(Ok(_)) => {
-                let mut idle = self.idle.lock().expect("pool lock");
+                let mut idle = self.idle.lock();
                 if idle.len() < MAX_IDLE {
                     idle.push(conn);
                 }

@@ -8,10 +8,12 @@
 //! list, the feed and the sitemap.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};
 
 /// One response body in every encoding we serve.
@@ -35,16 +37,41 @@ pub struct CachedBody {
     pub content_type: &'static str,
 }
 
+/// How hard to compress: once for a body served many times, quickly for
+/// a body served once (search results, form pages, API lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effort {
+    /// brotli 11 and gzip 9: worth it for a body kept in memory.
+    Max,
+    /// brotli 4 and gzip 1, nothing under 1 KiB: a fraction of a
+    /// millisecond on the request path.
+    Fast,
+}
+
 impl CachedBody {
-    /// Compresses `bytes` with gzip and brotli and computes the ETag.
+    /// Compresses `bytes` with gzip and brotli at maximum effort and
+    /// computes the ETag: for bodies that are kept.
     pub fn new(bytes: impl Into<Bytes>, content_type: &'static str) -> CachedBody {
+        CachedBody::with_effort(bytes, content_type, Effort::Max)
+    }
+
+    /// The same, at the given effort.
+    pub fn with_effort(bytes: impl Into<Bytes>, content_type: &'static str, effort: Effort) -> CachedBody {
         let identity: Bytes = bytes.into();
         let etag = etag(&identity);
         let tagged = |coding: &str| format!("{}-{coding}\"", etag.trim_end_matches('"'));
         let (etag_gzip, etag_br) = (tagged("gz"), tagged("br"));
         let compressible = !content_type.starts_with("image/png") && !content_type.starts_with("font/");
-        let (gzip, br) = if compressible && identity.len() > 256 {
-            (smaller(gzip(&identity), identity.len()), smaller(brotli(&identity), identity.len()))
+        let worth = match effort {
+            Effort::Max => 256,
+            Effort::Fast => 1024,
+        };
+        let (gzip, br) = if compressible && identity.len() > worth {
+            let (level, quality) = match effort {
+                Effort::Max => (9, 11),
+                Effort::Fast => (1, 4),
+            };
+            (smaller(gzip(&identity, level), identity.len()), smaller(brotli(&identity, quality), identity.len()))
         } else {
             (None, None)
         };
@@ -62,15 +89,15 @@ fn smaller(compressed: Vec<u8>, original: usize) -> Option<Bytes> {
     (compressed.len() < original).then(|| Bytes::from(compressed))
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::new(level));
     e.write_all(data).expect("writing to a Vec cannot fail");
     e.finish().expect("writing to a Vec cannot fail")
 }
 
-fn brotli(data: &[u8]) -> Vec<u8> {
+fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");
     out
 }
@@ -86,11 +113,25 @@ pub struct CachedPage {
     pub expires: Option<std::time::Instant>,
 }
 
-/// Rendered pages by cache key. Bounded: only keys the site can produce
-/// (paths in the URL table, press filters from a fixed set) are stored.
+/// Rendered pages by cache key, for one snapshot at a time.
+///
+/// The cache belongs to a snapshot generation: [`PageCache::reset`] empties
+/// it for a new one, and a page rendered from an older snapshot is never
+/// stored after that ([`PageCache::insert`] compares generations under the
+/// lock), so a stale page cannot outlive its snapshot. Bounded: only keys
+/// the site can produce (paths in the URL table, press filters from a fixed
+/// set) are stored.
 #[derive(Default)]
 pub struct PageCache {
-    pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    pages: RwLock<Pages>,
+    /// Renders under way, per key: concurrent misses wait for one render.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+#[derive(Default)]
+struct Pages {
+    generation: u64,
+    map: HashMap<String, Arc<CachedPage>>,
 }
 
 /// Upper bound on entries, as a guard against a key space we did not foresee.
@@ -99,30 +140,101 @@ const MAX_ENTRIES: usize = 4096;
 impl PageCache {
     /// The cached page for `key`.
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
-        let page = self.pages.read().expect("cache lock").get(key).cloned()?;
+        let page = self.pages.read().map.get(key).cloned()?;
         page.expires.is_none_or(|t| std::time::Instant::now() < t).then_some(page)
     }
 
-    /// Stores a page (dropped silently when the cache is full).
-    pub fn insert(&self, key: String, page: Arc<CachedPage>) {
-        let mut pages = self.pages.write().expect("cache lock");
-        if pages.len() < MAX_ENTRIES || pages.contains_key(&key) {
-            pages.insert(key, page);
+    /// Stores a page rendered from snapshot `generation`; dropped if the
+    /// cache has moved on to another snapshot, or is full.
+    pub fn insert(&self, generation: u64, key: String, page: Arc<CachedPage>) {
+        let mut pages = self.pages.write();
+        if pages.generation == generation && (pages.map.len() < MAX_ENTRIES || pages.map.contains_key(&key)) {
+            pages.map.insert(key, page);
         }
     }
 
-    /// Forgets everything.
-    pub fn clear(&self) {
-        self.pages.write().expect("cache lock").clear();
+    /// Empties the cache for snapshot `generation`.
+    pub fn reset(&self, generation: u64) {
+        let mut pages = self.pages.write();
+        pages.generation = generation;
+        pages.map.clear();
     }
 
-    /// Number of cached pages.
-    pub fn len(&self) -> usize {
-        self.pages.read().expect("cache lock").len()
+    /// The cached page for `key`, or the one `render` makes (stored for
+    /// snapshot `generation`). Concurrent callers for one key wait for a
+    /// single render instead of each doing it.
+    pub async fn get_or_render<E, F>(&self, generation: u64, key: &str, render: F) -> Result<Arc<CachedPage>, E>
+    where
+        F: Future<Output = Result<Arc<CachedPage>, E>>,
+    {
+        if let Some(page) = self.get(key) {
+            return Ok(page);
+        }
+        let gate = Arc::clone(self.inflight.lock().entry(key.to_owned()).or_default());
+        let _turn = gate.lock().await;
+        if let Some(page) = self.get(key) {
+            return Ok(page);
+        }
+        let result = render.await;
+        if let Ok(page) = &result {
+            self.insert(generation, key.to_owned(), Arc::clone(page));
+        }
+        self.inflight.lock().remove(key);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str) -> Arc<CachedPage> {
+        Arc::new(CachedPage { status: 200, body: CachedBody::new(text.to_owned(), "text/plain"), expires: None })
     }
 
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[test]
+    fn a_page_from_an_older_snapshot_is_never_stored_after_a_newer_one_is_live() {
+        let cache = PageCache::default();
+        cache.reset(2);
+        // A render that started on snapshot 1 finishes after the swap to 2.
+        cache.insert(1, "/".into(), page("old"));
+        assert!(cache.get("/").is_none(), "the old page is dropped");
+        cache.insert(2, "/".into(), page("new"));
+        assert_eq!(cache.get("/").unwrap().body.identity, "new");
+        cache.reset(3);
+        assert!(cache.get("/").is_none(), "a new snapshot starts empty");
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_for_one_page_render_it_once() {
+        let cache = Arc::new(PageCache::default());
+        let renders = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, renders) = (Arc::clone(&cache), Arc::clone(&renders));
+                tokio::spawn(async move {
+                    cache
+                        .get_or_render(0, "/x", async {
+                            renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Ok::<_, ()>(page("x"))
+                        })
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().body.identity, "x");
+        }
+        assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn fast_compression_skips_small_bodies_and_still_compresses_large_ones() {
+        let small = CachedBody::with_effort("a".repeat(500), "text/html", Effort::Fast);
+        assert!(small.gzip.is_none() && small.br.is_none());
+        let large = CachedBody::with_effort("hello world ".repeat(1000), "text/html", Effort::Fast);
+        assert!(large.gzip.is_some() && large.br.is_some());
     }
 }

@@ -75,6 +75,8 @@ pub struct SiteIndex {
     pub site: Site,
     /// The content version this snapshot was loaded at.
     pub version: i64,
+    /// Which snapshot of this process this is (the page cache's key).
+    pub generation: u64,
     /// The earliest future publication time of a hidden item, if any: the
     /// snapshot must be rebuilt then.
     pub next_publication: Option<i64>,
@@ -168,6 +170,7 @@ impl SiteIndex {
         let mut index = SiteIndex {
             site,
             version,
+            generation: 0,
             next_publication,
             base_url: base_url.trim_end_matches('/').to_owned(),
             search: SearchIndex::build([])?,

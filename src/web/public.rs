@@ -18,7 +18,7 @@ use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
 use super::router::BODY_LIMIT;
 use super::state::AppState;
 use crate::content::{PRESS_KINDS, Template};
-use crate::site::cache::{CachedBody, CachedPage};
+use crate::site::cache::{CachedBody, CachedPage, Effort};
 use crate::site::{PageRequest, SiteIndex, Target, search};
 
 /// How long a cached page with a form (the home page's newsletter box) is
@@ -69,13 +69,13 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
 }
 
 async fn get_page(
-    state: &AppState,
-    index: &SiteIndex,
+    state: &Arc<AppState>,
+    index: &Arc<SiteIndex>,
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Response {
-    let mut req = page_request(index, path, query);
+    let req = page_request(index, path, query);
     // Pages with a form carry a fresh signed token: the home page is cached
     // briefly, the form pages not at all.
     let form_page = match index.resolve(path) {
@@ -92,46 +92,63 @@ async fn get_page(
         None if req.q.is_some() => CachePolicy::Never,
         None => CachePolicy::UntilChange,
     };
-    // Unknown paths share one cached 404 page per language, so random paths
-    // neither fill memory nor cost a render each.
-    let key = (!matches!(policy, CachePolicy::Never)).then(|| match index.resolve(path) {
-        None => format!("404:{}", index.lang_of_path(path)),
-        Some(_) => format!("{}{}", req.path, crate::site::filter_query(&req)),
-    });
-    if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
-        return respond::cached(&hit.body, status(hit.status), headers, PAGE_CACHE);
-    }
-    if let Some((page, lang)) = form_page {
-        match forms::FormRequest::fresh_form(state, index, page, lang, path).await {
-            Ok(form) => req.form = Some(form),
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Service unavailable\n")
-                    .into_response();
-            }
-        }
-    }
-    let rendered = match crate::site::render(&state.theme, index, &req) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), path, "rendering failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response();
-        }
-    };
     let expires = match policy {
-        CachePolicy::Never if form_page.is_some() => return forms::fresh(rendered, StatusCode::OK),
         CachePolicy::For(ttl) => Some(Instant::now() + ttl),
         _ => None,
     };
-    let page = Arc::new(CachedPage {
-        status: rendered.status,
-        body: CachedBody::new(rendered.html, rendered.content_type),
-        expires,
-    });
-    if let Some(k) = key {
-        state.cache.insert(k, Arc::clone(&page));
+    // Unknown paths share one cached 404 page per language, so random paths
+    // neither fill memory nor cost a render each.
+    let key = match index.resolve(path) {
+        None => format!("404:{}", index.lang_of_path(path)),
+        Some(_) => format!("{}{}", req.path, crate::site::filter_query(&req)),
+    };
+    let render = async {
+        let mut req = req;
+        if let Some((page, lang)) = form_page {
+            req.form = Some(forms::FormRequest::fresh_form(state, index, page, lang, path).await.map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
+                StatusCode::SERVICE_UNAVAILABLE
+            })?);
+        }
+        let effort = if matches!(policy, CachePolicy::Never) { Effort::Fast } else { Effort::Max };
+        render_off_thread(state, index, req, effort, expires).await
+    };
+    let page = match policy {
+        CachePolicy::Never => render.await,
+        _ => state.cache.get_or_render(index.generation, &key, render).await,
+    };
+    match page {
+        Ok(page) if form_page.is_some() && expires.is_none() => {
+            respond::cached(&page.body, status(page.status), headers, "no-store")
+        }
+        Ok(page) => respond::cached(&page.body, status(page.status), headers, PAGE_CACHE),
+        Err(StatusCode::SERVICE_UNAVAILABLE) => {
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Service unavailable\n").into_response()
+        }
+        Err(code) => (code, "Internal server error\n").into_response(),
     }
-    respond::cached(&page.body, status(page.status), headers, PAGE_CACHE)
+}
+
+/// Renders and compresses a page on the blocking pool: rendering a large
+/// list and compressing at maximum effort take milliseconds of CPU that
+/// must not stall the async threads serving cached pages.
+async fn render_off_thread(
+    state: &Arc<AppState>,
+    index: &Arc<SiteIndex>,
+    req: PageRequest,
+    effort: Effort,
+    expires: Option<Instant>,
+) -> Result<Arc<CachedPage>, StatusCode> {
+    let (state, index) = (Arc::clone(state), Arc::clone(index));
+    let job = tokio::task::spawn_blocking(move || {
+        let rendered = crate::site::render(&state.theme, &index, &req).map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), path = req.path, "rendering failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        })?;
+        let body = CachedBody::with_effort(rendered.html, rendered.content_type, effort);
+        Ok(Arc::new(CachedPage { status: rendered.status, body, expires }))
+    });
+    job.await.unwrap_or(Err(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
 /// Serves a hashed asset.

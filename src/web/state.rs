@@ -1,7 +1,10 @@
 //! The state every handler shares, and keeping the site snapshot fresh.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use parking_lot::RwLock;
 
 use anyhow::Result;
 
@@ -27,6 +30,8 @@ pub struct AppState {
     /// Where document files are stored (`/files/<name>`).
     pub files_dir: std::path::PathBuf,
     index: RwLock<Arc<SiteIndex>>,
+    /// Counts snapshots: the page cache belongs to one.
+    generations: AtomicU64,
 }
 
 impl AppState {
@@ -39,14 +44,25 @@ impl AppState {
         forms: Forms,
         files_dir: std::path::PathBuf,
     ) -> Result<AppState> {
-        let index = load_index(&store, site_id, &base_url).await?;
+        let index = load_index(&store, site_id, &base_url, 0).await?;
         let index = RwLock::new(Arc::new(index));
-        Ok(AppState { store, theme, site_id, base_url, cache: PageCache::default(), forms, files_dir, index })
+        let generations = AtomicU64::new(0);
+        Ok(AppState {
+            store,
+            theme,
+            site_id,
+            base_url,
+            cache: PageCache::default(),
+            forms,
+            files_dir,
+            index,
+            generations,
+        })
     }
 
     /// The current snapshot.
     pub fn index(&self) -> Arc<SiteIndex> {
-        self.index.read().expect("index lock").clone()
+        self.index.read().clone()
     }
 
     /// Reloads the snapshot if the content version changed (here or in
@@ -59,9 +75,12 @@ impl AppState {
         if version == current.version && !due {
             return Ok(false);
         }
-        let index = load_index(&self.store, self.site_id, &self.base_url).await?;
-        *self.index.write().expect("index lock") = Arc::new(index);
-        self.cache.clear();
+        let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
+        let index = load_index(&self.store, self.site_id, &self.base_url, generation).await?;
+        // The snapshot first, then the cache: a render from the old snapshot
+        // that finishes in between is refused by the cache's generation.
+        *self.index.write() = Arc::new(index);
+        self.cache.reset(generation);
         tracing::info!(version, "content changed; page cache cleared");
         Ok(true)
     }
@@ -83,8 +102,12 @@ impl AppState {
     }
 }
 
-async fn load_index(store: &Store, site_id: i64, base_url: &str) -> Result<SiteIndex> {
-    let version = store.content_version(site_id).await?;
-    let site = store.load_site(site_id).await?;
-    Ok(SiteIndex::new(site, version, now(), base_url)?)
+/// Loads the content and builds the snapshot (URL table, search index) off
+/// the async threads: it takes milliseconds to seconds on a large site.
+async fn load_index(store: &Store, site_id: i64, base_url: &str, generation: u64) -> Result<SiteIndex> {
+    let (version, site) = store.snapshot(site_id).await?;
+    let base_url = base_url.to_owned();
+    let mut index = tokio::task::spawn_blocking(move || SiteIndex::new(site, version, now(), &base_url)).await??;
+    index.generation = generation;
+    Ok(index)
 }

@@ -256,10 +256,21 @@ impl Store {
     /// Loads every live item of a site, drafts included, sorted for display,
     /// from one read transaction: never half of an edit.
     pub async fn load_site(&self, site_id: i64) -> Result<Site> {
+        Ok(self.snapshot(site_id).await?.1)
+    }
+
+    /// The content version and every live item, read in one transaction, so
+    /// the version names exactly the state loaded.
+    pub async fn snapshot(&self, site_id: i64) -> Result<(i64, Site)> {
         let mut tx = backend::begin_read(&self.pool).await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM content_version WHERE site_id = $1")
+            .bind(site_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
         let site = load::site(&mut tx, site_id).await?;
         tx.commit().await?;
-        Ok(site)
+        Ok((version, site))
     }
 
     /// Writes a whole site (a parsed bundle) into a new site, in one
