@@ -25,6 +25,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Show the mail outbox: how many mails wait, were sent or failed, and why.
     Outbox(StorageArgs),
+    /// Show or set who runs the site (the controller named on the privacy page).
+    Operator(OperatorArgs),
     /// Write the whole public site as static files (not available yet).
     Export(StorageArgs),
     /// Manage admin users (not available yet).
@@ -45,6 +47,23 @@ pub struct StorageArgs {
     /// Database URL [default: sqlite:<data>/casefile.db].
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
+}
+
+/// `casefile operator`.
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// The operator's name (a person or an association).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An e-mail address for privacy requests.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// A postal address (one line), where you give one.
+    #[arg(long)]
+    pub address: Option<String>,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `casefile serve`.

@@ -42,6 +42,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(args) => {
             runtime.block_on(casefile::cmd::outbox::run(casefile::config::Storage::resolve(&args, &file)?))
         }
+        Command::Operator(args) => runtime
+            .block_on(casefile::cmd::operator::run(casefile::config::Storage::resolve(&args.storage, &file)?, args)),
         Command::Export(_) | Command::User(_) | Command::Backup(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }

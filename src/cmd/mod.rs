@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod operator;
 pub mod outbox;
 pub mod serve;

@@ -5,14 +5,20 @@ use anyhow::Result;
 use crate::config::Storage;
 use crate::store::Store;
 
-/// Prints the outbox counts and every failed mail with its last error.
-pub async fn run(storage: Storage) -> Result<()> {
+/// Opens the database of an existing install; a clear error, not a new
+/// empty database, where there is none.
+pub async fn open_existing(storage: &Storage) -> Result<Store> {
     if let Some(path) = storage.database_url.strip_prefix("sqlite:").and_then(|p| p.split('?').next())
         && !std::path::Path::new(path).exists()
     {
         anyhow::bail!("no database at {path}: is --data right? (`casefile serve` creates it)");
     }
-    let store = Store::open(&storage.database_url).await?;
+    Store::open(&storage.database_url).await
+}
+
+/// Prints the outbox counts and every failed mail with its last error.
+pub async fn run(storage: Storage) -> Result<()> {
+    let store = open_existing(&storage).await?;
     let c = store.outbox_counts().await?;
     println!("pending {}  sending {}  sent {}  failed {}", c.pending, c.sending, c.sent, c.failed);
     for (id, kind, to, tries, error) in store.failed_mails().await? {

@@ -78,6 +78,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
             "no base_url is set: links in mails will name http://{addr}; set base_url to the public address"
         );
     }
+    warn_on_default_operator(&store, site_id, addr).await?;
     let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms, files_dir).await?);
     state.spawn_refresher(REFRESH_EVERY);
     tracing::info!(
@@ -120,4 +121,21 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
     };
     tracing::info!(site = %bundle.key, "no content in the database: imported the default site");
     Ok(id)
+}
+
+/// The default site names its campaign as the controller on the privacy
+/// page. Served to the public by someone else, that would be false: say so.
+async fn warn_on_default_operator(store: &Store, site_id: i64, addr: std::net::SocketAddr) -> Result<()> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    let default = crate::bundle::parse(&crate::bundle::default_files()).map(|s| s.operator).unwrap_or_default();
+    if store.settings(site_id).await?.operator == default {
+        tracing::warn!(
+            "the privacy page names the built-in default operator ({}); set your own name and e-mail \
+             (see \"The operator\" in the README) before the site goes public",
+            default.name
+        );
+    }
+    Ok(())
 }

@@ -581,6 +581,8 @@ pub enum Template {
     Contact,
     /// "Manage my data".
     MyData,
+    /// The privacy policy, headed by the operator's details from the settings.
+    Privacy,
 }
 
 impl Template {
@@ -600,6 +602,7 @@ impl Template {
             Template::Newsletter => "newsletter.html",
             Template::Contact => "contact.html",
             Template::MyData => "my_data.html",
+            Template::Privacy => "privacy.html",
         }
     }
 }

@@ -242,6 +242,9 @@ fn render_page(
             extra.insert("next", to_value(next));
             extra.insert("noindex", Value::from(true));
         }
+        Template::Privacy => {
+            extra.insert("operator", to_value(&site.operator));
+        }
         Template::Page | Template::Newsletter | Template::Contact | Template::MyData => {}
     }
     if let Some(petition) = page.petition.as_deref().and_then(|k| site.petition(k)) {

@@ -241,3 +241,32 @@ fn environment_variables_beat_the_config_file() {
     let _ = child.wait();
     assert!(started, "CASEFILE_LISTEN overrides the file's listen address");
 }
+
+/// The privacy page names the operator from the site settings; `casefile
+/// operator` changes them, and a running server shows the change.
+#[tokio::test]
+async fn the_privacy_page_names_the_operator_from_the_settings() {
+    let server = Server::start();
+    let c = client();
+    let page = c.get(server.url("/privacy")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Friends of Jens Söring") && page.contains("mailto:admin@jenssoering.com"), "the default");
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["operator", "--name", "Example Association", "--email", "privacy@example.org", "--data"])
+        .arg(&server.data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("privacy@example.org"));
+    let mut shown = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let page = c.get(server.url("/de/datenschutz")).send().await.unwrap().text().await.unwrap();
+        if page.contains("mailto:privacy@example.org") {
+            assert!(page.contains("Example Association") && !page.contains("admin@jenssoering.com"));
+            shown = true;
+            break;
+        }
+    }
+    assert!(shown, "the running server shows the new operator within 10 s");
+}
