@@ -48,6 +48,9 @@ pub enum Effort {
     Fast,
 }
 
+/// Bodies above this size are compressed with less effort even when kept.
+const LARGE: usize = 256 * 1024;
+
 impl CachedBody {
     /// Compresses `bytes` with gzip and brotli at maximum effort and
     /// computes the ETag: for bodies that are kept.
@@ -67,8 +70,11 @@ impl CachedBody {
             Effort::Fast => 1024,
         };
         let (gzip, br) = if compressible && identity.len() > worth {
+            // brotli 11 manages about a megabyte a second: a sitemap of
+            // thousands of URLs gets a lighter setting.
             let (level, quality) = match effort {
-                Effort::Max => (9, 11),
+                Effort::Max if identity.len() <= LARGE => (9, 11),
+                Effort::Max => (6, 6),
                 Effort::Fast => (1, 4),
             };
             (smaller(gzip(&identity, level), identity.len()), smaller(brotli(&identity, quality), identity.len()))

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::dates::{rfc822, rfc3339, unix, ymd};
-use super::routes::{FeedFormat, FeedOf, SiteIndex, Target};
+use super::routes::{FeedFormat, FeedOf, SITEMAP_URLS, SiteIndex};
 use crate::content::Lang;
 use crate::markdown;
 
@@ -211,27 +211,35 @@ fn json_feed(head: &Head, entries: &[Entry]) -> String {
     serde_json::to_string_pretty(&feed).expect("JSON values serialise")
 }
 
-/// `/sitemap.xml`: every public page and news post, with language alternates.
-pub fn sitemap(index: &SiteIndex) -> String {
-    let site = &index.site;
-    let mut paths: Vec<(&String, &Target)> = index.paths().collect();
-    paths.sort_by(|a, b| a.0.cmp(b.0));
+/// `/sitemap.xml`: a sitemap index naming every part.
+pub fn sitemap_index(index: &SiteIndex) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for part in 1..=index.sitemap_parts() {
+        let loc = xml(&index.absolute(&format!("/sitemap-{part}.xml")));
+        let _ = writeln!(out, "<sitemap><loc>{loc}</loc></sitemap>");
+    }
+    out.push_str("</sitemapindex>\n");
+    out
+}
+
+/// `/sitemap-<part>.xml`: up to [`SITEMAP_URLS`] URLs with their language
+/// versions, in linear time.
+pub fn sitemap(index: &SiteIndex, part: usize) -> String {
+    let entries = index.sitemap_entries();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
          xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
-    for (path, target) in paths {
-        let updated = match *target {
-            Target::Page { index: i, .. } => site.pages[i].meta.updated_at,
-            Target::News { index: i, .. } => site.news[i].meta.updated_at,
-            _ => continue,
-        };
-        let _ = writeln!(out, "<url>\n<loc>{}</loc>\n<lastmod>{}</lastmod>", xml(&index.absolute(path)), ymd(updated));
-        for (lang, alt) in index.alternates(target) {
+    for e in entries.iter().skip((part - 1) * SITEMAP_URLS).take(SITEMAP_URLS) {
+        let _ =
+            writeln!(out, "<url>\n<loc>{}</loc>\n<lastmod>{}</lastmod>", xml(&index.absolute(&e.path)), ymd(e.updated));
+        for (lang, alt) in &e.alternates {
             let _ = writeln!(
                 out,
                 "<xhtml:link rel=\"alternate\" hreflang=\"{lang}\" href=\"{}\"/>",
-                xml(&index.absolute(&alt))
+                xml(&index.absolute(alt))
             );
         }
         out.push_str("</url>\n");

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::search::{self, SearchIndex};
-use crate::content::{Lang, Site};
+use crate::content::{Lang, Site, Template};
 
 /// What a path shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,8 +20,10 @@ pub enum Target {
     Redirect { to: String, status: u16 },
     /// A feed of news posts or press reports in `lang`.
     Feed { lang: Lang, of: FeedOf, format: FeedFormat },
-    /// `/sitemap.xml`.
-    Sitemap,
+    /// `/sitemap.xml`: the sitemap index, naming the parts.
+    SitemapIndex,
+    /// `/sitemap-<part>.xml` (from 1): at most [`SITEMAP_URLS`] URLs each.
+    Sitemap { part: usize },
     /// `/robots.txt`.
     Robots,
 }
@@ -87,6 +89,22 @@ pub struct SiteIndex {
     routes: HashMap<String, Target>,
 }
 
+/// At most this many URLs in one sitemap file (the protocol's limit).
+pub const SITEMAP_URLS: usize = 50_000;
+
+/// News posts per page of the news list.
+pub const NEWS_PER_PAGE: usize = 20;
+
+/// One URL of the sitemap.
+pub struct SitemapEntry {
+    /// The path.
+    pub path: String,
+    /// Its language versions.
+    pub alternates: Vec<(Lang, String)>,
+    /// When its content last changed (unix seconds).
+    pub updated: i64,
+}
+
 /// The path prefix of a language: "" for the default one, "/de" otherwise.
 pub fn prefix(site: &Site, lang: Lang) -> String {
     if lang == site.default_lang() { String::new() } else { format!("/{}", lang.code()) }
@@ -126,7 +144,7 @@ impl SiteIndex {
                 }
             }
         }
-        routes.insert("/sitemap.xml".to_owned(), Target::Sitemap);
+        routes.insert("/sitemap.xml".to_owned(), Target::SitemapIndex);
         routes.insert("/robots.txt".to_owned(), Target::Robots);
         // Former slugs answer 301 to the current address; a current address
         // always wins over an old one.
@@ -177,6 +195,9 @@ impl SiteIndex {
             routes,
         };
         index.search = SearchIndex::build(search::documents(&index))?;
+        for part in 1..=index.sitemap_parts() {
+            index.routes.insert(format!("/sitemap-{part}.xml"), Target::Sitemap { part });
+        }
         Ok(index)
     }
 
@@ -212,6 +233,45 @@ impl SiteIndex {
         Some(page_path(&self.site, lang, &page.text.get(&lang)?.slug))
     }
 
+    /// How many pages the news list has (at least one).
+    pub fn news_pages(&self) -> usize {
+        self.site.news.len().div_ceil(NEWS_PER_PAGE).max(1)
+    }
+
+    /// How many files the sitemap is split into.
+    pub fn sitemap_parts(&self) -> usize {
+        self.sitemap_entries().len().div_ceil(SITEMAP_URLS).max(1)
+    }
+
+    /// Every URL the sitemap lists, in path order: pages, news posts and
+    /// the further pages of the news list, each with its language versions.
+    pub fn sitemap_entries(&self) -> Vec<SitemapEntry> {
+        let site = &self.site;
+        let mut out = Vec::new();
+        for (path, target) in &self.routes {
+            let updated = match *target {
+                Target::Page { index: i, .. } => site.pages[i].meta.updated_at,
+                Target::News { index: i, .. } => site.news[i].meta.updated_at,
+                _ => continue,
+            };
+            let alternates = self.alternates(target);
+            if matches!(*target, Target::Page { index: i, .. } if site.pages[i].template == Template::News) {
+                let latest = site.news.iter().map(|n| n.meta.updated_at).max().unwrap_or(updated);
+                for page in 2..=self.news_pages() {
+                    let q = format!("?page={page}");
+                    out.push(SitemapEntry {
+                        path: format!("{path}{q}"),
+                        alternates: alternates.iter().map(|(l, p)| (*l, format!("{p}{q}"))).collect(),
+                        updated: latest,
+                    });
+                }
+            }
+            out.push(SitemapEntry { path: path.clone(), alternates, updated });
+        }
+        out.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
     /// The path of every language version of a target, in site language order.
     pub fn alternates(&self, target: &Target) -> Vec<(Lang, String)> {
         let site = &self.site;
@@ -234,7 +294,7 @@ impl SiteIndex {
                     .filter_map(|&l| Some((l, format!("{}/{}", self.path_of(key, l)?, format.file_name()))))
                     .collect()
             }
-            Target::Redirect { .. } | Target::Sitemap | Target::Robots => Vec::new(),
+            Target::Redirect { .. } | Target::SitemapIndex | Target::Sitemap { .. } | Target::Robots => Vec::new(),
         }
     }
 }

@@ -11,7 +11,7 @@ use anyhow::Result;
 use minijinja::{Value, context};
 
 use super::routes::FeedFormat;
-use super::routes::{SiteIndex, Target};
+use super::routes::{NEWS_PER_PAGE, SiteIndex, Target};
 use super::to_value;
 use super::{HTML, PageRequest, Rendered, Theme, feeds, jsonld, search};
 use crate::content::{Lang, PRESS_KINDS, Page, Site, Template};
@@ -59,6 +59,9 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
     match index.resolve(&req.path) {
         Some(target @ Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
+            if page.template == Template::News && !(1..=index.news_pages()).contains(&req.page) {
+                return not_found(theme, index, *lang);
+            }
             let html = render_page(theme, index, target, page, *lang, req)?;
             Ok(Rendered { status: 200, html, lang: *lang, content_type: HTML })
         }
@@ -78,9 +81,15 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             Some(body) => Ok(Rendered { status: 200, html: body, lang, content_type: feed_content_type(format) }),
             None => not_found(theme, index, lang),
         },
-        Some(Target::Sitemap) => Ok(Rendered {
+        Some(Target::SitemapIndex) => Ok(Rendered {
             status: 200,
-            html: feeds::sitemap(index),
+            html: feeds::sitemap_index(index),
+            lang: index.site.default_lang(),
+            content_type: "application/xml; charset=utf-8",
+        }),
+        Some(&Target::Sitemap { part }) => Ok(Rendered {
+            status: 200,
+            html: feeds::sitemap(index, part),
             lang: index.site.default_lang(),
             content_type: "application/xml; charset=utf-8",
         }),
@@ -208,7 +217,31 @@ fn render_page(
             extra.insert("books", to_value(&site.books));
         }
         Template::News => {
-            extra.insert("posts", to_value(&site.news));
+            let (current, pages) = (req.page, index.news_pages());
+            let posts: Vec<_> = site.news.iter().skip((current - 1) * NEWS_PER_PAGE).take(NEWS_PER_PAGE).collect();
+            let query = |n: usize| if n == 1 { String::new() } else { format!("?page={n}") };
+            for (_, path) in &mut alternates {
+                path.push_str(&query(current));
+            }
+            let numbers: Vec<Value> = page_numbers(current, pages)
+                .into_iter()
+                .map(|n| match n {
+                    Some(n) => context! { n, query => query(n), current => n == current },
+                    None => Value::from(()),
+                })
+                .collect();
+            extra.insert("posts", to_value(&posts));
+            extra.insert(
+                "pager",
+                context! {
+                    base => index.path_of(&page.key, lang),
+                    page => current,
+                    pages,
+                    prev => (current > 1).then(|| query(current - 1)),
+                    next => (current < pages).then(|| query(current + 1)),
+                    numbers,
+                },
+            );
         }
         Template::Search => {
             let q = req.q.as_deref().unwrap_or("").trim();
@@ -270,6 +303,20 @@ fn render_page(
     };
     let ctx = context! { ..ctx, ..base };
     theme.render(page.template.file(), ctx)
+}
+
+/// The page numbers a pager links: the first, the last, and two on each
+/// side of the current one; `None` where numbers are left out.
+fn page_numbers(current: usize, pages: usize) -> Vec<Option<usize>> {
+    let mut out = Vec::new();
+    for n in 1..=pages {
+        if n == 1 || n == pages || n.abs_diff(current) <= 2 {
+            out.push(Some(n));
+        } else if out.last() != Some(&None) {
+            out.push(None);
+        }
+    }
+    out
 }
 
 /// The context every page shares: language, site, menu, alternates, assets.
@@ -372,6 +419,9 @@ fn by_key<'a, T: serde::Serialize + 'a>(items: impl Iterator<Item = (&'a String,
 /// The canonical query string of the press filters ("" or "?year=…&kind=…").
 pub fn filter_query(req: &PageRequest) -> String {
     let mut parts = Vec::new();
+    if req.q.is_none() && req.page != 1 {
+        parts.push(format!("page={}", req.page));
+    }
     if let Some(y) = req.year {
         parts.push(format!("year={y}"));
     }
@@ -379,4 +429,17 @@ pub fn filter_query(req: &PageRequest) -> String {
         parts.push(format!("kind={k}"));
     }
     if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagers_link_the_ends_and_the_neighbourhood() {
+        assert_eq!(page_numbers(1, 1), [Some(1)]);
+        assert_eq!(page_numbers(1, 4), [Some(1), Some(2), Some(3), Some(4)]);
+        let far = page_numbers(10, 500);
+        assert_eq!(far, [Some(1), None, Some(8), Some(9), Some(10), Some(11), Some(12), None, Some(500)]);
+    }
 }

@@ -103,8 +103,29 @@ async fn the_sitemap_lists_every_page_with_alternates_and_robots_names_it() {
     let sitemap_url = sitemap_line.trim_start_matches("Sitemap: ");
     assert_eq!(path_of(sitemap_url), "/sitemap.xml");
 
-    let xml = c.get(sitemap_url).send().await.unwrap().text().await.unwrap();
-    let mut reader = quick_xml::Reader::from_str(&xml);
+    // The sitemap is an index of parts (at most 50,000 URLs each).
+    let index = c.get(sitemap_url).send().await.unwrap().text().await.unwrap();
+    assert!(index.contains("<sitemapindex"), "{index}");
+    let (parts, _, _) = sitemap_locs(&index);
+    assert_eq!(parts.iter().map(|p| path_of(p)).collect::<Vec<_>>(), ["/sitemap-1.xml"]);
+    let xml = c.get(&parts[0]).send().await.unwrap().text().await.unwrap();
+    let (locs, alternates, lastmods) = sitemap_locs(&xml);
+    assert!(locs.len() >= 2 * (15 + 6), "pages and news in both languages: {}", locs.len());
+    assert_eq!(lastmods, locs.len(), "every URL has a lastmod");
+    assert_eq!(alternates, 2 * locs.len(), "every URL names both language versions");
+    for want in ["/", "/de/", "/timeline", "/de/chronik", "/news", "/de/neuigkeiten"] {
+        assert!(locs.iter().any(|l| path_of(l) == want), "{want} missing from the sitemap");
+    }
+    for loc in &locs {
+        let res = c.get(loc).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{loc}");
+    }
+}
+
+/// The `<loc>` values of a sitemap or sitemap index, with the number of
+/// `xhtml:link` alternates and of `lastmod` elements.
+fn sitemap_locs(xml: &str) -> (Vec<String>, usize, usize) {
+    let mut reader = quick_xml::Reader::from_str(xml);
     let (mut locs, mut alternates, mut lastmods) = (Vec::new(), 0, 0);
     let mut in_loc = false;
     loop {
@@ -120,16 +141,7 @@ async fn the_sitemap_lists_every_page_with_alternates_and_robots_names_it() {
             _ => {}
         }
     }
-    assert!(locs.len() >= 2 * (15 + 6), "pages and news in both languages: {}", locs.len());
-    assert_eq!(lastmods, locs.len(), "every URL has a lastmod");
-    assert_eq!(alternates, 2 * locs.len(), "every URL names both language versions");
-    for want in ["/", "/de/", "/timeline", "/de/chronik", "/news", "/de/neuigkeiten"] {
-        assert!(locs.iter().any(|l| path_of(l) == want), "{want} missing from the sitemap");
-    }
-    for loc in &locs {
-        let res = c.get(loc).send().await.unwrap();
-        assert_eq!(res.status(), 200, "{loc}");
-    }
+    (locs, alternates, lastmods)
 }
 
 /// The JSON-LD graph of a page, parsed.
@@ -236,4 +248,63 @@ async fn old_slugs_and_listed_redirects_answer_301() {
         let err = format!("{:#}", casefile::bundle::parse(&bad).expect_err(entries));
         assert!(err.contains("redirects.toml"), "{err}");
     }
+}
+
+/// A long news list comes in pages of 20, linked both ways (in the page and
+/// in its head), every page in the sitemap; a page past the end is a 404.
+#[tokio::test]
+async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
+    let mut site = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
+    let model = site.news[0].clone();
+    for i in 0..45 {
+        let mut post = model.clone();
+        post.key = format!("generated-{i}");
+        for t in post.text.values_mut() {
+            t.slug = format!("generated-{i}");
+            t.old_slugs.clear();
+        }
+        site.news.push(post);
+    }
+    site.sort();
+    let total = site.news.len();
+    let pages = total.div_ceil(20);
+    assert_eq!(pages, 3, "{total} posts");
+    let server = Server::start_with_site(site, &[]).await;
+    let c = client();
+    let mut seen = BTreeSet::new();
+    for page in 1..=pages {
+        let path = if page == 1 { "/news".to_owned() } else { format!("/news?page={page}") };
+        let res = c.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let doc = Html::parse_document(&res.text().await.unwrap());
+        let posts: Vec<String> =
+            doc.select(&sel(".news-list h2 a")).map(|a| a.value().attr("href").unwrap().to_owned()).collect();
+        assert_eq!(posts.len(), if page < pages { 20 } else { total - 40 }, "{path}");
+        seen.extend(posts);
+        let head_next = doc.select(&sel("link[rel=next]")).next().map(|l| l.value().attr("href").unwrap().to_owned());
+        assert_eq!(head_next, (page < pages).then(|| format!("/news?page={}", page + 1)), "{path}");
+        let head_prev = doc.select(&sel("link[rel=prev]")).next().map(|l| l.value().attr("href").unwrap().to_owned());
+        let want_prev = match page {
+            1 => None,
+            2 => Some("/news".to_owned()),
+            p => Some(format!("/news?page={}", p - 1)),
+        };
+        assert_eq!(head_prev, want_prev, "{path}");
+        let canonical =
+            doc.select(&sel("link[rel=canonical]")).next().unwrap().value().attr("href").unwrap().to_owned();
+        assert_eq!(path_of(&canonical), path, "each page is its own canonical address");
+    }
+    assert_eq!(seen.len(), total, "every post is on exactly one page");
+    for bad in ["/news?page=4", "/news?page=0", "/news?page=x", "/de/neuigkeiten?page=99"] {
+        assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
+    }
+    let de = c.get(server.url("/de/neuigkeiten?page=2")).send().await.unwrap().text().await.unwrap();
+    assert!(de.contains("hreflang=\"en\"") && de.contains("?page=2"), "the twins of a page are the same page");
+    let part = c.get(server.url("/sitemap-1.xml")).send().await.unwrap().text().await.unwrap();
+    let (locs, _, _) = sitemap_locs(&part);
+    let paths: Vec<String> = locs.iter().map(|l| path_of(l)).collect();
+    for want in ["/news?page=2", "/news?page=3", "/de/neuigkeiten?page=3"] {
+        assert!(paths.iter().any(|p| p == want), "{want} in the sitemap");
+    }
+    assert!(!paths.iter().any(|p| p.ends_with("?page=4")));
 }
