@@ -71,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             max_attempts: config.max_attempts,
             retry_seconds: config.retry_seconds,
             wake: Arc::new(tokio::sync::Notify::new()),
+            clock: casefile::clock::Clock::system(),
         };
         let start = Instant::now();
         while store.outbox_counts().await?.sent < n as i64 {

@@ -67,7 +67,7 @@ pub struct OperatorArgs {
 }
 
 /// `casefile serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "CASEFILE_LISTEN", value_name = "ADDR")]

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::mail::Mailer;
 use crate::mail::worker::MailWorker;
@@ -27,9 +28,6 @@ const REFRESH_EVERY: Duration = Duration::from_secs(2);
 pub async fn run(config: ServeConfig) -> Result<()> {
     let started = Instant::now();
     config.storage.prepare()?;
-    let store = Store::open(&config.storage.database_url).await?;
-    let files_dir = config.storage.data_dir.join("files");
-    let site_id = open_site(&store, &files_dir).await?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
@@ -41,26 +39,58 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         anyhow::anyhow!("cannot listen on {}: {e}{hint}", config.listen)
     })?;
     let addr = listener.local_addr()?;
-    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let theme_dir = config.storage.data_dir.join("theme");
-    let theme = Theme::load(Some(&theme_dir))?;
-    let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
     let mailer = Mailer::new(&config.mail, config.storage.data_dir.join("mail"))?;
+    tracing::info!(to = %mailer.describe(), "mail");
+    if config.base_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "no base_url is set: links in mails will name http://{addr}; set base_url to the public address"
+        );
+    }
+    let (state, worker) = build(&config, addr, mailer, Clock::system()).await?;
+    warn_on_default_operator(&state.store, state.site_id, addr).await?;
+    worker.spawn();
+    state.spawn_refresher(REFRESH_EVERY);
+    tracing::info!(
+        data = %config.storage.data_dir.display(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "listening on http://{addr}"
+    );
+    let store = state.store.clone();
+    server::serve(listener, app(state), server::shutdown_signal()).await;
+    store.close().await;
+    Ok(())
+}
+
+/// Everything a server runs on, for a server listening at `addr`: the
+/// database (with the default site on first start), the shared state and
+/// the mail worker (not started). `serve` and the in-process test app both
+/// build it here, so tests run the same wiring.
+pub async fn build(
+    config: &ServeConfig,
+    addr: std::net::SocketAddr,
+    mailer: Mailer,
+    clock: Clock,
+) -> Result<(Arc<AppState>, MailWorker)> {
+    let store = Store::open(&config.storage.database_url).await?;
+    let files_dir = config.storage.data_dir.join("files");
+    let site_id = open_site(&store, &files_dir).await?;
+    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
+    let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
     let mail_dir = match &mailer {
         Mailer::Files(dir) => Some(dir.clone()),
-        Mailer::Smtp(_) => None,
+        Mailer::Smtp(_) | Mailer::Memory(_) => None,
     };
-    tracing::info!(to = %mailer.describe(), "mail");
     let wake = Arc::new(Notify::new());
-    MailWorker {
+    let worker = MailWorker {
         store: store.clone(),
         mailer,
         from: config.mail.from.clone(),
         max_attempts: config.mail.max_attempts,
         retry_seconds: config.mail.retry_seconds,
         wake: Arc::clone(&wake),
-    }
-    .spawn();
+        clock: clock.clone(),
+    };
     let forms = Forms {
         signer,
         limiter: FormLimiter::new(config.forms.rate_limit),
@@ -73,22 +103,8 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
             .into(),
     };
-    if config.base_url.is_none() && !addr.ip().is_loopback() {
-        tracing::warn!(
-            "no base_url is set: links in mails will name http://{addr}; set base_url to the public address"
-        );
-    }
-    warn_on_default_operator(&store, site_id, addr).await?;
-    let state = Arc::new(AppState::new(store.clone(), theme, site_id, base_url, forms, files_dir).await?);
-    state.spawn_refresher(REFRESH_EVERY);
-    tracing::info!(
-        data = %config.storage.data_dir.display(),
-        ready_ms = started.elapsed().as_millis() as u64,
-        "listening on http://{addr}"
-    );
-    server::serve(listener, app(state), server::shutdown_signal()).await;
-    store.close().await;
-    Ok(())
+    let state = AppState::new(store, theme, site_id, base_url, forms, files_dir, clock).await?;
+    Ok((Arc::new(state), worker))
 }
 
 /// The site to serve: the first one in the database. An empty database (or

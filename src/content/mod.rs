@@ -710,8 +710,9 @@ pub struct PressReport {
     pub date: Option<PartialDate>,
     /// One of [`PRESS_KINDS`].
     pub kind: String,
-    /// The report's language.
-    pub language: Lang,
+    /// The report's language, where the sources say (or its quote shows) it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Lang>,
     /// Address, where a source gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,

@@ -53,6 +53,8 @@ pub enum Mailer {
     Smtp(Arc<smtp::SmtpSender>),
     /// One `.eml` file per mail in this folder.
     Files(PathBuf),
+    /// Kept in memory, for tests: every message as sent, in order.
+    Memory(Arc<parking_lot::Mutex<Vec<String>>>),
 }
 
 impl Mailer {
@@ -77,6 +79,7 @@ impl Mailer {
         match self {
             Mailer::Smtp(_) => "SMTP".to_owned(),
             Mailer::Files(dir) => format!("files in {} (no SMTP configured)", dir.display()),
+            Mailer::Memory(_) => "memory (tests)".to_owned(),
         }
     }
 
@@ -85,6 +88,10 @@ impl Mailer {
         let message = build_message(from, mail).map_err(|e| SendError::Permanent(format!("{e:#}")))?;
         match self {
             Mailer::Smtp(sender) => sender.send(&message).await,
+            Mailer::Memory(sent) => {
+                sent.lock().push(String::from_utf8_lossy(&message.formatted()).into_owned());
+                Ok(())
+            }
             Mailer::Files(dir) => {
                 // Named by the Message-ID, so a retry overwrites rather than
                 // duplicates; written whole, then renamed into place.

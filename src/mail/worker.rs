@@ -13,7 +13,8 @@ use lettre::message::Mailbox;
 use tokio::sync::Notify;
 
 use super::{Mailer, SendError};
-use crate::store::{Store, now};
+use crate::clock::Clock;
+use crate::store::Store;
 
 /// How often the worker looks for due mails when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -40,6 +41,8 @@ pub struct MailWorker {
     pub retry_seconds: i64,
     /// Wakes the worker when a mail is queued.
     pub wake: Arc<Notify>,
+    /// The time sends, retries and the purge are decided by.
+    pub clock: Clock,
 }
 
 impl MailWorker {
@@ -50,7 +53,7 @@ impl MailWorker {
             loop {
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
                     self.mailer.purge_files();
-                    match self.store.purge_expired(now()).await {
+                    match self.store.purge_expired(self.clock.now()).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(rows = n, "deleted expired personal data"),
                         Err(e) => tracing::error!(error = %format!("{e:#}"), "retention purge failed"),
@@ -79,13 +82,13 @@ impl MailWorker {
     /// can repeat at most the one mail in flight. On a database error the
     /// rest of the batch goes back to the queue.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let mut lease_until = now() + LEASE;
-        let batch = self.store.claim_due_mails(now(), lease_until, BATCH).await?;
+        let mut lease_until = self.clock.now() + LEASE;
+        let batch = self.store.claim_due_mails(self.clock.now(), lease_until, BATCH).await?;
         for (i, mail) in batch.iter().enumerate() {
             let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
             let result = async {
-                if now() + LEASE / 2 > lease_until {
-                    lease_until = now() + LEASE;
+                if self.clock.now() + LEASE / 2 > lease_until {
+                    lease_until = self.clock.now() + LEASE;
                     self.store.extend_mail_lease(&rest, lease_until).await?;
                 }
                 self.send_one(mail).await
@@ -103,7 +106,7 @@ impl MailWorker {
 
     async fn send_one(&self, mail: &crate::store::QueuedMail) -> anyhow::Result<()> {
         match self.mailer.send(&self.from, mail).await {
-            Ok(()) => self.store.mark_mail_sent(mail.id, now()).await?,
+            Ok(()) => self.store.mark_mail_sent(mail.id, self.clock.now()).await?,
             Err(SendError::Permanent(e)) => {
                 tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
                 self.store.fail_mail(mail.id, &e).await?;
@@ -115,7 +118,7 @@ impl MailWorker {
             Err(SendError::Transient(e)) => {
                 let delay = retry_delay(self.retry_seconds, mail.attempts);
                 tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
-                self.store.retry_mail(mail.id, now() + delay, &e).await?;
+                self.store.retry_mail(mail.id, self.clock.now() + delay, &e).await?;
             }
         }
         Ok(())

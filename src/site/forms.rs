@@ -30,6 +30,8 @@ pub struct FormView {
     pub notice: Option<&'static str>,
     /// The public count and names of the page's petition.
     pub petition: Option<PetitionStats>,
+    /// The consent sentence, for forms that ask for consent.
+    pub consent: Option<String>,
 }
 
 impl FormView {
@@ -44,6 +46,7 @@ impl FormView {
             errors => to_value(errors),
             notice => self.notice.map(|k| theme.string(lang, k)),
             petition => to_value(&self.petition),
+            consent => &self.consent,
         }
     }
 }

@@ -52,14 +52,15 @@ pub(crate) async fn begin_read(pool: &Pool) -> Result<Tx, sqlx::Error> {
     pool.begin().await
 }
 
-/// Whether an error means "the database is busy or locked": worth a retry,
-/// answered with 503, never a bug.
+/// Whether an error means "the database cannot take this now" (busy,
+/// locked, or its disk full): worth a retry, answered with 503, never a bug.
 pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
             let code = d.code();
-            // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
-            code.as_deref().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13) and
+            // their extended codes.
+            code.as_deref().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6 | 13))
         }
         sqlx::Error::PoolTimedOut => true,
         _ => false,

@@ -2,7 +2,7 @@
 //! newsletter and petition flows.
 
 use super::backend::Conn;
-use anyhow::Result;
+use super::error::Result;
 
 /// At most one confirmation-type mail per address and purpose in this many
 /// seconds, so a form cannot be used to flood someone's inbox.

@@ -16,7 +16,7 @@ pub enum Error {
     /// The content breaks a rule.
     #[error(transparent)]
     Invalid(#[from] Invalid),
-    /// The database is busy or locked; try again.
+    /// The database is busy, locked or its disk is full; try again.
     #[error("the database is busy")]
     Busy(#[source] sqlx::Error),
     /// Stored data that cannot be read back (a bug or a hand edit).

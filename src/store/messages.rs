@@ -1,6 +1,6 @@
 //! Messages from the contact form.
 
-use anyhow::Result;
+use super::error::Result;
 
 use super::Store;
 use super::outbox::{NewMail, enqueue};

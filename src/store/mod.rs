@@ -61,17 +61,17 @@ impl Store {
     }
 
     /// The id of the site with this key, if it exists.
-    pub async fn site_id(&self, key: &str) -> Result<Option<i64>> {
+    pub async fn site_id(&self, key: &str) -> error::Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT id FROM sites WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
     }
 
     /// The key of the first site (the one served when a host is not mapped).
-    pub async fn first_site_key(&self) -> Result<Option<String>> {
+    pub async fn first_site_key(&self) -> error::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT key FROM sites ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?)
     }
 
     /// The content version of a site: it changes whenever its content does.
-    pub async fn content_version(&self, site_id: i64) -> Result<i64> {
+    pub async fn content_version(&self, site_id: i64) -> error::Result<i64> {
         Ok(sqlx::query_scalar("SELECT version FROM content_version WHERE site_id = $1")
             .bind(site_id)
             .fetch_optional(&self.pool)

@@ -4,7 +4,7 @@
 //! records the result.
 
 use super::backend::Conn;
-use anyhow::Result;
+use super::error::Result;
 
 use super::Store;
 

@@ -2,7 +2,7 @@
 //! export (GDPR Art. 15/20), erasure (Art. 17), and the retention purge that
 //! the privacy page promises.
 
-use anyhow::Result;
+use super::error::Result;
 use serde::Serialize;
 use sqlx::FromRow;
 

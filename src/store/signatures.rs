@@ -1,6 +1,6 @@
 //! Petition signatures: signing, confirmation, the public count.
 
-use anyhow::Result;
+use super::error::Result;
 use serde::Serialize;
 
 use super::Store;

@@ -1,6 +1,6 @@
 //! Newsletter subscribers: sign-up, confirmation, unsubscription.
 
-use anyhow::Result;
+use super::error::{Error, Result};
 
 use super::Store;
 use super::consent::{self, Consent};
@@ -101,21 +101,23 @@ impl Store {
     }
 
     /// Confirms the sign-up whose link carries `nonce` and queues the welcome
-    /// mail that `welcome` builds, in one transaction.
-    pub async fn confirm_subscription(
+    /// mail that `welcome` builds, in one transaction. `welcome` may fail
+    /// with the caller's own error; then nothing is confirmed.
+    pub async fn confirm_subscription<E: From<Error>>(
         &self,
         nonce: &str,
         ip: &str,
         now: i64,
-        welcome: impl FnOnce(&Subscriber) -> Result<NewMail>,
-    ) -> Result<Outcome> {
-        let mut tx = self.begin_write().await?;
+        welcome: impl FnOnce(&Subscriber) -> std::result::Result<NewMail, E>,
+    ) -> std::result::Result<Outcome, E> {
+        let mut tx = self.begin_write().await.map_err(Error::from)?;
         let row: Option<(i64, String, String, String, String, String)> = sqlx::query_as(
             "SELECT site_id, status, email, name, lang, unsubscribe_nonce FROM subscribers WHERE confirm_nonce = $1",
         )
         .bind(nonce)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .map_err(Error::from)?;
         let Some((site_id, status, email, name, lang, unsubscribe_nonce)) = row else { return Ok(Outcome::Invalid) };
         match status.as_str() {
             "confirmed" => return Ok(Outcome::AlreadyDone),
@@ -125,14 +127,15 @@ impl Store {
         sqlx::query(
             "UPDATE subscribers SET status = 'confirmed', confirmed_at = $2, unsubscribed_at = NULL WHERE confirm_nonce = $1",
         )
-            .bind(nonce)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        .bind(nonce)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
         consent::confirm(&mut tx, site_id, &email, "newsletter", ip, now).await?;
         let mail = welcome(&Subscriber { email, name, lang, unsubscribe_nonce })?;
         enqueue(&mut tx, site_id, &mail, now).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(Error::from)?;
         Ok(Outcome::Done)
     }
 
@@ -157,13 +160,5 @@ impl Store {
                 Ok(Outcome::Done)
             }
         }
-    }
-
-    /// The lowercased addresses of confirmed subscribers (for the newsletter).
-    pub async fn confirmed_subscribers(&self, site_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT email FROM subscribers WHERE site_id = $1 AND status = 'confirmed' ORDER BY id")
-            .bind(site_id)
-            .fetch_all(&self.pool)
-            .await?)
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod abuse;
 mod api;
+pub mod error;
 pub mod forms;
 pub mod headers;
 mod public;

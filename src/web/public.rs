@@ -257,6 +257,10 @@ fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageReque
             (Template::Press, "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
             (Template::Search, "q") => req.q = Some(v.chars().take(search::MAX_QUERY_CHARS).collect()),
             (Template::Search, "type") => req.kind = search::KINDS.iter().find(|k| **k == v).map(|k| (*k).to_owned()),
+            // Out of range is page 0: one 404 key, whatever the number.
+            (Template::News, "page") => {
+                req.page = v.parse().ok().filter(|p| (1..=index.news_pages()).contains(p)).unwrap_or(0)
+            }
             (Template::Search, "page") => req.page = v.parse().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1),
             _ => {}
         }

@@ -9,9 +9,10 @@ use parking_lot::RwLock;
 use anyhow::Result;
 
 use super::forms::Forms;
+use crate::clock::Clock;
 use crate::site::cache::PageCache;
 use crate::site::{SiteIndex, Theme};
-use crate::store::{Store, now};
+use crate::store::Store;
 
 /// Shared by all requests (behind an `Arc`).
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub forms: Forms,
     /// Where document files are stored (`/files/<name>`).
     pub files_dir: std::path::PathBuf,
+    /// The time decisions are made by.
+    pub clock: Clock,
     index: RwLock<Arc<SiteIndex>>,
     /// Counts snapshots: the page cache belongs to one.
     generations: AtomicU64,
@@ -43,8 +46,9 @@ impl AppState {
         base_url: String,
         forms: Forms,
         files_dir: std::path::PathBuf,
+        clock: Clock,
     ) -> Result<AppState> {
-        let index = load_index(&store, site_id, &base_url, 0).await?;
+        let index = load_index(&store, site_id, &base_url, 0, clock.now()).await?;
         let index = RwLock::new(Arc::new(index));
         let generations = AtomicU64::new(0);
         Ok(AppState {
@@ -55,6 +59,7 @@ impl AppState {
             cache: PageCache::default(),
             forms,
             files_dir,
+            clock,
             index,
             generations,
         })
@@ -71,12 +76,13 @@ impl AppState {
     pub async fn refresh(&self) -> Result<bool> {
         let current = self.index();
         let version = self.store.content_version(self.site_id).await?;
-        let due = current.next_publication.is_some_and(|t| t <= now());
+        let now = self.clock.now();
+        let due = current.next_publication.is_some_and(|t| t <= now);
         if version == current.version && !due {
             return Ok(false);
         }
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = load_index(&self.store, self.site_id, &self.base_url, generation).await?;
+        let index = load_index(&self.store, self.site_id, &self.base_url, generation, now).await?;
         // The snapshot first, then the cache: a render from the old snapshot
         // that finishes in between is refused by the cache's generation.
         *self.index.write() = Arc::new(index);
@@ -104,10 +110,10 @@ impl AppState {
 
 /// Loads the content and builds the snapshot (URL table, search index) off
 /// the async threads: it takes milliseconds to seconds on a large site.
-async fn load_index(store: &Store, site_id: i64, base_url: &str, generation: u64) -> Result<SiteIndex> {
+async fn load_index(store: &Store, site_id: i64, base_url: &str, generation: u64, now: i64) -> Result<SiteIndex> {
     let (version, site) = store.snapshot(site_id).await?;
     let base_url = base_url.to_owned();
-    let mut index = tokio::task::spawn_blocking(move || SiteIndex::new(site, version, now(), &base_url)).await??;
+    let mut index = tokio::task::spawn_blocking(move || SiteIndex::new(site, version, now, &base_url)).await??;
     index.generation = generation;
     Ok(index)
 }

@@ -1,14 +1,17 @@
-//! The integration tests: one binary, real processes over loopback.
+//! The integration tests: one binary. Most start real processes over
+//! loopback; `app.rs` is the in-process app for behaviour in time.
 //!
 //! Each test starts its own `casefile serve` on a free port over a fresh
 //! temporary data folder (see `server.rs`), so tests run in parallel.
 
 mod api;
+mod app;
 mod browser;
 mod content;
 mod discovery;
 mod documents;
 mod forms;
+mod in_process;
 mod lifecycle;
 mod public_site;
 mod server;

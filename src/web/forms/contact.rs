@@ -2,7 +2,9 @@
 //! Reply-To set to the visitor. Nothing is mailed to the visitor, so the
 //! form cannot be used to send mail to third parties.
 
-use anyhow::Result;
+use crate::web::error::Error;
+
+type Result<T> = std::result::Result<T, Error>;
 use axum::response::Response;
 use minijinja::context;
 
@@ -10,7 +12,7 @@ use super::FormRequest;
 use crate::content::Lang;
 use crate::forms::{Contact, Input};
 use crate::mail::compose::compose;
-use crate::store::{NewMessage, now};
+use crate::store::NewMessage;
 
 pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
     let c = match Contact::validate(input) {
@@ -21,7 +23,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
     let team = &state.forms.mail.contact_to;
     // The team reads mail in the site's default language.
     let team_lang: Lang = req.index.site.default_lang();
-    let t = now();
+    let t = state.clock.now();
     let mut mail = compose(
         &state.theme,
         &state.forms.mail,

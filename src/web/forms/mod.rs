@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
 use super::abuse::{FormLimiter, client_ip};
+use super::error::Error;
 use super::state::AppState;
 use super::tokens::{FORM_TOKEN_SECONDS, Signer};
 use crate::config::FormRules;
@@ -92,6 +93,18 @@ impl FormKind {
             Template::MyData => Some(FormKind::MyData),
             _ => None,
         }
+    }
+
+    /// The sentence next to the consent box, exactly as shown: the form
+    /// renders it and the consent record stores it, from this one place.
+    pub fn consent_text(&self, state: &AppState, index: &SiteIndex, lang: Lang) -> Option<String> {
+        let key = match self {
+            FormKind::Newsletter => "newsletter_consent",
+            FormKind::Petition(_) => "petition_consent",
+            FormKind::Contact | FormKind::MyData => return None,
+        };
+        let site_name = index.site.text.get(&lang).map_or("", |t| t.name.as_str());
+        Some(state.theme.string(lang, key).replace("{site}", site_name))
     }
 
     /// The name the token and the rate limit are bound to.
@@ -197,16 +210,20 @@ pub async fn handle(
         (false, None) => return None,
     };
     Some(res.unwrap_or_else(|e| {
-        tracing::error!(error = %format!("{e:#}"), path, "form handling failed");
-        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "The service is busy; please try again.\n")
-            .into_response()
+        let (status, notice) = e.answer();
+        tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), status = status.as_u16(), path, "form handling failed");
+        let mut res = req.notice(Notice::new(notice, status.as_u16()));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
+        res
     }))
 }
 
 /// A form post: the checks every submission passes, in order, then the
 /// form's own handler. Refusals by origin and rate come at once (shedding
 /// load must be cheap); every other answer waits for [`ANSWER_FLOOR`].
-async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> anyhow::Result<Response> {
+async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> Result<Response, Error> {
     let forms = &req.state.forms;
     if !same_origin(req.headers, forms.public_base_url.as_deref()) {
         return Ok(req.notice(Notice::new("forbidden", 403)));
@@ -270,10 +287,6 @@ fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
 }
 
 impl FormRequest<'_> {
-    fn now_ms() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-    }
-
     /// A fresh, empty form for this page.
     pub async fn fresh_form(
         state: &AppState,
@@ -299,8 +312,9 @@ impl FormRequest<'_> {
             _ => None,
         };
         Ok(FormView {
+            consent: kind.consent_text(state, index, lang),
             action,
-            token: state.forms.signer.form_token(&kind.token_scope(), Self::now_ms()),
+            token: state.forms.signer.form_token(&kind.token_scope(), state.clock.now_ms()),
             petition,
             ..FormView::default()
         })
@@ -311,7 +325,7 @@ impl FormRequest<'_> {
     fn check_form_token(&self, token: &str) -> Result<(), &'static str> {
         let signer = &self.state.forms.signer;
         let Some(issued) = signer.check_form_token(&self.kind.token_scope(), token) else { return Err("err_expired") };
-        let age = Self::now_ms() - issued;
+        let age = self.state.clock.now_ms() - issued;
         if age < self.state.forms.rules.min_fill.as_millis() as i64 {
             Err("err_too_fast")
         } else if age > FORM_TOKEN_SECONDS * 1000 {

@@ -1,7 +1,9 @@
 //! "Manage my data": a link mailed to the address shows what the site holds
 //! about it, as a page and as JSON, with a button that erases it all.
 
-use anyhow::Result;
+use crate::web::error::Error;
+
+type Result<T> = std::result::Result<T, Error>;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
@@ -10,7 +12,6 @@ use super::{FormRequest, fresh};
 use crate::forms::{DataRequest, Input};
 use crate::mail::compose::compose;
 use crate::site::Notice;
-use crate::store::now;
 use crate::web::tokens::{DATA_LINK_SECONDS, Purpose, nonce};
 
 pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
@@ -20,7 +21,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
     };
     let state = req.state;
     let n = nonce();
-    let token = state.forms.signer.link_token(Purpose::DataAccess, &n, now() + DATA_LINK_SECONDS);
+    let token = state.forms.signer.link_token(Purpose::DataAccess, &n, state.clock.now() + DATA_LINK_SECONDS);
     let mail = compose(
         &state.theme,
         &state.forms.mail,
@@ -29,7 +30,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
         &d.email,
         context! { site_name => req.site_name(), view_url => req.link("view", &token) },
     )?;
-    let outcome = state.store.request_data(state.site_id, &d.email, &n, &mail, now()).await?;
+    let outcome = state.store.request_data(state.site_id, &d.email, &n, &mail, state.clock.now()).await?;
     tracing::info!(outcome = ?outcome, "data access request");
     state.forms.wake.notify_one();
     Ok(req.redirect("thanks"))
@@ -37,13 +38,13 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
 
 /// The address behind a valid data link.
 async fn email_of(req: &FormRequest<'_>, token: &str) -> Result<Option<String>> {
-    let Some(nonce) = req.state.forms.signer.check_link_token(Purpose::DataAccess, token, now()) else {
+    let Some(nonce) = req.state.forms.signer.check_link_token(Purpose::DataAccess, token, req.state.clock.now()) else {
         return Ok(None);
     };
     Ok(req
         .state
         .store
-        .data_request(&nonce, now())
+        .data_request(&nonce, req.state.clock.now())
         .await?
         .filter(|(site, _)| *site == req.state.site_id)
         .map(|(_, e)| e))
@@ -60,7 +61,7 @@ pub(super) async fn view(req: &FormRequest<'_>, token: &str) -> Result<Response>
 pub(super) async fn export(req: &FormRequest<'_>, token: &str) -> Result<Response> {
     let Some(email) = email_of(req, token).await? else { return Ok(req.notice(Notice::new("link_invalid", 404))) };
     let data = req.state.store.personal_data(req.state.site_id, &email).await?;
-    let json = serde_json::to_string_pretty(&data)?;
+    let json = serde_json::to_string_pretty(&data).map_err(|e| Error::Internal(e.into()))?;
     Ok((
         StatusCode::OK,
         [

@@ -1,7 +1,9 @@
 //! Newsletter: sign-up, the confirmation link, the unsubscribe link (also
 //! RFC 8058 one-click, which mail clients POST without a session).
 
-use anyhow::Result;
+use crate::web::error::Error;
+
+type Result<T> = std::result::Result<T, Error>;
 use axum::response::Response;
 use minijinja::context;
 
@@ -9,7 +11,7 @@ use super::FormRequest;
 use crate::forms::{Input, Subscribe};
 use crate::mail::compose::compose;
 use crate::site::Notice;
-use crate::store::{Consent, Outcome, SignUpRequest, now};
+use crate::store::{Consent, Outcome, SignUpRequest};
 use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
 
 pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
@@ -20,8 +22,11 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
     let state = req.state;
     let site_name = req.site_name();
     let confirm_nonce = nonce();
-    let token =
-        state.forms.signer.link_token(Purpose::ConfirmSubscription, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
+    let token = state.forms.signer.link_token(
+        Purpose::ConfirmSubscription,
+        &confirm_nonce,
+        state.clock.now() + CONFIRM_LINK_SECONDS,
+    );
     let mail = compose(
         &state.theme,
         &state.forms.mail,
@@ -32,7 +37,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
     )?;
     let consent = Consent {
         subject: "newsletter".to_owned(),
-        text: state.theme.string(req.lang, "newsletter_consent").replace("{site}", &site_name),
+        text: req.kind.consent_text(state, req.index, req.lang).unwrap_or_default(),
         lang: req.lang.code().to_owned(),
         source_url: req.absolute(&req.page_path),
         ip: req.short_ip(),
@@ -50,7 +55,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
                 unsubscribe_nonce: &nonce(),
                 mail: &mail,
             },
-            now(),
+            state.clock.now(),
         )
         .await?;
     tracing::info!(outcome = ?outcome, "newsletter sign-up");
@@ -60,7 +65,8 @@ pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Respo
 
 pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
     let state = req.state;
-    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSubscription, token, now()) else {
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSubscription, token, state.clock.now())
+    else {
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
@@ -68,7 +74,7 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
     }
     let outcome = state
         .store
-        .confirm_subscription(&nonce, &req.short_ip(), now(), |s| {
+        .confirm_subscription(&nonce, &req.short_ip(), state.clock.now(), |s| {
             let lang = s.lang.parse().unwrap_or(req.lang);
             let unsubscribe = state.forms.signer.link_token(Purpose::Unsubscribe, &s.unsubscribe_nonce, 0);
             let unsubscribe_url = req.link("unsubscribe", &unsubscribe);
@@ -86,7 +92,7 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
                 },
             )?;
             mail.list_unsubscribe = Some(unsubscribe_url);
-            Ok(mail)
+            Ok::<_, Error>(mail)
         })
         .await?;
     state.forms.wake.notify_one();
@@ -98,13 +104,13 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
 
 pub(super) async fn unsubscribe(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
     let state = req.state;
-    let Some(nonce) = state.forms.signer.check_link_token(Purpose::Unsubscribe, token, now()) else {
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::Unsubscribe, token, state.clock.now()) else {
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
         return Ok(req.landing("newsletter_unsubscribe", "unsubscribe", token));
     }
-    Ok(match state.store.unsubscribe(&nonce, now()).await? {
+    Ok(match state.store.unsubscribe(&nonce, state.clock.now()).await? {
         Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("newsletter_unsubscribed", 200)),
         Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
     })

@@ -1,7 +1,9 @@
 //! Signing a petition and confirming the signature by mail. Only confirmed
 //! signatures count and appear (by name, if the signer allowed it).
 
-use anyhow::Result;
+use crate::web::error::Error;
+
+type Result<T> = std::result::Result<T, Error>;
 use axum::response::Response;
 use minijinja::context;
 
@@ -9,7 +11,7 @@ use super::FormRequest;
 use crate::forms::{Input, Sign};
 use crate::mail::compose::compose;
 use crate::site::Notice;
-use crate::store::{Consent, Outcome, SignRequest, now};
+use crate::store::{Consent, Outcome, SignRequest};
 use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
 
 pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> Result<Response> {
@@ -27,7 +29,11 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
     let site_name = req.site_name();
     let title = petition.and_then(|p| p.text.get(&req.lang)).map(|t| t.title.clone()).unwrap_or_default();
     let confirm_nonce = nonce();
-    let token = state.forms.signer.link_token(Purpose::ConfirmSignature, &confirm_nonce, now() + CONFIRM_LINK_SECONDS);
+    let token = state.forms.signer.link_token(
+        Purpose::ConfirmSignature,
+        &confirm_nonce,
+        state.clock.now() + CONFIRM_LINK_SECONDS,
+    );
     let mail = compose(
         &state.theme,
         &state.forms.mail,
@@ -38,7 +44,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
     )?;
     let consent = Consent {
         subject: format!("petition:{key}"),
-        text: state.theme.string(req.lang, "petition_consent").replace("{site}", &req.site_name()),
+        text: req.kind.consent_text(state, req.index, req.lang).unwrap_or_default(),
         lang: req.lang.code().to_owned(),
         source_url: req.absolute(&req.page_path),
         ip: req.short_ip(),
@@ -58,7 +64,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
                 confirm_nonce: &confirm_nonce,
                 mail: &mail,
             },
-            now(),
+            state.clock.now(),
         )
         .await?;
     tracing::info!(outcome = ?outcome, "petition signature");
@@ -68,14 +74,14 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
 
 pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> Result<Response> {
     let state = req.state;
-    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSignature, token, now()) else {
+    let Some(nonce) = state.forms.signer.check_link_token(Purpose::ConfirmSignature, token, state.clock.now()) else {
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
         return Ok(req.landing("petition_confirm", "confirm", token));
     }
     let open: Vec<&str> = req.index.site.petitions.iter().filter(|p| p.open).map(|p| p.key.as_str()).collect();
-    Ok(match state.store.confirm_signature(&nonce, &open, &req.short_ip(), now()).await? {
+    Ok(match state.store.confirm_signature(&nonce, &open, &req.short_ip(), state.clock.now()).await? {
         Outcome::Done | Outcome::AlreadyDone => req.notice(Notice::new("petition_confirmed", 200)),
         Outcome::Invalid => req.notice(Notice::new("link_invalid", 404)),
     })

@@ -1,0 +1,127 @@
+//! The in-process test app (the crates.io `TestApp` habit): the real router
+//! and state, built by the same `cmd::serve::build` as the server, called
+//! with `tower::ServiceExt::oneshot` over a temporary database, with the
+//! configuration set in code, a mailer that keeps mails in memory and a
+//! clock the test moves. For behaviour in time (scheduling, fill times,
+//! expiry, retention) without sleeping; the real-binary tests keep what only
+//! a process can show (signals, `kill -9`, SMTP, the browser).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use casefile::clock::Clock;
+use casefile::config::{FileConfig, ServeConfig};
+use casefile::mail::Mailer;
+use casefile::mail::worker::MailWorker;
+use casefile::web::AppState;
+use tower::ServiceExt;
+
+/// A running app without a socket.
+pub struct TestApp {
+    /// The shared state (store, snapshot, cache, forms).
+    pub state: Arc<AppState>,
+    /// The time the app sees; starts at a fixed moment.
+    pub clock: Clock,
+    sent: Arc<parking_lot::Mutex<Vec<String>>>,
+    worker: MailWorker,
+    router: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+/// An answer: status, `Location` (for redirects) and body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// Builds a [`TestApp`].
+#[derive(Default)]
+pub struct Builder {
+    file: FileConfig,
+}
+
+impl Builder {
+    /// Changes the configuration (as a `casefile.toml` would).
+    pub fn config(mut self, f: impl FnOnce(&mut FileConfig)) -> Builder {
+        f(&mut self.file);
+        self
+    }
+
+    /// Opens the database, imports the site and builds the state.
+    pub async fn build(self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = self.file;
+        file.data = Some(dir.path().join("data"));
+        let config = ServeConfig::resolve(&casefile::cli::ServeArgs::default(), &file).unwrap();
+        config.storage.prepare().unwrap();
+        // A fixed moment well after every date in the default site.
+        let clock = Clock::fixed(casefile::store::now());
+        let sent = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let mailer = Mailer::Memory(Arc::clone(&sent));
+        let addr = "127.0.0.1:8080".parse().unwrap();
+        let (state, worker) = casefile::cmd::serve::build(&config, addr, mailer, clock.clone()).await.unwrap();
+        let router = casefile::web::app(Arc::clone(&state));
+        TestApp { state, clock, sent, worker, router, _dir: dir }
+    }
+}
+
+impl TestApp {
+    /// A builder with the default configuration and site.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The default app.
+    pub async fn new() -> TestApp {
+        Builder::default().build().await
+    }
+
+    async fn call(&self, req: Request<Body>) -> Answer {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        Answer { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Request::get(path).header(header::HOST, "127.0.0.1:8080").body(Body::empty()).unwrap()).await
+    }
+
+    /// `POST path` with a form body.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let req = Request::post(path)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.call(req).await
+    }
+
+    /// The token of the form on the page at `path` (rendered now).
+    pub async fn form_token(&self, path: &str) -> String {
+        let page = self.get(path).await.body;
+        let doc = scraper::Html::parse_document(&page);
+        let sel = scraper::Selector::parse("input[name=token]").unwrap();
+        doc.select(&sel).next().expect("a form token").value().attr("value").unwrap().to_owned()
+    }
+
+    /// Reloads the snapshot if content changed or something became due.
+    pub async fn refresh(&self) -> bool {
+        self.state.refresh().await.unwrap()
+    }
+
+    /// Runs the mail worker once; returns how many mails it handled.
+    pub async fn deliver(&self) -> usize {
+        self.worker.run_once().await.unwrap()
+    }
+
+    /// Every mail handed to the mailer so far, as sent.
+    pub fn mails(&self) -> Vec<String> {
+        self.sent.lock().clone()
+    }
+}
