@@ -50,13 +50,14 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     warn_on_default_operator(&state.store, state.site_id, addr).await?;
     worker.spawn();
     state.spawn_refresher(REFRESH_EVERY);
+    let shutdown = server::shutdown_signal();
     tracing::info!(
         data = %config.storage.data_dir.display(),
         ready_ms = started.elapsed().as_millis() as u64,
         "listening on http://{addr}"
     );
     let store = state.store.clone();
-    server::serve(listener, app(state), server::shutdown_signal()).await;
+    server::serve(listener, app(state), shutdown).await;
     store.close().await;
     Ok(())
 }
@@ -72,8 +73,7 @@ pub async fn build(
     clock: Clock,
 ) -> Result<(Arc<AppState>, MailWorker)> {
     let store = Store::open(&config.storage.database_url).await?;
-    let files_dir = config.storage.data_dir.join("files");
-    let site_id = open_site(&store, &files_dir).await?;
+    let site_id = open_site(&store, &config.storage.data_dir.join("files")).await?;
     let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
     let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
@@ -103,7 +103,7 @@ pub async fn build(
         local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
             .into(),
     };
-    let state = AppState::new(store, theme, site_id, base_url, forms, files_dir, clock).await?;
+    let state = AppState::new(store, theme, site_id, base_url, forms, &config.storage.data_dir, clock).await?;
     Ok((Arc::new(state), worker))
 }
 

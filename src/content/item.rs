@@ -173,21 +173,10 @@ macro_rules! item_kinds {
                 std::iter::empty() $( .chain(self.$field.iter().map(ItemRef::$variant)) )*
             }
 
-            /// Adds an item, replacing the one of the same kind and key.
-            pub fn put(&mut self, item: Item) {
-                match item { $( Item::$variant(x) => put(&mut self.$field, x), )* }
-            }
-
-            /// Removes the item of this kind and key; whether there was one.
-            pub fn remove(&mut self, kind: ItemKind, key: &str) -> bool {
-                match kind {
-                    ItemKind::Settings => false,
-                    $( ItemKind::$variant => {
-                        let before = self.$field.len();
-                        self.$field.retain(|x| x.key() != key);
-                        before != self.$field.len()
-                    } )*
-                }
+            /// Adds an item. Keys are unique per kind (the store's rows are),
+            /// so this does not look for an existing one: loading stays linear.
+            pub fn push(&mut self, item: Item) {
+                match item { $( Item::$variant(x) => self.$field.push(x), )* }
             }
 
             /// Keeps the items for which `keep` is true.
@@ -211,13 +200,6 @@ item_kinds! {
     Person(Person): people, "person", "people";
     Book(Book): books, "book", "books";
     Evidence(EvidenceItem): evidence, "evidence", "evidence";
-}
-
-fn put<T: Keyed>(list: &mut Vec<T>, x: T) {
-    match list.iter_mut().find(|y| y.key() == x.key()) {
-        Some(slot) => *slot = x,
-        None => list.push(x),
-    }
 }
 
 impl std::fmt::Display for ItemKind {

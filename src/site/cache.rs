@@ -38,7 +38,10 @@ pub struct CachedBody {
 }
 
 /// How hard to compress: once for a body served many times, quickly for
-/// a body served once (search results, form pages, API lists).
+/// a body served once (search results, form pages, API lists) or for the
+/// first answer of a page that is compressed harder in the background. The
+/// validators name the content and the coding, not the effort: both are the
+/// same representation, and pages are not served in ranges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effort {
     /// brotli 11 and gzip 9: worth it for a body kept in memory.
@@ -166,27 +169,37 @@ impl PageCache {
         pages.map.clear();
     }
 
+    /// Replaces the page stored for `key` by a better one (the same page,
+    /// compressed harder), unless it changed or the snapshot moved on since.
+    pub fn upgrade(&self, generation: u64, key: &str, old: &Arc<CachedPage>, better: Arc<CachedPage>) {
+        let mut pages = self.pages.write();
+        if pages.generation == generation && pages.map.get(key).is_some_and(|p| Arc::ptr_eq(p, old)) {
+            pages.map.insert(key.to_owned(), better);
+        }
+    }
+
     /// The cached page for `key`, or the one `render` makes (stored for
-    /// snapshot `generation`). Concurrent callers for one key wait for a
-    /// single render instead of each doing it.
-    pub async fn get_or_render<E, F>(&self, generation: u64, key: &str, render: F) -> Result<Arc<CachedPage>, E>
+    /// snapshot `generation`), and whether this call rendered it.
+    /// Concurrent callers for one key wait for a single render instead of
+    /// each doing it.
+    pub async fn get_or_render<E, F>(&self, generation: u64, key: &str, render: F) -> Result<(Arc<CachedPage>, bool), E>
     where
         F: Future<Output = Result<Arc<CachedPage>, E>>,
     {
         if let Some(page) = self.get(key) {
-            return Ok(page);
+            return Ok((page, false));
         }
         let gate = Arc::clone(self.inflight.lock().entry(key.to_owned()).or_default());
         let _turn = gate.lock().await;
         if let Some(page) = self.get(key) {
-            return Ok(page);
+            return Ok((page, false));
         }
         let result = render.await;
         if let Ok(page) = &result {
             self.insert(generation, key.to_owned(), Arc::clone(page));
         }
         self.inflight.lock().remove(key);
-        result
+        result.map(|page| (page, true))
     }
 }
 
@@ -207,6 +220,11 @@ mod tests {
         assert!(cache.get("/").is_none(), "the old page is dropped");
         cache.insert(2, "/".into(), page("new"));
         assert_eq!(cache.get("/").unwrap().body.identity, "new");
+        let fast = cache.get("/").unwrap();
+        cache.upgrade(2, "/", &fast, page("better"));
+        assert_eq!(cache.get("/").unwrap().body.identity, "better");
+        cache.upgrade(2, "/", &fast, page("stale upgrade"));
+        assert_eq!(cache.get("/").unwrap().body.identity, "better", "only the page it was made from is replaced");
         cache.reset(3);
         assert!(cache.get("/").is_none(), "a new snapshot starts empty");
     }
@@ -227,6 +245,7 @@ mod tests {
                         })
                         .await
                         .unwrap()
+                        .0
                 })
             })
             .collect();

@@ -118,7 +118,14 @@ pub fn page_path(site: &Site, lang: Lang, slug: &str) -> String {
 
 impl SiteIndex {
     /// Builds the index of the public part of `site` at time `now`.
-    pub fn new(mut site: Site, version: i64, now: i64, base_url: &str) -> tantivy::Result<SiteIndex> {
+    /// With `search_dir`, the search index is kept there between runs.
+    pub fn new(
+        mut site: Site,
+        version: i64,
+        now: i64,
+        base_url: &str,
+        search_dir: Option<&std::path::Path>,
+    ) -> tantivy::Result<SiteIndex> {
         let next_publication = site.next_publication(now);
         site.retain_public(now);
         let mut routes = HashMap::new();
@@ -194,7 +201,17 @@ impl SiteIndex {
             search: SearchIndex::build([])?,
             routes,
         };
-        index.search = SearchIndex::build(search::documents(&index))?;
+        let started = std::time::Instant::now();
+        let docs = search::documents(&index);
+        let documents_ms = started.elapsed().as_millis() as u64;
+        index.search = match search_dir {
+            Some(dir) => SearchIndex::persistent(dir, docs).or_else(|e| {
+                tracing::warn!(error = %e, dir = %dir.display(), "cannot keep the search index on disk; building it in memory");
+                SearchIndex::build(search::documents(&index))
+            })?,
+            None => SearchIndex::build(docs)?,
+        };
+        tracing::debug!(documents_ms, search_ms = started.elapsed().as_millis() as u64, "search index built");
         for part in 1..=index.sitemap_parts() {
             index.routes.insert(format!("/sitemap-{part}.xml"), Target::Sitemap { part });
         }

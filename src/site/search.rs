@@ -1,8 +1,11 @@
 //! Full-text search over the public snapshot with tantivy.
 //!
-//! One in-memory index per snapshot, built when the snapshot is loaded (at
-//! start-up and after each content change, in the refresher task, never on a
-//! request). English text is analysed with an English stemmer, German text
+//! One index per snapshot, built when the snapshot is loaded (at start-up
+//! and after each content change, in the refresher task, never on a
+//! request). With a data folder it is kept on disk under `search/<key>`,
+//! where the key is a fingerprint of the documents: a restart over
+//! unchanged content opens it instead of indexing again (seconds for a site
+//! with thousands of news posts). English text is analysed with an English stemmer, German text
 //! with a German one, so "fingerprints" finds "fingerprint" and
 //! "Fingerabdrücke" finds "Fingerabdruck". Each language has its own title
 //! and body fields; a query searches the fields of the page's language.
@@ -84,31 +87,98 @@ pub struct SearchIndex {
     de: LangFields,
 }
 
+/// Bumped when the schema or the analysers change: old indexes on disk
+/// then no longer match any fingerprint.
+const SCHEMA_VERSION: u32 = 1;
+
+fn schema() -> Schema {
+    let mut schema = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored()
+    };
+    schema.add_text_field("lang", STRING);
+    schema.add_text_field("kind", STRING | STORED);
+    schema.add_text_field("url", STORED);
+    for l in ["en", "de"] {
+        schema.add_text_field(&format!("title_{l}"), text(l));
+        schema.add_text_field(&format!("body_{l}"), text(l));
+    }
+    schema.build()
+}
+
+/// A fingerprint of the documents, naming the index built from them.
+fn fingerprint(docs: &[SearchDoc]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    SCHEMA_VERSION.hash(&mut h);
+    for d in docs {
+        (d.lang, d.kind, &d.title, &d.body, &d.url).hash(&mut h);
+    }
+    format!("{:016x}-{}", h.finish(), docs.len())
+}
+
 impl SearchIndex {
     /// Indexes `docs` in memory.
     pub fn build(docs: impl IntoIterator<Item = SearchDoc>) -> tantivy::Result<SearchIndex> {
-        let mut schema = Schema::builder();
-        let text = |tokenizer: &str| {
-            TextOptions::default()
-                .set_indexing_options(
-                    TextFieldIndexing::default()
-                        .set_tokenizer(tokenizer)
-                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-                )
-                .set_stored()
-        };
-        let lang = schema.add_text_field("lang", STRING);
-        let kind = schema.add_text_field("kind", STRING | STORED);
-        let url = schema.add_text_field("url", STORED);
-        let en = LangFields {
-            title: schema.add_text_field("title_en", text("en")),
-            body: schema.add_text_field("body_en", text("en")),
-        };
-        let de = LangFields {
-            title: schema.add_text_field("title_de", text("de")),
-            body: schema.add_text_field("body_de", text("de")),
-        };
-        let index = Index::create_in_ram(schema.build());
+        let index = Index::create_in_ram(schema());
+        Self::fill(index, docs)
+    }
+
+    /// The index of `docs` kept under `root`: opened if an earlier run built
+    /// it for the same documents, else built there (in a temporary folder,
+    /// renamed into place when complete, so a crash leaves no half index).
+    /// The two most recent indexes are kept; older ones are deleted.
+    pub fn persistent(root: &std::path::Path, docs: Vec<SearchDoc>) -> tantivy::Result<SearchIndex> {
+        let dir = root.join(fingerprint(&docs));
+        if dir.join("meta.json").is_file()
+            && let Ok(found) = Index::open_in_dir(&dir).and_then(Self::open)
+        {
+            return Ok(found);
+        }
+        let io = |e: std::io::Error| tantivy::TantivyError::IoError(std::sync::Arc::new(e));
+        let tmp = root.join(format!(".building-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(io)?;
+        drop(Self::fill(Index::create_in_dir(&tmp, schema())?, docs)?);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(&tmp, &dir).map_err(io)?;
+        prune(root, 2);
+        Self::open(Index::open_in_dir(&dir)?)
+    }
+
+    fn fill(index: Index, docs: impl IntoIterator<Item = SearchDoc>) -> tantivy::Result<SearchIndex> {
+        let s = Self::open(index)?;
+        // The smallest arena tantivy allows per thread: memory matters more
+        // than indexing speed; two threads where there are two cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let mut writer = s.index.writer_with_num_threads::<TantivyDocument>(threads, threads * 15_000_000)?;
+        for d in docs {
+            let f = match d.lang {
+                Lang::En => &s.en,
+                Lang::De => &s.de,
+            };
+            writer.add_document(doc!(
+                s.lang => d.lang.code(),
+                s.kind => d.kind,
+                s.url => d.url,
+                f.title => d.title,
+                f.body => d.body,
+            ))?;
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        s.reader.reload()?;
+        Ok(s)
+    }
+
+    /// Wraps an index of [`schema`]: its fields, analysers and reader.
+    fn open(index: Index) -> tantivy::Result<SearchIndex> {
         for (name, language) in [("en", Language::English), ("de", Language::German)] {
             let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
                 .filter(RemoveLongFilter::limit(60))
@@ -117,25 +187,15 @@ impl SearchIndex {
                 .build();
             index.tokenizers().register(name, analyzer);
         }
-        // One thread and the smallest arena tantivy allows: the site is small,
-        // and memory matters more than indexing speed here.
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
-        for d in docs {
-            let f = match d.lang {
-                Lang::En => &en,
-                Lang::De => &de,
-            };
-            writer.add_document(doc!(
-                lang => d.lang.code(),
-                kind => d.kind,
-                url => d.url,
-                f.title => d.title,
-                f.body => d.body,
-            ))?;
-        }
-        writer.commit()?;
-        writer.wait_merging_threads()?;
-        let reader = index.reader()?;
+        let schema = index.schema();
+        let field = |name: &str| schema.get_field(name);
+        let lang_fields = |l: &str| -> tantivy::Result<LangFields> {
+            Ok(LangFields { title: field(&format!("title_{l}"))?, body: field(&format!("body_{l}"))? })
+        };
+        let (lang, kind, url) = (field("lang")?, field("kind")?, field("url")?);
+        let (en, de) = (lang_fields("en")?, lang_fields("de")?);
+        // Reloaded by hand after the one commit: no watcher thread per index.
+        let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex { index, reader, lang, kind, url, en, de })
     }
 
@@ -191,6 +251,21 @@ impl SearchIndex {
             })
             .collect();
         Results { total, hits, page, pages: total.div_ceil(PER_PAGE) }
+    }
+}
+
+/// Deletes all but the `keep` most recently built indexes under `root`
+/// (best effort: an index still open keeps working on Linux until closed).
+fn prune(root: &std::path::Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let mut dirs: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
+    for (_, path) in dirs.into_iter().skip(keep) {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 

@@ -110,12 +110,18 @@ async fn get_page(
                 StatusCode::SERVICE_UNAVAILABLE
             })?);
         }
-        let effort = if matches!(policy, CachePolicy::Never) { Effort::Fast } else { Effort::Max };
-        render_off_thread(state, index, req, effort, expires).await
+        // The first answer is compressed quickly; a kept page is then
+        // compressed at maximum effort in the background (`upgrade`).
+        render_off_thread(state, index, req, Effort::Fast, expires).await
     };
     let page = match policy {
         CachePolicy::Never => render.await,
-        _ => state.cache.get_or_render(index.generation, &key, render).await,
+        _ => state.cache.get_or_render(index.generation, &key, render).await.map(|(page, rendered)| {
+            if rendered {
+                upgrade(state, index.generation, key, Arc::clone(&page));
+            }
+            page
+        }),
     };
     match page {
         Ok(page) if form_page.is_some() && expires.is_none() => {
@@ -127,6 +133,17 @@ async fn get_page(
         }
         Err(code) => (code, "Internal server error\n").into_response(),
     }
+}
+
+/// Compresses a freshly cached page at maximum effort off the request path
+/// and swaps it in, unless the page or the snapshot changed meanwhile.
+fn upgrade(state: &Arc<AppState>, generation: u64, key: String, page: Arc<CachedPage>) {
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || {
+        let body = CachedBody::new(page.body.identity.clone(), page.body.content_type);
+        let better = Arc::new(CachedPage { status: page.status, body, expires: page.expires });
+        state.cache.upgrade(generation, &key, &page, better);
+    });
 }
 
 /// Renders and compresses a page on the blocking pool: rendering a large

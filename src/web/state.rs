@@ -32,6 +32,8 @@ pub struct AppState {
     pub files_dir: std::path::PathBuf,
     /// The time decisions are made by.
     pub clock: Clock,
+    /// Where the search index is kept between runs.
+    pub search_dir: std::path::PathBuf,
     index: RwLock<Arc<SiteIndex>>,
     /// Counts snapshots: the page cache belongs to one.
     generations: AtomicU64,
@@ -45,10 +47,11 @@ impl AppState {
         site_id: i64,
         base_url: String,
         forms: Forms,
-        files_dir: std::path::PathBuf,
+        data_dir: &std::path::Path,
         clock: Clock,
     ) -> Result<AppState> {
-        let index = load_index(&store, site_id, &base_url, 0, clock.now()).await?;
+        let (files_dir, search_dir) = (data_dir.join("files"), data_dir.join("search"));
+        let index = load_index(&store, site_id, &base_url, 0, clock.now(), &search_dir).await?;
         let index = RwLock::new(Arc::new(index));
         let generations = AtomicU64::new(0);
         Ok(AppState {
@@ -60,6 +63,7 @@ impl AppState {
             forms,
             files_dir,
             clock,
+            search_dir,
             index,
             generations,
         })
@@ -82,7 +86,7 @@ impl AppState {
             return Ok(false);
         }
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = load_index(&self.store, self.site_id, &self.base_url, generation, now).await?;
+        let index = load_index(&self.store, self.site_id, &self.base_url, generation, now, &self.search_dir).await?;
         // The snapshot first, then the cache: a render from the old snapshot
         // that finishes in between is refused by the cache's generation.
         *self.index.write() = Arc::new(index);
@@ -110,10 +114,27 @@ impl AppState {
 
 /// Loads the content and builds the snapshot (URL table, search index) off
 /// the async threads: it takes milliseconds to seconds on a large site.
-async fn load_index(store: &Store, site_id: i64, base_url: &str, generation: u64, now: i64) -> Result<SiteIndex> {
+async fn load_index(
+    store: &Store,
+    site_id: i64,
+    base_url: &str,
+    generation: u64,
+    now: i64,
+    search_dir: &std::path::Path,
+) -> Result<SiteIndex> {
+    let search_dir = search_dir.to_owned();
+    let started = std::time::Instant::now();
     let (version, site) = store.snapshot(site_id).await?;
+    let loaded = started.elapsed();
     let base_url = base_url.to_owned();
-    let mut index = tokio::task::spawn_blocking(move || SiteIndex::new(site, version, now, &base_url)).await??;
+    let mut index =
+        tokio::task::spawn_blocking(move || SiteIndex::new(site, version, now, &base_url, Some(&search_dir))).await??;
     index.generation = generation;
+    tracing::debug!(
+        version,
+        load_ms = loaded.as_millis() as u64,
+        index_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "snapshot built"
+    );
     Ok(index)
 }

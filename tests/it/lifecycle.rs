@@ -16,8 +16,22 @@ async fn restarts_on_an_existing_database_and_stops_cleanly_on_sigterm() {
     assert!(data.join("casefile.db").is_file(), "the database is created under the data folder");
     let status = first.terminate();
     assert!(status.success(), "SIGTERM ends the server cleanly: {status:?}");
+    // The search index is kept on disk and reused over unchanged content.
+    let index_dirs = || -> Vec<(String, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut v: Vec<(String, u64)> = std::fs::read_dir(data.join("search"))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().ino()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = index_dirs();
+    assert_eq!(before.len(), 1, "one index: {before:?}");
 
     let second = Server::start_in(&data);
+    assert_eq!(index_dirs(), before, "the same index, not built again");
     let lines: Vec<String> = second.log.try_iter().collect();
     assert!(!lines.iter().any(|l| l.contains("imported the default site")), "no second import: {lines:?}");
     let res = client().get(second.url("/")).send().await.unwrap();

@@ -57,7 +57,7 @@ pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
                 serde_json::from_str(&data).map_err(|e| Error::Corrupt(format!("site settings: {e}")))?;
             settings = Some(s);
         } else {
-            site.put(to_item(&kind, &key, &data, text, created, updated)?);
+            site.push(to_item(&kind, &key, &data, text, created, updated)?);
         }
     }
     site.set_settings(settings.ok_or_else(|| Error::NotFound(format!("the site {site_id} has no settings")))?);
