@@ -72,6 +72,7 @@ fn main() -> anyhow::Result<()> {
             retry_seconds: config.retry_seconds,
             wake: Arc::new(tokio::sync::Notify::new()),
             clock: casefile::clock::Clock::system(),
+            instance: "bench".into(),
         };
         let start = Instant::now();
         while store.outbox_counts().await?.sent < n as i64 {

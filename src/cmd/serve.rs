@@ -90,6 +90,7 @@ pub async fn build(
         retry_seconds: config.mail.retry_seconds,
         wake: Arc::clone(&wake),
         clock: clock.clone(),
+        instance: instance_name(addr),
     };
     let forms = Forms {
         signer,
@@ -105,6 +106,13 @@ pub async fn build(
     };
     let state = AppState::new(store, theme, site_id, base_url, forms, &config.storage.data_dir, clock).await?;
     Ok((Arc::new(state), worker))
+}
+
+/// This instance's name in mail claims: the host and the listen address, the
+/// same across restarts, different for each instance sharing a database.
+fn instance_name(addr: std::net::SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
+    format!("{}:{addr}", host.trim())
 }
 
 /// The site to serve: the first one in the database. An empty database (or

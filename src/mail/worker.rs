@@ -43,12 +43,19 @@ pub struct MailWorker {
     pub wake: Arc<Notify>,
     /// The time sends, retries and the purge are decided by.
     pub clock: Clock,
+    /// This instance's name in mail claims (host and listen address).
+    pub instance: String,
 }
 
 impl MailWorker {
     /// Starts the worker on the runtime.
     pub fn spawn(self) {
         tokio::spawn(async move {
+            match self.store.release_own_claims(&self.instance).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(mails = n, "mails interrupted by a crash of this instance go out again"),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "could not take back interrupted mails"),
+            }
             let mut last_purge: Option<tokio::time::Instant> = None;
             loop {
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
@@ -83,7 +90,7 @@ impl MailWorker {
     /// rest of the batch goes back to the queue.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let mut lease_until = self.clock.now() + LEASE;
-        let batch = self.store.claim_due_mails(self.clock.now(), lease_until, BATCH).await?;
+        let batch = self.store.claim_due_mails(&self.instance, self.clock.now(), lease_until, BATCH).await?;
         for (i, mail) in batch.iter().enumerate() {
             let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
             let result = async {

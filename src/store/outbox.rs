@@ -103,16 +103,23 @@ impl Store {
     /// Due: pending and due, or claimed by a worker whose lease ran out (it
     /// died mid-send). A mail is never claimed while its lease runs, by
     /// this process or another sharing the database.
-    pub async fn claim_due_mails(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<QueuedMail>> {
+    pub async fn claim_due_mails(
+        &self,
+        instance: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<QueuedMail>> {
         Ok(sqlx::query_as(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = $2 WHERE id IN \
-             (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = $2, claimed_by = $4 \
+             WHERE id IN (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
               OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until <= $1)) ORDER BY id LIMIT $3) \
              RETURNING id, message_id, recipient, reply_to, subject, body_text, body_html, list_unsubscribe, attempts",
         )
         .bind(now)
         .bind(lease_until)
         .bind(limit)
+        .bind(instance)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -127,6 +134,19 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// At start-up: the claims `instance` held when it stopped (it crashed
+    /// mid-send) go back to the queue at once, without waiting for their
+    /// lease. Other instances' claims are left alone. Returns how many.
+    pub async fn release_own_claims(&self, instance: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE state = 'sending' AND claimed_by = $1",
+        )
+        .bind(instance)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Gives claimed mails back to the queue at once (the worker stopped

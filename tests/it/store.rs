@@ -260,11 +260,15 @@ async fn mail_claims_hold_a_lease() {
         list_unsubscribe: None,
     };
     store.queue_mails(id, &[mail], 100).await.unwrap();
-    let first = store.claim_due_mails(100, 160, 10).await.unwrap();
+    let first = store.claim_due_mails("a", 100, 160, 10).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert!(store.claim_due_mails(159, 219, 10).await.unwrap().is_empty(), "not while the lease runs");
-    let again = store.claim_due_mails(160, 220, 10).await.unwrap();
+    assert!(store.claim_due_mails("b", 159, 219, 10).await.unwrap().is_empty(), "not while the lease runs");
+    let again = store.claim_due_mails("b", 160, 220, 10).await.unwrap();
     assert_eq!((again.len(), again[0].attempts), (1, 2), "claimed again once the lease ran out");
     store.release_mails(&[again[0].id]).await.unwrap();
-    assert_eq!(store.claim_due_mails(161, 221, 10).await.unwrap().len(), 1, "released mails are due at once");
+    assert_eq!(store.claim_due_mails("b", 161, 221, 10).await.unwrap().len(), 1, "released mails are due at once");
+    // A restarted instance takes back its own claims, not another's.
+    assert_eq!(store.release_own_claims("a").await.unwrap(), 0, "b holds it");
+    assert_eq!(store.release_own_claims("b").await.unwrap(), 1);
+    assert_eq!(store.claim_due_mails("a", 162, 222, 10).await.unwrap().len(), 1);
 }
