@@ -64,13 +64,22 @@ impl FileConfig {
     }
 }
 
-/// Where data lives.
-#[derive(Debug, Clone)]
+/// Where data lives. `Debug` hides a database password.
+#[derive(Clone)]
 pub struct Storage {
     /// The data folder.
     pub data_dir: PathBuf,
     /// The database URL.
     pub database_url: String,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &crate::store::redact(&self.database_url))
+            .finish()
+    }
 }
 
 impl Storage {
@@ -210,15 +219,19 @@ mod tests {
     }
 
     fn no_args() -> ServeArgs {
-        ServeArgs {
-            listen: None,
-            base_url: None,
-            smtp_url: None,
-            mail_from: None,
-            contact_to: None,
-            trusted_proxies: Vec::new(),
-            storage: StorageArgs::default(),
-        }
+        ServeArgs::default()
+    }
+
+    #[test]
+    fn debug_output_names_no_password() {
+        let args = ServeArgs {
+            smtp_url: Some("smtps://me:hunter2@mail.example.org:465".into()),
+            storage: StorageArgs { data: None, database: Some("postgres://u:hunter2@db/site".into()) },
+            ..no_args()
+        };
+        let c = ServeConfig::resolve(&args, &FileConfig::default()).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("mail.example.org"), "{shown}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod documents;
 pub mod forms;
+pub mod ids;
 pub mod mail;
 pub mod markdown;
 pub mod site;

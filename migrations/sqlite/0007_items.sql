@@ -128,7 +128,7 @@ ALTER TABLE sites DROP COLUMN languages;
 
 -- Mail claims carry a lease: a mail in `sending` whose lease ran out (its
 -- worker died) is claimed again; nothing is requeued while a lease runs.
--- `claimed_by` names the instance (host and listen address): a restarted
+-- `claimed_by` names the instance (host and data folder): a restarted
 -- instance takes back its own interrupted claims at once.
 ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;

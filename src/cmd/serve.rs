@@ -11,8 +11,8 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::ServeConfig;
-use crate::mail::Mailer;
 use crate::mail::worker::MailWorker;
+use crate::mail::{MailConfig, Mailer};
 use crate::site::Theme;
 use crate::store::{Change, Error as StoreError, Store};
 use crate::web::abuse::FormLimiter;
@@ -90,12 +90,14 @@ pub async fn build(
         retry_seconds: config.mail.retry_seconds,
         wake: Arc::clone(&wake),
         clock: clock.clone(),
-        instance: instance_name(addr),
+        instance: instance_name(&config.storage.data_dir),
     };
     let forms = Forms {
         signer,
         limiter: FormLimiter::new(config.forms.rate_limit),
-        mail: config.mail.clone(),
+        // Requests compose mails; only the worker talks SMTP: the URL with
+        // its password stays out of request-path state.
+        mail: MailConfig { smtp_url: None, ..config.mail.clone() },
         rules: config.forms.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         wake,
@@ -108,11 +110,13 @@ pub async fn build(
     Ok((Arc::new(state), worker))
 }
 
-/// This instance's name in mail claims: the host and the listen address, the
-/// same across restarts, different for each instance sharing a database.
-fn instance_name(addr: std::net::SocketAddr) -> String {
+/// This instance's name in mail claims: the host and the data folder, the
+/// same across restarts (whatever port it listens on), different for each
+/// instance sharing a database (each has its own data folder).
+fn instance_name(data_dir: &std::path::Path) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
-    format!("{}:{addr}", host.trim())
+    let dir = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_owned());
+    format!("{}:{}", host.trim(), dir.display())
 }
 
 /// The site to serve: the first one in the database. An empty database (or

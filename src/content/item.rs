@@ -32,38 +32,16 @@ macro_rules! keyed {
         fn meta(&self) -> Option<&Meta> { Some(&self.meta) }
         fn meta_mut(&mut self) -> Option<&mut Meta> { Some(&mut self.meta) }
     })* };
+    // Sources and redirects are always public; a redirect's key is its path.
+    (no_meta: $($t:ty => $field:ident),*) => { $(impl Keyed for $t {
+        fn key(&self) -> &str { &self.$field }
+        fn set_key(&mut self, key: String) { self.$field = key; }
+        fn meta(&self) -> Option<&Meta> { None }
+        fn meta_mut(&mut self) -> Option<&mut Meta> { None }
+    })* };
 }
 keyed!(meta: Page, NewsPost, TimelineEvent, PressReport, Person, Book, EvidenceItem, Document, MediaItem, Petition);
-
-impl Keyed for Source {
-    fn key(&self) -> &str {
-        &self.key
-    }
-    fn set_key(&mut self, key: String) {
-        self.key = key;
-    }
-    fn meta(&self) -> Option<&Meta> {
-        None
-    }
-    fn meta_mut(&mut self) -> Option<&mut Meta> {
-        None
-    }
-}
-
-impl Keyed for Redirect {
-    fn key(&self) -> &str {
-        &self.from
-    }
-    fn set_key(&mut self, key: String) {
-        self.from = key;
-    }
-    fn meta(&self) -> Option<&Meta> {
-        None
-    }
-    fn meta_mut(&mut self) -> Option<&mut Meta> {
-        None
-    }
-}
+keyed!(no_meta: Source => key, Redirect => from);
 
 macro_rules! item_kinds {
     ($( $variant:ident($ty:ty): $field:ident, $name:literal, $folder:literal; )*) => {

@@ -26,6 +26,19 @@ fn check_langs<T>(langs: &[Lang], map: &Localized<T>, what: &str) -> Result<(), 
     }
 }
 
+/// Every language present, every current and former slug well-formed.
+fn check_slugs(langs: &[Lang], text: &Localized<PageText>, what: &str, empty_ok: bool) -> Result<(), Invalid> {
+    check_langs(langs, text, what)?;
+    for t in text.values() {
+        let current = Some(&t.slug).filter(|s| !(empty_ok && s.is_empty()));
+        for (slug, which) in current.into_iter().map(|s| (s, "slug")).chain(t.old_slugs.iter().map(|s| (s, "old slug")))
+        {
+            check_key(slug).map_err(|e| Invalid(format!("{what}: {which}: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 fn check_redirect(r: &Redirect) -> Result<(), String> {
     // What the server would answer itself, or could never see: its own
     // routes, and paths it rewrites before routing (a trailing slash).
@@ -86,27 +99,12 @@ impl ItemRef<'_> {
                 }
             }
             ItemRef::Redirect(r) => check_redirect(r).or_else(|e| fail(&e))?,
-            ItemRef::Page(p) => {
-                check_langs(langs, &p.text, &what)?;
-                for t in p.text.values() {
-                    if !t.slug.is_empty() {
-                        check_key(&t.slug).map_err(|e| Invalid(format!("{what}: slug: {e}")))?;
-                    }
-                    for old in &t.old_slugs {
-                        check_key(old).map_err(|e| Invalid(format!("{what}: old slug: {e}")))?;
-                    }
-                }
-            }
+            // A page's slug may be empty (the home page); a post's may not.
+            ItemRef::Page(p) => check_slugs(langs, &p.text, &what, true)?,
             ItemRef::News(n) => {
-                check_langs(langs, &n.text, &what)?;
+                check_slugs(langs, &n.text, &what, false)?;
                 if n.date.is_none() {
                     return fail("a news post needs a date");
-                }
-                for t in n.text.values() {
-                    check_key(&t.slug).map_err(|e| Invalid(format!("{what}: slug: {e}")))?;
-                    for old in &t.old_slugs {
-                        check_key(old).map_err(|e| Invalid(format!("{what}: old slug: {e}")))?;
-                    }
                 }
             }
             ItemRef::Timeline(e) => {

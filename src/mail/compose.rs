@@ -10,9 +10,9 @@ use minijinja::Value;
 
 use super::MailConfig;
 use crate::content::Lang;
+use crate::ids::nonce;
 use crate::site::Theme;
 use crate::store::NewMail;
-use crate::web::tokens::nonce;
 
 /// Renders mail `name` in `lang` for `to`.
 pub fn compose(

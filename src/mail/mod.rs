@@ -18,8 +18,8 @@ use lettre::message::{Mailbox, MultiPart};
 
 use crate::store::{QueuedMail, redact};
 
-/// Mail settings, from the configuration.
-#[derive(Clone, Debug)]
+/// Mail settings, from the configuration. `Debug` hides the SMTP password.
+#[derive(Clone)]
 pub struct MailConfig {
     /// `smtp://…` or `smtps://…`; `None` writes `.eml` files instead.
     pub smtp_url: Option<String>,
@@ -31,6 +31,18 @@ pub struct MailConfig {
     pub max_attempts: i64,
     /// Delay before the first retry, in seconds; it doubles up to an hour.
     pub retry_seconds: i64,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("from", &self.from)
+            .field("contact_to", &self.contact_to)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_seconds", &self.retry_seconds)
+            .finish()
+    }
 }
 
 /// Why a send failed.

@@ -43,7 +43,7 @@ pub struct MailWorker {
     pub wake: Arc<Notify>,
     /// The time sends, retries and the purge are decided by.
     pub clock: Clock,
-    /// This instance's name in mail claims (host and listen address).
+    /// This instance's name in mail claims (host and data folder).
     pub instance: String,
 }
 

@@ -37,7 +37,7 @@ impl Assets {
                 None => BuiltinAssets::get(&name).expect("listed").data.into_owned(),
             };
             let hash = Sha256::digest(&bytes);
-            let short: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let short = crate::ids::to_hex(&hash[..6]);
             let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
             let url = format!("/assets/{stem}.{short}.{ext}");
             bodies.insert(url.clone(), CachedBody::new(bytes, content_type(ext)));

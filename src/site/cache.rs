@@ -90,7 +90,7 @@ impl CachedBody {
 
 /// A strong validator for `bytes`: 96 bits of their SHA-256, quoted.
 pub fn etag(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes).iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::ids::to_hex(&Sha256::digest(bytes)[..12]);
     format!("\"{hex}\"")
 }
 

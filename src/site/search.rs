@@ -414,7 +414,13 @@ mod tests {
                 assert!(!h.snippet.contains("<script"), "{q}: {}", h.snippet);
             }
         }
-        let r = i.search(Lang::En, "<b>fingerprint</b>", None, 1);
-        assert!(r.hits.iter().all(|h| !h.snippet.contains("<b>")));
+        // Markup in a document comes back escaped; the only tags in a
+        // snippet are the highlights.
+        let i = SearchIndex::build([doc(Lang::En, "page", "Markup", "A <b>fingerprint</b> and <script>x</script>.")])
+            .unwrap();
+        let r = i.search(Lang::En, "fingerprint", None, 1);
+        assert_eq!(r.hits.len(), 1);
+        let tags = r.hits[0].snippet.replace("<mark>", "").replace("</mark>", "");
+        assert!(!tags.contains('<') && tags.contains("&lt;b&gt;"), "{}", r.hits[0].snippet);
     }
 }

@@ -13,6 +13,8 @@ use anyhow::{Context, Result};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::ids::{from_hex, to_hex};
+
 /// How long a confirmation link is valid.
 pub const CONFIRM_LINK_SECONDS: i64 = 7 * 24 * 3600;
 /// How long a "see my data" link is valid.
@@ -135,26 +137,8 @@ impl Signer {
     }
 }
 
-/// A fresh random 128-bit nonce, hex-encoded.
-pub fn nonce() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the OS provides randomness");
-    to_hex(&b)
-}
-
 fn is_nonce(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
 #[cfg(test)]
@@ -178,7 +162,7 @@ mod tests {
     #[test]
     fn link_tokens_expire_and_keep_to_their_purpose() {
         let s = Signer::from_key([1; 32]);
-        let n = nonce();
+        let n = crate::ids::nonce();
         let t = s.link_token(Purpose::ConfirmSubscription, &n, 500);
         assert_eq!(s.check_link_token(Purpose::ConfirmSubscription, &t, 500), Some(n.clone()));
         assert_eq!(s.check_link_token(Purpose::ConfirmSubscription, &t, 501), None, "expired");

@@ -273,17 +273,17 @@ fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
         return false;
     }
     let Some(origin) = get("origin") else { return true };
-    match base_url {
-        Some(base) => {
-            let scheme_end = base.find("://").map_or(0, |i| i + 3);
-            let base_origin = base[scheme_end..].find('/').map_or(base, |i| &base[..scheme_end + i]);
-            origin.eq_ignore_ascii_case(base_origin)
-        }
-        None => {
-            let host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-            host.is_some_and(|h| get("host").is_some_and(|req_host| h.eq_ignore_ascii_case(req_host)))
-        }
-    }
+    // Origins compared as origins: scheme, host and port, default ports
+    // included (`https://a` is `https://a:443`). `null` never matches.
+    let Ok(origin) = url::Url::parse(origin).map(|u| u.origin()) else { return false };
+    let expected = match base_url {
+        Some(base) => url::Url::parse(base),
+        None => match (&origin, get("host")) {
+            (url::Origin::Tuple(scheme, ..), Some(host)) => url::Url::parse(&format!("{scheme}://{host}")),
+            _ => return false,
+        },
+    };
+    expected.is_ok_and(|u| u.origin() == origin)
 }
 
 impl FormRequest<'_> {
@@ -458,6 +458,11 @@ mod tests {
         assert!(same_origin(&proxied, Some("https://campaign.example/sub")));
         assert!(!same_origin(&proxied, Some("https://other.example")));
         assert!(!same_origin(&proxied, None));
+        // Default ports are the same origin; another port or scheme is not.
+        let port = h(&[("host", "a.org"), ("origin", "https://a.org:443")]);
+        assert!(same_origin(&port, Some("https://a.org")));
+        assert!(!same_origin(&port, Some("http://a.org")));
+        assert!(!same_origin(&port, Some("https://a.org:8443")));
     }
 
     #[test]

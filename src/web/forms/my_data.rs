@@ -10,9 +10,10 @@ use minijinja::context;
 
 use super::{FormRequest, fresh};
 use crate::forms::{DataRequest, Input};
+use crate::ids::nonce;
 use crate::mail::compose::compose;
 use crate::site::Notice;
-use crate::web::tokens::{DATA_LINK_SECONDS, Purpose, nonce};
+use crate::web::tokens::{DATA_LINK_SECONDS, Purpose};
 
 pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
     let d = match DataRequest::validate(input) {

@@ -9,10 +9,11 @@ use minijinja::context;
 
 use super::FormRequest;
 use crate::forms::{Input, Subscribe};
+use crate::ids::nonce;
 use crate::mail::compose::compose;
 use crate::site::Notice;
 use crate::store::{Consent, Outcome, SignUpRequest};
-use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
+use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose};
 
 pub(super) async fn submit(req: &FormRequest<'_>, input: &Input) -> Result<Response> {
     let s = match Subscribe::validate(input) {

@@ -9,10 +9,11 @@ use minijinja::context;
 
 use super::FormRequest;
 use crate::forms::{Input, Sign};
+use crate::ids::nonce;
 use crate::mail::compose::compose;
 use crate::site::Notice;
 use crate::store::{Consent, Outcome, SignRequest};
-use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose, nonce};
+use crate::web::tokens::{CONFIRM_LINK_SECONDS, Purpose};
 
 pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> Result<Response> {
     let state = req.state;
