@@ -16,6 +16,8 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};
 
+use super::token_page::TokenBody;
+
 /// One response body in every encoding we serve.
 #[derive(Clone)]
 pub struct CachedBody {
@@ -112,14 +114,22 @@ fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
 }
 
 /// A rendered page: status and body.
-#[derive(Clone)]
 pub struct CachedPage {
     /// 200 or 404.
     pub status: u16,
     /// The body.
-    pub body: CachedBody,
-    /// When it must be rendered again (pages with a form token).
-    pub expires: Option<std::time::Instant>,
+    pub body: PageBody,
+    /// When it must be rendered again (a petition page, for its count), in
+    /// unix milliseconds by the app's clock.
+    pub expires: Option<i64>,
+}
+
+/// What a cached page holds.
+pub enum PageBody {
+    /// The same bytes for every request.
+    Whole(CachedBody),
+    /// A form page, completed per request with a fresh form token.
+    WithToken(TokenBody),
 }
 
 /// Rendered pages by cache key, for one snapshot at a time.
@@ -130,11 +140,18 @@ pub struct CachedPage {
 /// lock), so a stale page cannot outlive its snapshot. Bounded: only keys
 /// the site can produce (paths in the URL table, press filters from a fixed
 /// set) are stored.
-#[derive(Default)]
 pub struct PageCache {
     pages: RwLock<Pages>,
     /// Renders under way, per key: concurrent misses wait for one render.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// At most this many entries; a new key beyond it empties the cache.
+    capacity: usize,
+}
+
+impl Default for PageCache {
+    fn default() -> PageCache {
+        PageCache::with_capacity(MAX_PAGES)
+    }
 }
 
 #[derive(Default)]
@@ -143,23 +160,36 @@ struct Pages {
     map: HashMap<String, Arc<CachedPage>>,
 }
 
-/// Upper bound on entries, as a guard against a key space we did not foresee.
-const MAX_ENTRIES: usize = 4096;
+/// Upper bound on entries of the page cache, as a guard against a key
+/// space we did not foresee.
+const MAX_PAGES: usize = 4096;
 
 impl PageCache {
-    /// The cached page for `key`.
-    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+    /// An empty cache of at most `capacity` entries. When a new key finds
+    /// it full, it starts again empty: for search results, whose keys are
+    /// unbounded, that keeps the queries asked since, which are the ones
+    /// asked now.
+    pub fn with_capacity(capacity: usize) -> PageCache {
+        PageCache { pages: RwLock::default(), inflight: Mutex::default(), capacity }
+    }
+
+    /// The cached page for `key`, unless it expired by `now_ms`.
+    pub fn get(&self, key: &str, now_ms: i64) -> Option<Arc<CachedPage>> {
         let page = self.pages.read().map.get(key).cloned()?;
-        page.expires.is_none_or(|t| std::time::Instant::now() < t).then_some(page)
+        page.expires.is_none_or(|t| now_ms < t).then_some(page)
     }
 
     /// Stores a page rendered from snapshot `generation`; dropped if the
-    /// cache has moved on to another snapshot, or is full.
+    /// cache has moved on to another snapshot.
     pub fn insert(&self, generation: u64, key: String, page: Arc<CachedPage>) {
         let mut pages = self.pages.write();
-        if pages.generation == generation && (pages.map.len() < MAX_ENTRIES || pages.map.contains_key(&key)) {
-            pages.map.insert(key, page);
+        if pages.generation != generation {
+            return;
         }
+        if pages.map.len() >= self.capacity && !pages.map.contains_key(&key) {
+            pages.map.clear();
+        }
+        pages.map.insert(key, page);
     }
 
     /// Empties the cache for snapshot `generation`.
@@ -182,16 +212,22 @@ impl PageCache {
     /// snapshot `generation`), and whether this call rendered it.
     /// Concurrent callers for one key wait for a single render instead of
     /// each doing it.
-    pub async fn get_or_render<E, F>(&self, generation: u64, key: &str, render: F) -> Result<(Arc<CachedPage>, bool), E>
+    pub async fn get_or_render<E, F>(
+        &self,
+        generation: u64,
+        key: &str,
+        now_ms: i64,
+        render: F,
+    ) -> Result<(Arc<CachedPage>, bool), E>
     where
         F: Future<Output = Result<Arc<CachedPage>, E>>,
     {
-        if let Some(page) = self.get(key) {
+        if let Some(page) = self.get(key, now_ms) {
             return Ok((page, false));
         }
         let gate = Arc::clone(self.inflight.lock().entry(key.to_owned()).or_default());
         let _turn = gate.lock().await;
-        if let Some(page) = self.get(key) {
+        if let Some(page) = self.get(key, now_ms) {
             return Ok((page, false));
         }
         let result = render.await;
@@ -208,7 +244,27 @@ mod tests {
     use super::*;
 
     fn page(text: &str) -> Arc<CachedPage> {
-        Arc::new(CachedPage { status: 200, body: CachedBody::new(text.to_owned(), "text/plain"), expires: None })
+        let body = PageBody::Whole(CachedBody::new(text.to_owned(), "text/plain"));
+        Arc::new(CachedPage { status: 200, body, expires: None })
+    }
+
+    fn text(page: &CachedPage) -> &[u8] {
+        match &page.body {
+            PageBody::Whole(b) => &b.identity,
+            PageBody::WithToken(_) => unreachable!("whole pages only here"),
+        }
+    }
+
+    #[test]
+    fn a_full_cache_starts_again_with_the_newest_key() {
+        let cache = PageCache::with_capacity(2);
+        cache.insert(0, "a".into(), page("a"));
+        cache.insert(0, "b".into(), page("b"));
+        cache.insert(0, "b".into(), page("b2"));
+        assert!(cache.get("a", 0).is_some(), "replacing a key does not count as new");
+        cache.insert(0, "c".into(), page("c"));
+        assert!(cache.get("a", 0).is_none() && cache.get("b", 0).is_none());
+        assert_eq!(text(&cache.get("c", 0).unwrap()), b"c");
     }
 
     #[test]
@@ -217,16 +273,16 @@ mod tests {
         cache.reset(2);
         // A render that started on snapshot 1 finishes after the swap to 2.
         cache.insert(1, "/".into(), page("old"));
-        assert!(cache.get("/").is_none(), "the old page is dropped");
+        assert!(cache.get("/", 0).is_none(), "the old page is dropped");
         cache.insert(2, "/".into(), page("new"));
-        assert_eq!(cache.get("/").unwrap().body.identity, "new");
-        let fast = cache.get("/").unwrap();
+        assert_eq!(text(&cache.get("/", 0).unwrap()), b"new");
+        let fast = cache.get("/", 0).unwrap();
         cache.upgrade(2, "/", &fast, page("better"));
-        assert_eq!(cache.get("/").unwrap().body.identity, "better");
+        assert_eq!(text(&cache.get("/", 0).unwrap()), b"better");
         cache.upgrade(2, "/", &fast, page("stale upgrade"));
-        assert_eq!(cache.get("/").unwrap().body.identity, "better", "only the page it was made from is replaced");
+        assert_eq!(text(&cache.get("/", 0).unwrap()), b"better", "only the page it was made from is replaced");
         cache.reset(3);
-        assert!(cache.get("/").is_none(), "a new snapshot starts empty");
+        assert!(cache.get("/", 0).is_none(), "a new snapshot starts empty");
     }
 
     #[tokio::test]
@@ -238,7 +294,7 @@ mod tests {
                 let (cache, renders) = (Arc::clone(&cache), Arc::clone(&renders));
                 tokio::spawn(async move {
                     cache
-                        .get_or_render(0, "/x", async {
+                        .get_or_render(0, "/x", 0, async {
                             renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                             Ok::<_, ()>(page("x"))
@@ -250,7 +306,7 @@ mod tests {
             })
             .collect();
         for t in tasks {
-            assert_eq!(t.await.unwrap().body.identity, "x");
+            assert_eq!(text(&t.await.unwrap()), b"x");
         }
         assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 1);
     }

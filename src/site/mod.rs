@@ -21,6 +21,7 @@ mod jsonld;
 mod routes;
 pub mod search;
 mod theme;
+pub mod token_page;
 mod views;
 
 pub use dates::timestamp;

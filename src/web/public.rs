@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -18,22 +18,13 @@ use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
 use super::router::BODY_LIMIT;
 use super::state::AppState;
 use crate::content::{PRESS_KINDS, Template};
-use crate::site::cache::{CachedBody, CachedPage, Effort};
+use crate::site::cache::{CachedBody, CachedPage, Effort, PageBody};
+use crate::site::token_page::TokenBody;
 use crate::site::{PageRequest, SiteIndex, Target, search};
 
-/// How long a cached page with a form (the home page's newsletter box) is
-/// served before it is rendered again with a fresh form token.
-const FORM_PAGE_TTL: Duration = Duration::from_secs(300);
-
-/// How long a rendered page may be served from memory.
-enum CachePolicy {
-    /// Until the content changes.
-    UntilChange,
-    /// At most this long (the home page's newsletter box carries a token).
-    For(Duration),
-    /// Not at all: rendered per request (form pages, search results).
-    Never,
-}
+/// How long a petition page is served before it is rendered again with
+/// the current count: the count is read at most once a second per page.
+const PETITION_PAGE_TTL: Duration = Duration::from_secs(1);
 
 /// Serves a page (from the cache when it can), a form post, or a mailed link.
 pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response {
@@ -76,58 +67,65 @@ async fn get_page(
     headers: &HeaderMap,
 ) -> Response {
     let req = page_request(index, path, query);
-    // Pages with a form carry a fresh signed token: the home page is cached
-    // briefly, the form pages not at all.
+    // A page with a form is kept with a hole for its token, which every
+    // request fills with a fresh one (`token_page`).
     let form_page = match index.resolve(path) {
         Some(Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
-            forms::FormKind::of_page(page).map(|_| (page, *lang))
+            forms::FormKind::of_page(page).map(|kind| (page, *lang, kind))
         }
         _ => None,
     };
-    let policy = match form_page {
-        Some((page, _)) if page.template == Template::Home => CachePolicy::For(FORM_PAGE_TTL),
-        Some(_) => CachePolicy::Never,
-        // Search results: their key space is unbounded.
-        None if req.q.is_some() => CachePolicy::Never,
-        None => CachePolicy::UntilChange,
-    };
-    let expires = match policy {
-        CachePolicy::For(ttl) => Some(Instant::now() + ttl),
-        _ => None,
-    };
+    let expires = form_page
+        .as_ref()
+        .is_some_and(|(page, ..)| page.petition.is_some())
+        .then(|| state.clock.now_ms() + PETITION_PAGE_TTL.as_millis() as i64);
     // Unknown paths share one cached 404 page per language, so random paths
     // neither fill memory nor cost a render each.
     let key = match index.resolve(path) {
         None => format!("404:{}", index.lang_of_path(path)),
+        // Debug quoting keeps a query that contains a separator apart.
+        Some(_) if req.q.is_some() => format!("{}?{:?}{:?}{}", req.path, req.q, req.kind, req.page),
         Some(_) => format!("{}{}", req.path, crate::site::filter_query(&req)),
+    };
+    // Search results go to a cache of their own: their key space is
+    // unbounded, and the pages' cache must not be emptied by it.
+    // The first answer is compressed quickly; a page kept until the content
+    // changes is then compressed at maximum effort in the background.
+    let (cache, shape, recompress) = match &form_page {
+        _ if req.q.is_some() => (&state.search_cache, Shape::Whole(Effort::Fast), false),
+        Some(_) => (&state.cache, Shape::WithToken, false),
+        None => (&state.cache, Shape::Whole(Effort::Fast), true),
     };
     let render = async {
         let mut req = req;
-        if let Some((page, lang)) = form_page {
-            req.form = Some(forms::FormRequest::fresh_form(state, index, page, lang, path).await.map_err(|e| {
-                tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
-                StatusCode::SERVICE_UNAVAILABLE
-            })?);
+        if let Some((page, lang, _)) = &form_page {
+            let token = crate::site::token_page::marker().to_owned();
+            req.form =
+                Some(forms::FormRequest::fresh_form(state, index, page, *lang, path, token).await.map_err(|e| {
+                    tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
+                    StatusCode::SERVICE_UNAVAILABLE
+                })?);
         }
-        // The first answer is compressed quickly; a kept page is then
-        // compressed at maximum effort in the background (`upgrade`).
-        render_off_thread(state, index, req, Effort::Fast, expires).await
+        render_off_thread(state, index, req, shape, expires).await
     };
-    let page = match policy {
-        CachePolicy::Never => render.await,
-        _ => state.cache.get_or_render(index.generation, &key, render).await.map(|(page, rendered)| {
-            if rendered {
+    let page =
+        cache.get_or_render(index.generation, &key, state.clock.now_ms(), render).await.map(|(page, rendered)| {
+            if rendered && recompress {
                 upgrade(state, index.generation, key, Arc::clone(&page));
             }
             page
-        }),
-    };
+        });
     match page {
-        Ok(page) if form_page.is_some() && expires.is_none() => {
-            respond::cached(&page.body, status(page.status), headers, "no-store")
-        }
-        Ok(page) => respond::cached(&page.body, status(page.status), headers, PAGE_CACHE),
+        Ok(page) => match (&page.body, &form_page) {
+            (PageBody::WithToken(body), Some((.., kind))) => {
+                respond::with_token(body, &kind.token(state), status(page.status), headers)
+            }
+            (PageBody::WithToken(_), None) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
+            }
+            (PageBody::Whole(body), _) => respond::cached(body, status(page.status), headers, PAGE_CACHE),
+        },
         Err(StatusCode::SERVICE_UNAVAILABLE) => {
             (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Service unavailable\n").into_response()
         }
@@ -135,12 +133,22 @@ async fn get_page(
     }
 }
 
+/// How a rendered page is kept.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Whole, compressed with this effort.
+    Whole(Effort),
+    /// In parts around the form token.
+    WithToken,
+}
+
 /// Compresses a freshly cached page at maximum effort off the request path
 /// and swaps it in, unless the page or the snapshot changed meanwhile.
 fn upgrade(state: &Arc<AppState>, generation: u64, key: String, page: Arc<CachedPage>) {
-    let state = Arc::clone(state);
+    let PageBody::Whole(fast) = &page.body else { return };
+    let (state, fast) = (Arc::clone(state), fast.clone());
     tokio::task::spawn_blocking(move || {
-        let body = CachedBody::new(page.body.identity.clone(), page.body.content_type);
+        let body = PageBody::Whole(CachedBody::new(fast.identity, fast.content_type));
         let better = Arc::new(CachedPage { status: page.status, body, expires: page.expires });
         state.cache.upgrade(generation, &key, &page, better);
     });
@@ -153,8 +161,8 @@ async fn render_off_thread(
     state: &Arc<AppState>,
     index: &Arc<SiteIndex>,
     req: PageRequest,
-    effort: Effort,
-    expires: Option<Instant>,
+    shape: Shape,
+    expires: Option<i64>,
 ) -> Result<Arc<CachedPage>, StatusCode> {
     let (state, index) = (Arc::clone(state), Arc::clone(index));
     let job = tokio::task::spawn_blocking(move || {
@@ -162,7 +170,12 @@ async fn render_off_thread(
             tracing::error!(error = %format!("{e:#}"), path = req.path, "rendering failed");
             StatusCode::INTERNAL_SERVER_ERROR
         })?;
-        let body = CachedBody::with_effort(rendered.html, rendered.content_type, effort);
+        let body = match shape {
+            Shape::Whole(effort) => {
+                PageBody::Whole(CachedBody::with_effort(rendered.html, rendered.content_type, effort))
+            }
+            Shape::WithToken => PageBody::WithToken(TokenBody::new(&rendered.html, rendered.content_type)),
+        };
         Ok(Arc::new(CachedPage { status: rendered.status, body, expires }))
     });
     job.await.unwrap_or(Err(StatusCode::INTERNAL_SERVER_ERROR))

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::site::cache::CachedBody;
+use crate::site::token_page::TokenBody;
 
 /// Cache policy for pages: short, so edits show within a minute even behind a CDN.
 pub const PAGE_CACHE: &str = "public, max-age=60";
@@ -40,6 +41,27 @@ pub fn cached(body: &CachedBody, status: StatusCode, req: &HeaderMap, cache_cont
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(body.content_type));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    res
+}
+
+/// Answers with a form page, `token` in place: gzip when the client takes
+/// it, never stored by a cache (the token is for this visitor).
+pub fn with_token(body: &TokenBody, token: &str, status: StatusCode, req: &HeaderMap) -> Response {
+    let accept = req.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let gzip = accepts(accept, "gzip");
+    let bytes = if gzip { body.gzip(token) } else { body.identity(token) };
+    let len = bytes.len();
+    let mut res = Response::new(Body::from(bytes));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.reserve(16);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(body.content_type));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     res
 }
 

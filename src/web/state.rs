@@ -14,6 +14,10 @@ use crate::site::cache::PageCache;
 use crate::site::{SiteIndex, Theme};
 use crate::store::Store;
 
+/// How many search results pages are kept: a few hundred queries cover
+/// what a crowd asks on a busy night (a results page is about 20 KB).
+const SEARCH_CACHE_ENTRIES: usize = 512;
+
 /// Shared by all requests (behind an `Arc`).
 pub struct AppState {
     /// The database.
@@ -26,6 +30,8 @@ pub struct AppState {
     pub base_url: String,
     /// Rendered pages of the current snapshot.
     pub cache: PageCache,
+    /// Search results pages of the current snapshot, the most recent queries.
+    pub search_cache: PageCache,
     /// The public forms.
     pub forms: Forms,
     /// Where document files are stored (`/files/<name>`).
@@ -60,6 +66,7 @@ impl AppState {
             site_id,
             base_url,
             cache: PageCache::default(),
+            search_cache: PageCache::with_capacity(SEARCH_CACHE_ENTRIES),
             forms,
             files_dir,
             clock,
@@ -91,6 +98,7 @@ impl AppState {
         // that finishes in between is refused by the cache's generation.
         *self.index.write() = Arc::new(index);
         self.cache.reset(generation);
+        self.search_cache.reset(generation);
         tracing::info!(version, "content changed; page cache cleared");
         Ok(true)
     }

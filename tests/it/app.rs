@@ -91,6 +91,17 @@ impl TestApp {
         self.call(Request::get(path).header(header::HOST, "127.0.0.1:8080").body(Body::empty()).unwrap()).await
     }
 
+    /// `GET path` with extra headers: status, headers and the raw body.
+    pub async fn get_raw(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, header::HeaderMap, Vec<u8>) {
+        let mut req = Request::get(path).header(header::HOST, "127.0.0.1:8080");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = self.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let (parts, body) = res.into_parts();
+        (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec())
+    }
+
     /// `POST path` with a form body.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
@@ -118,6 +129,16 @@ impl TestApp {
     /// Runs the mail worker once; returns how many mails it handled.
     pub async fn deliver(&self) -> usize {
         self.worker.run_once().await.unwrap()
+    }
+
+    /// The token of the last mailed link below `path` (`/pardon/confirm`),
+    /// read from the quoted-printable text part.
+    pub fn mailed_token(&self, path: &str) -> String {
+        let mail = self.mails().pop().expect("a mail was sent");
+        let text = mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        let needle = format!("{path}?t=");
+        let at = text.find(&needle).unwrap_or_else(|| panic!("no {needle} in:\n{mail}")) + needle.len();
+        text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c)).collect()
     }
 
     /// Every mail handed to the mailer so far, as sent.

@@ -91,6 +91,20 @@ async fn follow(c: &reqwest::Client, server: &Server, link: &str) -> String {
     res.text().await.unwrap()
 }
 
+/// The petition page once it shows `text`: the count on it is up to a
+/// second old. Gives up after three seconds and returns the page.
+async fn petition_page_showing(c: &reqwest::Client, server: &Server, text: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
+        if page.contains(text) || std::time::Instant::now() > deadline {
+            assert!(page.contains(text), "the petition page should show {text:?}");
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn db_url(data: &Path) -> String {
     format!("sqlite:{}", data.join("casefile.db").display())
 }
@@ -294,8 +308,7 @@ async fn petition_signatures_count_once_confirmed() {
     assert!(!mail.text.contains("Emil"), "a stranger's text never reaches a confirmation mail");
     follow(&c, &server, &mail.link("/de/begnadigung/confirm?t=")).await;
 
-    let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("2 confirmed signatures"), "both count");
+    let page = petition_page_showing(&c, &server, "2 confirmed signatures").await;
     assert!(page.contains("Dora &lt;i&gt;X&lt;&#x2f;i&gt;, Germany"), "shown by consent, escaped");
     assert!(!page.contains("Emil"), "a signer who did not agree is not named");
 }

@@ -165,3 +165,53 @@ async fn a_sign_up_mails_one_confirmation_link_and_records_the_consent_shown() {
     assert_eq!(data.consents[0].text, shown);
     assert!(shown.contains("Freunde von Jens Söring"), "{shown}");
 }
+
+/// Form pages come from the cache with a fresh token every time, gzipped
+/// too; a petition's count is read again at most once a second.
+#[tokio::test]
+async fn form_pages_are_cached_with_a_fresh_token_and_a_count_at_most_a_second_old() {
+    let app = TestApp::builder().config(|c| c.form_min_seconds = Some(0.0)).build().await;
+    let first = app.form_token("/pardon").await;
+    app.clock.advance(Duration::from_millis(10));
+    let token = app.form_token("/pardon").await;
+    assert_ne!(first, token, "a token per request");
+
+    let (status, headers, gz) = app.get_raw("/pardon", &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&headers["content-encoding"], &headers["cache-control"]),
+        (&"gzip".parse().unwrap(), &"no-store".parse().unwrap())
+    );
+    let mut zipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut zipped).expect("valid gzip");
+    let plain = app.get("/pardon").await.body;
+    let without_token = |page: &str| {
+        let doc = scraper::Html::parse_document(page);
+        let sel = scraper::Selector::parse("input[name=token]").unwrap();
+        let token = doc.select(&sel).next().expect("a form").value().attr("value").unwrap().to_owned();
+        assert!(token.contains('.'), "a signed token: {token}");
+        page.replace(&token, "TOKEN")
+    };
+    assert_eq!(without_token(&zipped), without_token(&plain), "gzip and identity differ only in the token");
+
+    let res = app
+        .post(
+            "/pardon",
+            &[
+                ("token", &token),
+                ("name", "Ida"),
+                ("email", "ida@example.org"),
+                ("country", "Norway"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.deliver().await, 1);
+    let link_token = app.mailed_token("/pardon/confirm");
+    assert_eq!(app.post("/pardon/confirm", &[("t", &link_token)]).await.status, StatusCode::OK);
+
+    assert!(app.get("/pardon").await.body.contains("0 confirmed signatures"), "the count read under a second ago");
+    app.clock.advance(Duration::from_secs(1));
+    assert!(app.get("/pardon").await.body.contains("1 confirmed signature"), "read again after a second");
+}

@@ -107,6 +107,11 @@ impl FormKind {
         Some(state.theme.string(lang, key).replace("{site}", site_name))
     }
 
+    /// A fresh signed token for this form.
+    pub fn token(&self, state: &AppState) -> String {
+        state.forms.signer.form_token(&self.token_scope(), state.clock.now_ms())
+    }
+
     /// The name the token and the rate limit are bound to.
     fn name(&self) -> &'static str {
         match self {
@@ -287,13 +292,14 @@ fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
 }
 
 impl FormRequest<'_> {
-    /// A fresh, empty form for this page.
+    /// An empty form for this page, carrying `token`.
     pub async fn fresh_form(
         state: &AppState,
         index: &SiteIndex,
         page: &Page,
         lang: Lang,
         path: &str,
+        token: String,
     ) -> anyhow::Result<FormView> {
         let kind = FormKind::of_page(page).expect("a form page");
         let action = match kind {
@@ -311,13 +317,7 @@ impl FormRequest<'_> {
             FormKind::Petition(key) => Some(state.store.petition_stats(state.site_id, key).await?),
             _ => None,
         };
-        Ok(FormView {
-            consent: kind.consent_text(state, index, lang),
-            action,
-            token: state.forms.signer.form_token(&kind.token_scope(), state.clock.now_ms()),
-            petition,
-            ..FormView::default()
-        })
+        Ok(FormView { consent: kind.consent_text(state, index, lang), action, token, petition, ..FormView::default() })
     }
 
     /// Checks the form token: signed for this form, not too fresh (bots
@@ -343,7 +343,9 @@ impl FormRequest<'_> {
         notice: Option<&'static str>,
     ) -> Response {
         let result = async {
-            let mut form = Self::fresh_form(self.state, self.index, self.page, self.lang, &self.page_path).await?;
+            let token = self.kind.token(self.state);
+            let mut form =
+                Self::fresh_form(self.state, self.index, self.page, self.lang, &self.page_path, token).await?;
             form.values = input.echo();
             form.errors = errors;
             form.notice = notice;
