@@ -40,5 +40,5 @@ for p in /news "/news?page=250" /de/neuigkeiten /news/post-5000-en /de/neuigkeit
 done
 echo "sitemap index: $(first /sitemap.xml)"
 echo "sitemap part 1: $(first /sitemap-1.xml)"
-python3 bench/search_http.py "127.0.0.1:$PORT" 200
+python3 bench/search_http.py "127.0.0.1:$PORT" 200 --new
 echo "resident after the requests: $(rss)"

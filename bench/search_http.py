@@ -2,8 +2,10 @@
 """Search latency end to end over HTTP: one keep-alive connection, a mix of
 queries, as a visitor's browser would send them (Accept-Encoding: br, gzip).
 
-Usage: bench/search_http.py HOST:PORT [REQUESTS]
-Prints the median, p90, p99 and max in milliseconds.
+Usage: bench/search_http.py HOST:PORT [REQUESTS] [--new]
+Prints the median, p90, p99 and max in milliseconds. Casefile keeps the
+results pages of recent queries; with --new every query is one it has not
+seen (a number is appended: "DNA 17"), so each request searches.
 """
 import http.client
 import statistics
@@ -17,11 +19,13 @@ QUERIES = ["DNA", "Haysom", "Begnadigung", "footprint", "Rosenfield", "extraditi
 
 def main():
     host, port = sys.argv[1].split(":")
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    args = [a for a in sys.argv[2:] if a != "--new"]
+    new = "--new" in sys.argv
+    n = int(args[0]) if args else 200
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     times = []
     for i in range(n + 20):
-        q = QUERIES[i % len(QUERIES)]
+        q = QUERIES[i % len(QUERIES)] + (f" {i}" if new else "")
         path = ("/de/suche?q=" if i % 3 == 2 else "/search?q=") + urllib.parse.quote_plus(q)
         t = time.perf_counter()
         conn.request("GET", path, headers={"Accept-Encoding": "br, gzip"})

@@ -1,4 +1,9 @@
 //! Command-line interface. The doc comments are the `--help` text.
+//!
+//! Every option is declared here once: its flag, its environment variable
+//! and, by its name, its key in the config file (`config::parse` makes the
+//! file's values the options' defaults). The README's table is checked
+//! against these declarations by a test.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +17,10 @@ pub struct Cli {
     /// A TOML config file (flags beat environment beat file beat defaults).
     #[arg(long, global = true, env = "CASEFILE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Log filter, e.g. `info` or `casefile=debug` (`RUST_LOG` wins) [default: info].
+    #[arg(long, global = true, env = "CASEFILE_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
 
     /// What to do; without a subcommand, `serve` with its defaults.
     #[command(subcommand)]
@@ -45,8 +54,8 @@ pub struct StorageArgs {
     pub data: Option<PathBuf>,
 
     /// Database URL [default: sqlite:<data>/casefile.db].
-    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
-    pub database: Option<String>,
+    #[arg(long = "database", env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 /// `casefile operator`.
@@ -97,6 +106,23 @@ pub struct ServeArgs {
     /// comma-separate in the environment). Others' headers are ignored.
     #[arg(long = "trusted-proxy", env = "CASEFILE_TRUSTED_PROXIES", value_name = "IP", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Tries before a mail is given up [default: 20, about 12 hours].
+    #[arg(long, env = "CASEFILE_MAIL_MAX_ATTEMPTS", value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub mail_max_attempts: Option<i64>,
+
+    /// Seconds before the first retry of a mail; doubles up to an hour [default: 15].
+    #[arg(long, env = "CASEFILE_MAIL_RETRY_SECONDS", value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub mail_retry_seconds: Option<i64>,
+
+    /// Seconds a visitor must spend on a form before sending it; faster
+    /// posts count as bots [default: 3].
+    #[arg(long, env = "CASEFILE_FORM_MIN_SECONDS", value_name = "SECONDS")]
+    pub form_min_seconds: Option<f64>,
+
+    /// Form submissions allowed per IP address per form per 10 minutes [default: 10].
+    #[arg(long, env = "CASEFILE_FORM_RATE_LIMIT", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub form_rate_limit: Option<u32>,
 
     /// Storage options.
     #[command(flatten)]

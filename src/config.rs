@@ -1,19 +1,22 @@
 //! Configuration: one tree, resolved once from flags, environment, an
 //! optional TOML file and defaults, in that order of precedence.
 //!
-//! clap already merges flags over environment variables; this module fills
-//! what is still unset from the file, then from the defaults. Editor-changeable
-//! settings (site name, menus) are content in the database, not config.
+//! The options are declared once, in `cli`. clap merges flags over
+//! environment variables; [`parse`] gives it the config file's values as
+//! the options' defaults, so the file fills only what is still unset, and
+//! the built-in defaults fill the rest. Editor-changeable settings (site
+//! name, menus) are content in the database, not config.
 
+use std::ffi::OsString;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
+use clap::{CommandFactory, FromArgMatches};
 
 use lettre::message::Mailbox;
 
-use crate::cli::{ServeArgs, StorageArgs};
+use crate::cli::{Cli, ServeArgs, StorageArgs};
 use crate::mail::MailConfig;
 
 /// The default listen address: loopback only, so a fresh install is not
@@ -22,45 +25,69 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default data folder, relative to the working directory.
 pub const DEFAULT_DATA: &str = "data";
 
-/// The optional config file. Every key is optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    /// Same as `--listen`.
-    pub listen: Option<SocketAddr>,
-    /// Same as `--data`.
-    pub data: Option<PathBuf>,
-    /// Same as `--database`.
-    pub database_url: Option<String>,
-    /// Same as `--base-url`.
-    pub base_url: Option<String>,
-    /// Log filter, e.g. `info` or `casefile=debug` (`RUST_LOG` wins).
-    pub log: Option<String>,
-    /// Same as `--smtp-url`.
-    pub smtp_url: Option<String>,
-    /// Same as `--mail-from`.
-    pub mail_from: Option<String>,
-    /// Same as `--contact-to`.
-    pub contact_to: Option<String>,
-    /// Same as `--trusted-proxy`.
-    pub trusted_proxies: Option<Vec<IpAddr>>,
-    /// Tries before a mail is given up [default: 20, about 12 hours].
-    pub mail_max_attempts: Option<i64>,
-    /// Seconds before the first retry of a mail; doubles up to an hour [default: 15].
-    pub mail_retry_seconds: Option<i64>,
-    /// Seconds a visitor must spend on a form before sending it [default: 3].
-    pub form_min_seconds: Option<f64>,
-    /// Form submissions allowed per IP address per 10 minutes, per form [default: 10].
-    pub form_rate_limit: Option<u32>,
+/// Parses the command line (`args` includes the program name), with the
+/// config file's keys as defaults of the `serve` options of the same name.
+/// Without a subcommand it is `serve`. A clap error (including `--help`) is
+/// returned as [`clap::Error`] inside the `anyhow::Error`, for the caller
+/// to print and exit with.
+pub fn parse(args: Vec<OsString>) -> Result<Cli> {
+    // First pass: only to find the config file.
+    let early = Cli::command().ignore_errors(true).try_get_matches_from(&args)?;
+    let mut command = Cli::command();
+    if let Some(path) = early.get_one::<PathBuf>("config") {
+        command = with_file_defaults(command, path)?;
+    }
+    let matches = command.clone().try_get_matches_from(&args)?;
+    let matches = match matches.subcommand() {
+        Some(_) => matches,
+        // `casefile` alone serves: parse again so that serve's flags,
+        // environment variables and file keys apply exactly as there.
+        None => command.try_get_matches_from(args.into_iter().chain([OsString::from("serve")]))?,
+    };
+    Ok(Cli::from_arg_matches(&matches)?)
 }
 
-impl FileConfig {
-    /// Reads the file, or returns the empty config when there is none.
-    pub fn load(path: Option<&Path>) -> Result<FileConfig> {
-        let Some(path) = path else { return Ok(FileConfig::default()) };
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+/// Makes each key of the TOML file at `path` the default of the option with
+/// that name, on the top level and on every subcommand that has it. Keys
+/// must name a global or a `serve` option.
+fn with_file_defaults(mut command: clap::Command, path: &Path) -> Result<clap::Command> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    let known: Vec<String> = command
+        .get_arguments()
+        .chain(command.find_subcommand("serve").into_iter().flat_map(|s| s.get_arguments()))
+        .map(|a| a.get_id().to_string())
+        .filter(|id| !["config", "help", "version"].contains(&id.as_str()))
+        .collect();
+    for (key, value) in table {
+        if !known.contains(&key) {
+            bail!("unknown key `{key}` in the config file {}; known keys: {}", path.display(), known.join(", "));
+        }
+        let values = file_values(&value).with_context(|| format!("`{key}` in the config file {}", path.display()))?;
+        // File values may be secrets (an SMTP password): `--help` does not show them.
+        let set = |a: clap::Arg| match a.get_id() == key.as_str() {
+            true => a.default_values(values.clone()).hide_default_value(true),
+            false => a,
+        };
+        command = command.mut_args(set).mut_subcommands(|s| s.mut_args(set));
+    }
+    Ok(command)
+}
+
+/// A TOML value as the strings clap parses: a scalar, or an array of them.
+fn file_values(value: &toml::Value) -> Result<Vec<String>> {
+    let scalar = |v: &toml::Value| match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        other => bail!("expected a string, a number or a boolean, found {}", other.type_str()),
+    };
+    match value {
+        toml::Value::Array(items) => items.iter().map(scalar).collect(),
+        v => Ok(vec![scalar(v)?]),
     }
 }
 
@@ -84,9 +111,9 @@ impl std::fmt::Debug for Storage {
 
 impl Storage {
     /// Resolves storage options and makes sure the data folder is usable.
-    pub fn resolve(args: &StorageArgs, file: &FileConfig) -> Result<Storage> {
-        let data_dir = args.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
-        let database_url = match args.database.clone().or_else(|| file.database_url.clone()) {
+    pub fn resolve(args: &StorageArgs) -> Result<Storage> {
+        let data_dir = args.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let database_url = match args.database_url.clone() {
             Some(url) => url,
             None => format!("sqlite:{}", data_dir.join("casefile.db").display()),
         };
@@ -136,20 +163,16 @@ pub struct FormRules {
 
 impl ServeConfig {
     /// Resolves `serve` options.
-    pub fn resolve(args: &ServeArgs, file: &FileConfig) -> Result<ServeConfig> {
-        let listen = match args.listen.or(file.listen) {
-            Some(a) => a,
-            None => DEFAULT_LISTEN.parse().expect("valid default"),
-        };
-        let base_url =
-            args.base_url.clone().or_else(|| file.base_url.clone()).map(|u| check_base_url(&u)).transpose()?;
-        let from = args.mail_from.clone().or_else(|| file.mail_from.clone()).unwrap_or_else(|| DEFAULT_FROM.to_owned());
+    pub fn resolve(args: &ServeArgs) -> Result<ServeConfig> {
+        let listen = args.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let base_url = args.base_url.as_deref().map(check_base_url).transpose()?;
+        let from = args.mail_from.as_deref().unwrap_or(DEFAULT_FROM);
         let from: Mailbox = from.parse().with_context(|| format!("invalid sender address `{from}`"))?;
-        let contact_to = match args.contact_to.clone().or_else(|| file.contact_to.clone()) {
+        let contact_to = match &args.contact_to {
             Some(c) => c.parse().with_context(|| format!("invalid contact address `{c}`"))?,
             None => from.clone(),
         };
-        let smtp_url = args.smtp_url.clone().or_else(|| file.smtp_url.clone()).filter(|u| !u.trim().is_empty());
+        let smtp_url = args.smtp_url.clone().filter(|u| !u.trim().is_empty());
         if let Some(url) = &smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
@@ -159,25 +182,20 @@ impl ServeConfig {
             smtp_url,
             from,
             contact_to,
-            max_attempts: file.mail_max_attempts.unwrap_or(20).max(1),
-            retry_seconds: file.mail_retry_seconds.unwrap_or(15).max(1),
+            max_attempts: args.mail_max_attempts.unwrap_or(20).max(1),
+            retry_seconds: args.mail_retry_seconds.unwrap_or(15).max(1),
         };
         let forms = FormRules {
-            min_fill: std::time::Duration::from_secs_f64(file.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
-            rate_limit: file.form_rate_limit.unwrap_or(10).max(1),
-        };
-        let trusted_proxies = if args.trusted_proxies.is_empty() {
-            file.trusted_proxies.clone().unwrap_or_default()
-        } else {
-            args.trusted_proxies.clone()
+            min_fill: std::time::Duration::from_secs_f64(args.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
+            rate_limit: args.form_rate_limit.unwrap_or(10).max(1),
         };
         Ok(ServeConfig {
             listen,
             base_url,
-            storage: Storage::resolve(&args.storage, file)?,
+            storage: Storage::resolve(&args.storage)?,
             mail,
             forms,
-            trusted_proxies,
+            trusted_proxies: args.trusted_proxies.clone(),
         })
     }
 }
@@ -200,49 +218,99 @@ fn check_base_url(url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Command;
+
+    /// Parses `args` after the program name, with `file` as the config file.
+    fn parse_cli(file: &str, args: &[&str]) -> Result<Cli> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("casefile.toml");
+        std::fs::write(&path, file).unwrap();
+        let mut all = vec!["casefile".into(), "--config".into(), path.into_os_string()];
+        all.extend(args.iter().map(OsString::from));
+        parse(all)
+    }
+
+    /// The same, for `serve`.
+    fn parse_with(file: &str, args: &[&str]) -> Result<ServeArgs> {
+        match parse_cli(file, args)?.command {
+            Some(Command::Serve(a)) => Ok(a),
+            other => panic!("expected serve, got {other:?}"),
+        }
+    }
 
     #[test]
     fn flags_beat_file_beat_defaults() {
-        let file = FileConfig {
-            data: Some("from-file".into()),
-            listen: Some("127.0.0.1:9000".parse().unwrap()),
-            ..FileConfig::default()
-        };
-        let args = ServeArgs { storage: StorageArgs { data: Some("from-flag".into()), database: None }, ..no_args() };
-        let c = ServeConfig::resolve(&args, &file).unwrap();
+        let file = "data = \"from-file\"\nlisten = \"127.0.0.1:9000\"\nform_rate_limit = 4\n";
+        let c = ServeConfig::resolve(&parse_with(file, &["serve", "--data", "from-flag"]).unwrap()).unwrap();
         assert_eq!(c.storage.data_dir, PathBuf::from("from-flag"));
-        assert_eq!(c.listen.port(), 9000);
+        assert_eq!((c.listen.port(), c.forms.rate_limit), (9000, 4), "what the flags leave unset comes from the file");
         assert_eq!(c.storage.database_url, format!("sqlite:{}", Path::new("from-flag").join("casefile.db").display()));
-        let c = ServeConfig::resolve(&no_args(), &FileConfig::default()).unwrap();
+        let c = ServeConfig::resolve(&parse_with(file, &[]).unwrap()).unwrap();
+        assert_eq!(c.storage.data_dir, PathBuf::from("from-file"), "no subcommand is serve, with the file too");
+        let c = ServeConfig::resolve(&ServeArgs::default()).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.storage.data_dir, PathBuf::from(DEFAULT_DATA));
+        assert_eq!((c.forms.rate_limit, c.mail.max_attempts), (10, 20));
     }
 
-    fn no_args() -> ServeArgs {
-        ServeArgs::default()
+    #[test]
+    fn file_keys_are_checked_like_flags() {
+        let proxies = parse_with("trusted_proxies = [\"10.0.0.1\", \"10.0.0.2\"]", &[]).unwrap().trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        let cli = parse_cli("data = \"d\"\nlisten = \"127.0.0.1:1\"\nlog = \"debug\"", &["outbox"]).unwrap();
+        assert_eq!(cli.log.as_deref(), Some("debug"));
+        let Some(Command::Outbox(storage)) = cli.command else { panic!("outbox") };
+        assert_eq!(storage.data, Some(PathBuf::from("d")), "other subcommands take the storage keys");
+        for (file, says) in [
+            ("listn = \"x\"", "unknown key `listn`"),
+            ("name = \"x\"", "unknown key `name`"),
+            ("listen = \"not an address\"", "invalid value"),
+            ("form_rate_limit = 0", "invalid value"),
+            ("listen = { a = 1 }", "expected a string"),
+        ] {
+            let err = parse_with(file, &[]).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{file}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_option() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `--")).collect();
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").unwrap();
+        for arg in command.get_arguments().chain(serve.get_arguments()) {
+            let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) else { continue };
+            let (flag, env) = (format!("`--{long}"), format!("`{}`", env.to_string_lossy()));
+            let key = format!("`{}", arg.get_id());
+            let row = table.iter().find(|r| r.contains(&format!("{flag} ")) || r.contains(&format!("{flag}`")));
+            let row = row.unwrap_or_else(|| panic!("README: no row for {flag}"));
+            assert!(row.contains(&env), "README: {flag} should name {env}: {row}");
+            assert!(arg.get_id() == "config" || row.contains(&key), "README: {flag} should name the key {key}: {row}");
+        }
     }
 
     #[test]
     fn debug_output_names_no_password() {
         let args = ServeArgs {
             smtp_url: Some("smtps://me:hunter2@mail.example.org:465".into()),
-            storage: StorageArgs { data: None, database: Some("postgres://u:hunter2@db/site".into()) },
-            ..no_args()
+            storage: StorageArgs { data: None, database_url: Some("postgres://u:hunter2@db/site".into()) },
+            ..ServeArgs::default()
         };
-        let c = ServeConfig::resolve(&args, &FileConfig::default()).unwrap();
+        let c = ServeConfig::resolve(&args).unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && shown.contains("mail.example.org"), "{shown}");
     }
 
     #[test]
     fn mail_settings_are_checked() {
-        let c = ServeConfig::resolve(&no_args(), &FileConfig::default()).unwrap();
+        let c = ServeConfig::resolve(&ServeArgs::default()).unwrap();
         assert_eq!(c.mail.contact_to, c.mail.from, "contact mail goes to the sender by default");
         assert!(c.mail.smtp_url.is_none());
-        let bad = ServeArgs { smtp_url: Some("http://mail.example.org".into()), ..no_args() };
-        assert!(ServeConfig::resolve(&bad, &FileConfig::default()).is_err());
-        let bad = ServeArgs { mail_from: Some("not an address".into()), ..no_args() };
-        assert!(ServeConfig::resolve(&bad, &FileConfig::default()).is_err());
+        let bad = ServeArgs { smtp_url: Some("http://mail.example.org".into()), ..ServeArgs::default() };
+        assert!(ServeConfig::resolve(&bad).is_err());
+        let bad = ServeArgs { mail_from: Some("not an address".into()), ..ServeArgs::default() };
+        assert!(ServeConfig::resolve(&bad).is_err());
     }
 
     #[test]
@@ -252,10 +320,5 @@ mod tests {
         for bad in ["example.org", "ftp://x", "https://", "https://a b", "https://x/?q=1"] {
             assert!(check_base_url(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn unknown_config_keys_are_refused() {
-        assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
     }
 }

@@ -3,19 +3,22 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use casefile::cli::{Cli, Command};
-use casefile::config::{FileConfig, ServeConfig};
+use casefile::config::ServeConfig;
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
-    if cli.command.is_none() {
-        // No subcommand means `serve`: parse again so its flags and
-        // environment variables apply exactly as for `casefile serve`.
-        cli = Cli::parse_from(std::env::args_os().chain([std::ffi::OsString::from("serve")]));
-    }
+    let cli = match casefile::config::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => match e.downcast_ref::<clap::Error>() {
+            Some(usage) => usage.exit(),
+            None => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -26,9 +29,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let file = FileConfig::load(cli.config.as_deref())?;
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(file.log.as_deref().unwrap_or("info")))
+        .or_else(|_| EnvFilter::try_new(cli.log.as_deref().unwrap_or("info")))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -38,12 +40,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.expect("set above") {
-        Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args, &file)?)),
+        Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args)?)),
         Command::Outbox(args) => {
-            runtime.block_on(casefile::cmd::outbox::run(casefile::config::Storage::resolve(&args, &file)?))
+            runtime.block_on(casefile::cmd::outbox::run(casefile::config::Storage::resolve(&args)?))
         }
-        Command::Operator(args) => runtime
-            .block_on(casefile::cmd::operator::run(casefile::config::Storage::resolve(&args.storage, &file)?, args)),
+        Command::Operator(args) => {
+            runtime.block_on(casefile::cmd::operator::run(casefile::config::Storage::resolve(&args.storage)?, args))
+        }
         Command::Export(_) | Command::User(_) | Command::Backup(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }

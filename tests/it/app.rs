@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use casefile::cli::ServeArgs;
 use casefile::clock::Clock;
-use casefile::config::{FileConfig, ServeConfig};
+use casefile::config::ServeConfig;
 use casefile::mail::Mailer;
 use casefile::mail::worker::MailWorker;
 use casefile::web::AppState;
@@ -39,22 +40,22 @@ pub struct Answer {
 /// Builds a [`TestApp`].
 #[derive(Default)]
 pub struct Builder {
-    file: FileConfig,
+    args: ServeArgs,
 }
 
 impl Builder {
-    /// Changes the configuration (as a `casefile.toml` would).
-    pub fn config(mut self, f: impl FnOnce(&mut FileConfig)) -> Builder {
-        f(&mut self.file);
+    /// Changes the configuration (as flags or a `casefile.toml` would).
+    pub fn config(mut self, f: impl FnOnce(&mut ServeArgs)) -> Builder {
+        f(&mut self.args);
         self
     }
 
     /// Opens the database, imports the site and builds the state.
     pub async fn build(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = self.file;
-        file.data = Some(dir.path().join("data"));
-        let config = ServeConfig::resolve(&casefile::cli::ServeArgs::default(), &file).unwrap();
+        let mut args = self.args;
+        args.storage.data = Some(dir.path().join("data"));
+        let config = ServeConfig::resolve(&args).unwrap();
         config.storage.prepare().unwrap();
         // A fixed moment well after every date in the default site.
         let clock = Clock::fixed(casefile::store::now());
