@@ -170,7 +170,7 @@ impl FromStr for PartialDate {
             return Err(bad());
         }
         if let (Some(m), Some(d)) = (month, day)
-            && (d == 0 || d > days_in_month(year, m))
+            && jiff::civil::Date::new(year as i16, m as i8, d as i8).is_err()
         {
             return Err(bad());
         }
@@ -204,45 +204,11 @@ impl<'de> Deserialize<'de> for PartialDate {
     }
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Parses an RFC 3339 time (`2026-12-01T09:00:00Z`, `…+01:00`) to unix seconds.
 pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    let bad = || format!("invalid time `{s}` (expected RFC 3339, e.g. 2026-12-01T09:00:00Z)");
-    let (date, rest) = s.split_once(['T', 't', ' ']).ok_or_else(bad)?;
-    let d: PartialDate = date.parse().map_err(|_| bad())?;
-    let (Some(month), Some(day)) = (d.month, d.day) else { return Err(bad()) };
-    if rest.len() < 8 {
-        return Err(bad());
-    }
-    let (clock, zone) = rest.split_at(8);
-    let num = |r: std::ops::Range<usize>| clock.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
-    let (h, m, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
-    // Fractional seconds are accepted and dropped.
-    let zone = zone.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match zone {
-        "Z" | "z" => 0,
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) => {
-            let oh: i64 = z[1..3].parse().map_err(|_| bad())?;
-            let om: i64 = z[4..6].parse().map_err(|_| bad())?;
-            let o = oh * 3600 + om * 60;
-            if z.starts_with('-') { -o } else { o }
-        }
-        _ => return Err(bad()),
-    };
-    if h > 23 || m > 59 || sec > 60 {
-        return Err(bad());
-    }
-    Ok(days_from_civil(d.year, month, day) * 86_400 + h * 3600 + m * 60 + sec - offset)
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|_| format!("invalid time `{s}` (expected RFC 3339, e.g. 2026-12-01T09:00:00Z)"))
 }
 
 mod rfc3339_opt {
@@ -272,12 +238,8 @@ mod rfc3339_opt {
 
 /// Days in a month of the proleptic Gregorian calendar.
 pub fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
+    let date = jiff::civil::Date::new(year as i16, month as i8, 1);
+    date.map_or(31, |d| d.days_in_month() as u8)
 }
 
 /// The whole public content of one site, as loaded from the store.

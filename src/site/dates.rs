@@ -1,5 +1,8 @@
 //! Dates as visitors read them, per language and precision.
 
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+
 use crate::content::{Lang, PartialDate};
 
 const MONTHS_EN: [&str; 12] = [
@@ -93,52 +96,37 @@ mod tests {
 /// Unix seconds at midnight UTC of the first day a partial date can mean.
 pub fn unix(d: PartialDate) -> i64 {
     let (y, m, day) = d.first_day();
-    crate::content::days_from_civil(y, m, day) * 86_400
+    jiff::civil::Date::new(y as i16, m as i8, day as i8)
+        .and_then(|d| d.to_zoned(TimeZone::UTC))
+        .map_or(0, |z| z.timestamp().as_second())
 }
 
-fn civil(unix: i64) -> (i64, u8, u8, i64) {
-    // Inverse of days_from_civil (Howard Hinnant), plus seconds of the day.
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, secs)
+/// A unix time in UTC; out of range clamps to the epoch.
+fn utc(unix: i64) -> Zoned {
+    Timestamp::from_second(unix).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(TimeZone::UTC)
 }
 
 /// `2019-11-25T00:00:00Z` (Atom, JSON Feed).
 pub fn rfc3339(unix: i64) -> String {
-    let (y, m, d, s) = civil(unix);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+    utc(unix).timestamp().to_string()
 }
 
 /// A time for people, in UTC: `November 25, 2019, 14:05 UTC` or
 /// `25. November 2019, 14:05 UTC`.
 pub fn timestamp(unix: i64, lang: Lang) -> String {
-    let (y, m, d, s) = civil(unix);
-    let date = format(PartialDate { year: y as i32, month: Some(m), day: Some(d) }, lang);
-    format!("{date}, {:02}:{:02} UTC", s / 3600, s % 3600 / 60)
+    let t = utc(unix);
+    let day = PartialDate { year: i32::from(t.year()), month: Some(t.month() as u8), day: Some(t.day() as u8) };
+    format!("{}, {:02}:{:02} UTC", format(day, lang), t.hour(), t.minute())
 }
 
 /// `2019-11-25` (sitemaps).
 pub fn ymd(unix: i64) -> String {
-    let (y, m, d, _) = civil(unix);
-    format!("{y:04}-{m:02}-{d:02}")
+    utc(unix).date().to_string()
 }
 
 /// `Mon, 25 Nov 2019 00:00:00 +0000` (RSS).
 pub fn rfc822(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    let (y, m, d, s) = civil(unix);
-    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
-    let month = &MONTHS_EN[usize::from(m - 1)][..3];
-    format!("{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} +0000", s / 3600, s % 3600 / 60, s % 60)
+    jiff::fmt::rfc2822::to_string(&utc(unix)).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -154,5 +142,6 @@ mod feed_date_tests {
         assert_eq!(ymd(t + 86_399), "2019-11-25");
         assert_eq!(rfc822(unix("1985-03-30".parse().unwrap())), "Sat, 30 Mar 1985 00:00:00 +0000");
         assert_eq!(rfc3339(unix("1966".parse().unwrap())), "1966-01-01T00:00:00Z");
+        assert_eq!(timestamp(t + 14 * 3600 + 5 * 60, Lang::De), "25. November 2019, 14:05 UTC");
     }
 }
