@@ -17,3 +17,16 @@ pub mod markdown;
 pub mod site;
 pub mod store;
 pub mod web;
+
+/// An error and its causes on one line, for the log (what `{:#}` does for
+/// `anyhow`, for the typed errors).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}

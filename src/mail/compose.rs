@@ -5,10 +5,9 @@
 //! Values are escaped in the HTML part by minijinja (the template name ends
 //! in `.html`) and left as typed in the plain-text part.
 
-use anyhow::{Result, bail};
 use minijinja::Value;
 
-use super::MailConfig;
+use super::{Error, MailConfig};
 use crate::content::Lang;
 use crate::ids::nonce;
 use crate::site::Theme;
@@ -22,13 +21,13 @@ pub fn compose(
     lang: Lang,
     to: &str,
     ctx: Value,
-) -> Result<NewMail> {
+) -> Result<NewMail, Error> {
     let ctx = minijinja::context! { lang => lang.code(), ..ctx };
     let text = theme.render(&format!("email/{name}/{lang}.txt"), ctx.clone())?;
     let html = theme.render(&format!("email/{name}/{lang}.html"), ctx)?;
     let (first, body) = text.split_once('\n').unwrap_or((&text, ""));
     let Some(subject) = first.strip_prefix("Subject:") else {
-        bail!("email/{name}/{lang}.txt must start with a `Subject:` line");
+        return Err(Error::NoSubject(format!("email/{name}/{lang}.txt")));
     };
     let domain = config.from.email.domain().to_owned();
     Ok(NewMail {

@@ -97,7 +97,7 @@ impl Mailer {
 
     /// Hands one mail over.
     pub async fn send(&self, from: &Mailbox, mail: &QueuedMail) -> Result<(), SendError> {
-        let message = build_message(from, mail).map_err(|e| SendError::Permanent(format!("{e:#}")))?;
+        let message = build_message(from, mail).map_err(|e| SendError::Permanent(crate::error_chain(&e)))?;
         match self {
             Mailer::Smtp(sender) => sender.send(&message).await,
             Mailer::Memory(sent) => {
@@ -168,14 +168,15 @@ fn eml_files(dir: &std::path::Path) -> Vec<PathBuf> {
 /// The MIME message for a queued mail: plain text and HTML alternatives,
 /// the stored Message-ID, and the RFC 8058 one-click unsubscribe headers
 /// for newsletter mails.
-pub fn build_message(from: &Mailbox, mail: &QueuedMail) -> Result<Message> {
+pub fn build_message(from: &Mailbox, mail: &QueuedMail) -> Result<Message, Error> {
+    let address = |field: &str, a: &str| a.parse().map_err(|e| Error::Message(format!("{field}: {e}")));
     let mut b = Message::builder()
         .message_id(Some(format!("<{}>", mail.message_id)))
         .from(from.clone())
-        .to(mail.recipient.parse().context("recipient")?)
+        .to(address("recipient", &mail.recipient)?)
         .subject(mail.subject.replace(['\r', '\n'], " "));
     if let Some(r) = &mail.reply_to {
-        b = b.reply_to(r.parse().context("reply-to")?);
+        b = b.reply_to(address("reply-to", r)?);
     }
     if let Some(url) = &mail.list_unsubscribe {
         b = b
@@ -185,7 +186,23 @@ pub fn build_message(from: &Mailbox, mail: &QueuedMail) -> Result<Message> {
                 "List-Unsubscribe=One-Click".to_owned(),
             ));
     }
-    Ok(b.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone()))?)
+    b.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone()))
+        .map_err(|e| Error::Message(e.to_string()))
+}
+
+/// What composing or building a mail can fail with. Sending has its own
+/// [`SendError`], on which the worker decides to retry or give up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A mail template is missing or broken.
+    #[error(transparent)]
+    Template(#[from] crate::site::RenderError),
+    /// The plain-text template does not start with `Subject:`.
+    #[error("{0} must start with a `Subject:` line")]
+    NoSubject(String),
+    /// An address or a part that cannot go into a message.
+    #[error("cannot build the message: {0}")]
+    Message(String),
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl MailWorker {
             match self.store.release_own_claims(&self.instance).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(mails = n, "mails interrupted by a crash of this instance go out again"),
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "could not take back interrupted mails"),
+                Err(e) => tracing::error!(error = %crate::error_chain(&e), "could not take back interrupted mails"),
             }
             let mut last_purge: Option<tokio::time::Instant> = None;
             loop {
@@ -63,14 +63,14 @@ impl MailWorker {
                     match self.store.purge_expired(self.clock.now()).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(rows = n, "deleted expired personal data"),
-                        Err(e) => tracing::error!(error = %format!("{e:#}"), "retention purge failed"),
+                        Err(e) => tracing::error!(error = %crate::error_chain(&e), "retention purge failed"),
                     }
                     last_purge = Some(tokio::time::Instant::now());
                 }
                 let sent = match self.run_once().await {
                     Ok(n) => n,
                     Err(e) => {
-                        tracing::error!(error = %format!("{e:#}"), "mail worker: database error");
+                        tracing::error!(error = %crate::error_chain(&e), "mail worker: database error");
                         0
                     }
                 };
@@ -88,7 +88,7 @@ impl MailWorker {
     /// is recorded as sent as soon as the server took it, so an interruption
     /// can repeat at most the one mail in flight. On a database error the
     /// rest of the batch goes back to the queue.
-    pub async fn run_once(&self) -> anyhow::Result<usize> {
+    pub async fn run_once(&self) -> Result<usize, crate::store::Error> {
         let mut lease_until = self.clock.now() + LEASE;
         let batch = self.store.claim_due_mails(&self.instance, self.clock.now(), lease_until, BATCH).await?;
         for (i, mail) in batch.iter().enumerate() {
@@ -111,7 +111,7 @@ impl MailWorker {
         Ok(batch.len())
     }
 
-    async fn send_one(&self, mail: &crate::store::QueuedMail) -> anyhow::Result<()> {
+    async fn send_one(&self, mail: &crate::store::QueuedMail) -> Result<(), crate::store::Error> {
         match self.mailer.send(&self.from, mail).await {
             Ok(()) => self.store.mark_mail_sent(mail.id, self.clock.now()).await?,
             Err(SendError::Permanent(e)) => {

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
 use minijinja::{Value, context};
 use serde::Serialize;
 
 use super::routes::SiteIndex;
 use super::views::base;
-use super::{HTML, Rendered, Theme, to_value};
+use super::{HTML, RenderError, Rendered, Theme, to_value};
 use crate::content::Lang;
 use crate::forms::{FieldError, FieldErrors};
 use crate::store::{PersonalData, PetitionStats};
@@ -89,7 +88,7 @@ impl Notice {
 }
 
 /// Renders a notice page in `lang`.
-pub fn render_notice(theme: &Theme, index: &SiteIndex, lang: Lang, notice: &Notice) -> Result<Rendered> {
+pub fn render_notice(theme: &Theme, index: &SiteIndex, lang: Lang, notice: &Notice) -> Result<Rendered, RenderError> {
     let title = theme.string(lang, &notice.title);
     let ctx = context! {
         text => theme.string(lang, &notice.text),
@@ -109,7 +108,7 @@ pub fn render_personal_data(
     data: &PersonalData,
     base_path: &str,
     token: &str,
-) -> Result<Rendered> {
+) -> Result<Rendered, RenderError> {
     let title = theme.string(lang, "mydata_view_title");
     let ctx = context! {
         data => to_value(data),

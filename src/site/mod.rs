@@ -66,5 +66,18 @@ pub struct Rendered {
     pub content_type: &'static str,
 }
 
+/// A template that is missing or does not render: a bug in a template or
+/// in a theme override, never the visitor's fault. The only way rendering
+/// fails on the request path.
+#[derive(Debug, thiserror::Error)]
+#[error("rendering {template}")]
+pub struct RenderError {
+    /// The template's name.
+    pub template: String,
+    /// What minijinja reported (with the line).
+    #[source]
+    pub source: minijinja::Error,
+}
+
 /// The Content-Type of HTML pages.
 pub const HTML: &str = "text/html; charset=utf-8";

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+
+use super::RenderError;
 use minijinja::{Environment, Value};
 use rust_embed::Embed;
 
@@ -90,9 +92,9 @@ impl Theme {
     }
 
     /// Renders a template with a context.
-    pub fn render(&self, template: &str, ctx: Value) -> Result<String> {
-        let t = self.env.get_template(template).with_context(|| format!("no template {template}"))?;
-        t.render(ctx).with_context(|| format!("rendering {template}"))
+    pub fn render(&self, template: &str, ctx: Value) -> Result<String, RenderError> {
+        let error = |source| RenderError { template: template.to_owned(), source };
+        self.env.get_template(template).and_then(|t| t.render(ctx)).map_err(error)
     }
 }
 

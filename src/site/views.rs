@@ -7,13 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use anyhow::Result;
 use minijinja::{Value, context};
 
 use super::routes::FeedFormat;
 use super::routes::{NEWS_PER_PAGE, SiteIndex, Target};
 use super::to_value;
-use super::{HTML, PageRequest, Rendered, Theme, feeds, jsonld, search};
+use super::{HTML, PageRequest, RenderError, Rendered, Theme, feeds, jsonld, search};
 use crate::content::{Lang, PRESS_KINDS, Page, Site, Template};
 
 /// Numbered source notes, in order of first citation on the page.
@@ -55,7 +54,7 @@ impl Notes {
 
 /// Renders whatever `req.path` shows; an unknown path gives the 404 page in
 /// the language its prefix suggests.
-pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Rendered> {
+pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Rendered, RenderError> {
     match index.resolve(&req.path) {
         Some(target @ Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
@@ -104,7 +103,7 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
 }
 
 /// The 404 page in `lang`.
-pub fn not_found(theme: &Theme, index: &SiteIndex, lang: Lang) -> Result<Rendered> {
+pub fn not_found(theme: &Theme, index: &SiteIndex, lang: Lang) -> Result<Rendered, RenderError> {
     let title = theme.string(lang, "not_found_title");
     let alternates = index.site.languages.iter().filter_map(|&l| Some((l, index.path_of("home", l)?))).collect();
     let base = base(theme, index, lang, &title, "", alternates, None);
@@ -127,7 +126,7 @@ fn render_page(
     page: &Page,
     lang: Lang,
     req: &PageRequest,
-) -> Result<String> {
+) -> Result<String, RenderError> {
     let site = &index.site;
     let text = &page.text[&lang];
     let mut alternates = index.alternates(target);

@@ -14,20 +14,15 @@ pub enum Error {
     /// The database refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Anything else: a template that does not render, a mail that cannot
-    /// be composed. Always a bug or a broken install.
+    /// A template that does not render.
     #[error(transparent)]
-    Internal(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Error {
-    fn from(e: anyhow::Error) -> Error {
-        // A store error that travelled through `anyhow` keeps its meaning.
-        match e.downcast::<StoreError>() {
-            Ok(store) => Error::Store(store),
-            Err(other) => Error::Internal(other),
-        }
-    }
+    Render(#[from] crate::site::RenderError),
+    /// A mail that cannot be composed.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::Error),
+    /// A value that cannot be written as JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 impl Error {
@@ -38,9 +33,10 @@ impl Error {
             Error::Store(StoreError::NotFound(_)) => (StatusCode::NOT_FOUND, "link_invalid"),
             Error::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "error"),
             Error::Store(StoreError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "error"),
-            Error::Store(StoreError::Corrupt(_) | StoreError::Database(_)) | Error::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "error")
-            }
+            Error::Store(StoreError::Corrupt(_) | StoreError::Database(_))
+            | Error::Render(_)
+            | Error::Mail(_)
+            | Error::Json(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error"),
         }
     }
 }
@@ -50,11 +46,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_busy_database_is_503_and_a_bug_is_500_even_through_anyhow() {
-        let busy = Error::from(anyhow::Error::new(StoreError::Busy(sqlx::Error::PoolTimedOut)));
+    fn a_busy_database_is_503_and_a_bug_is_500() {
+        let busy = Error::from(StoreError::Busy(sqlx::Error::PoolTimedOut));
         assert_eq!(busy.answer(), (StatusCode::SERVICE_UNAVAILABLE, "busy"));
-        let bug = Error::from(anyhow::anyhow!("template `x.html` not found"));
+        let source = minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, "x.html");
+        let bug = Error::from(crate::site::RenderError { template: "x.html".into(), source });
         assert_eq!(bug.answer().0, StatusCode::INTERNAL_SERVER_ERROR);
+        let mail = Error::from(crate::mail::Error::NoSubject("email/x/en.txt".into()));
+        assert_eq!(mail.answer().0, StatusCode::INTERNAL_SERVER_ERROR);
         let damaged = Error::from(StoreError::Corrupt("settings".into()));
         assert_eq!(damaged.answer().0, StatusCode::INTERNAL_SERVER_ERROR);
     }

@@ -103,7 +103,7 @@ async fn get_page(
             let token = crate::site::token_page::marker().to_owned();
             req.form =
                 Some(forms::FormRequest::fresh_form(state, index, page, *lang, path, token).await.map_err(|e| {
-                    tracing::error!(error = %format!("{e:#}"), path, "preparing a form failed");
+                    tracing::error!(error = %crate::error_chain(&e), path, "preparing a form failed");
                     StatusCode::SERVICE_UNAVAILABLE
                 })?);
         }
@@ -167,7 +167,7 @@ async fn render_off_thread(
     let (state, index) = (Arc::clone(state), Arc::clone(index));
     let job = tokio::task::spawn_blocking(move || {
         let rendered = crate::site::render(&state.theme, &index, &req).map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), path = req.path, "rendering failed");
+            tracing::error!(error = %crate::error_chain(&e), path = req.path, "rendering failed");
             StatusCode::INTERNAL_SERVER_ERROR
         })?;
         let body = match shape {

@@ -216,7 +216,7 @@ pub async fn handle(
     };
     Some(res.unwrap_or_else(|e| {
         let (status, notice) = e.answer();
-        tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), status = status.as_u16(), path, "form handling failed");
+        tracing::error!(error = %crate::error_chain(&e), status = status.as_u16(), path, "form handling failed");
         let mut res = req.notice(Notice::new(notice, status.as_u16()));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
@@ -300,7 +300,7 @@ impl FormRequest<'_> {
         lang: Lang,
         path: &str,
         token: String,
-    ) -> anyhow::Result<FormView> {
+    ) -> Result<FormView, crate::store::Error> {
         let kind = FormKind::of_page(page).expect("a form page");
         let action = match kind {
             // The home page's short form posts to the newsletter page.
@@ -350,13 +350,13 @@ impl FormRequest<'_> {
             form.errors = errors;
             form.notice = notice;
             let req = PageRequest { path: self.page_path.clone(), page: 1, form: Some(form), ..PageRequest::default() };
-            crate::site::render(&self.state.theme, self.index, &req)
+            Ok::<_, Error>(crate::site::render(&self.state.theme, self.index, &req)?)
         }
         .await;
         match result {
             Ok(r) => fresh(r, StatusCode::UNPROCESSABLE_ENTITY),
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "rendering a form failed");
+                tracing::error!(error = %crate::error_chain(&e), "rendering a form failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
             }
         }
@@ -370,7 +370,7 @@ impl FormRequest<'_> {
                 fresh(r, status)
             }
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "rendering a notice failed");
+                tracing::error!(error = %crate::error_chain(&e), "rendering a notice failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
             }
         }

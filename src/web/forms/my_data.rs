@@ -62,7 +62,7 @@ pub(super) async fn view(req: &FormRequest<'_>, token: &str) -> Result<Response>
 pub(super) async fn export(req: &FormRequest<'_>, token: &str) -> Result<Response> {
     let Some(email) = email_of(req, token).await? else { return Ok(req.notice(Notice::new("link_invalid", 404))) };
     let data = req.state.store.personal_data(req.state.site_id, &email).await?;
-    let json = serde_json::to_string_pretty(&data).map_err(|e| Error::Internal(e.into()))?;
+    let json = serde_json::to_string_pretty(&data)?;
     Ok((
         StatusCode::OK,
         [
