@@ -38,8 +38,12 @@ pub enum Command {
     Operator(OperatorArgs),
     /// Write the whole public site as static files (not available yet).
     Export(StorageArgs),
-    /// Manage admin users (not available yet).
-    User(StorageArgs),
+    /// Manage the people who edit the site: add, list, passwd, remove.
+    #[command(subcommand)]
+    User(UserAction),
+    /// Manage personal API tokens for the Admin API: add, list, revoke.
+    #[command(subcommand)]
+    Token(TokenAction),
     /// Back up the database and media (not available yet).
     Backup(StorageArgs),
     /// Import a content bundle or a WordPress export (not available yet).
@@ -56,6 +60,78 @@ pub struct StorageArgs {
     /// Database URL [default: sqlite:<data>/casefile.db].
     #[arg(long = "database", env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+/// `casefile user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user. The password is read from standard input (one line)
+    /// when it is not a terminal, and asked for otherwise.
+    Add {
+        /// The user's e-mail address, their sign-in name.
+        #[arg(long)]
+        email: String,
+        /// What they may do: owners also manage users and settings.
+        #[arg(long, value_parser = ["owner", "editor"])]
+        role: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List the users.
+    List {
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Set a user's password (read as for `add`).
+    Passwd {
+        /// The user's e-mail address.
+        email: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Remove a user and their API tokens.
+    Remove {
+        /// The user's e-mail address.
+        email: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// `casefile token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a user and print it, once, alone on one line of
+    /// standard output (only its hash is stored).
+    Add {
+        /// Whose token: it carries their role.
+        #[arg(long)]
+        email: String,
+        /// What it is for, e.g. "newsletter script".
+        #[arg(long)]
+        name: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List the tokens (never the tokens themselves).
+    List {
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Revoke a token by the id `token list` shows.
+    Revoke {
+        /// The token's id.
+        id: i64,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 /// `casefile operator`.

@@ -66,14 +66,20 @@ fn with_file_defaults(mut command: clap::Command, path: &Path) -> Result<clap::C
             bail!("unknown key `{key}` in the config file {}; known keys: {}", path.display(), known.join(", "));
         }
         let values = file_values(&value).with_context(|| format!("`{key}` in the config file {}", path.display()))?;
-        // File values may be secrets (an SMTP password): `--help` does not show them.
-        let set = |a: clap::Arg| match a.get_id() == key.as_str() {
-            true => a.default_values(values.clone()).hide_default_value(true),
-            false => a,
-        };
-        command = command.mut_args(set).mut_subcommands(|s| s.mut_args(set));
+        command = set_default(command, &key, &values);
     }
     Ok(command)
+}
+
+/// Makes `values` the default of option `key` in `command` and, at any
+/// depth, its subcommands (`casefile user add --data …`). File values may be
+/// secrets (an SMTP password): `--help` does not show them.
+fn set_default(command: clap::Command, key: &str, values: &[String]) -> clap::Command {
+    let set = |a: clap::Arg| match a.get_id() == key {
+        true => a.default_values(values.to_vec()).hide_default_value(true),
+        false => a,
+    };
+    command.mut_args(set).mut_subcommands(|s| set_default(s, key, values))
 }
 
 /// A TOML value as the strings clap parses: a scalar, or an array of them.

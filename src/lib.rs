@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin CLI over these modules; see
 //! `ARCHITECTURE.md` for the map.
 
+pub mod accounts;
 pub mod bundle;
 pub mod cli;
 pub mod clock;

@@ -47,7 +47,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Operator(args) => {
             runtime.block_on(casefile::cmd::operator::run(casefile::config::Storage::resolve(&args.storage)?, args))
         }
-        Command::Export(_) | Command::User(_) | Command::Backup(_) | Command::Import(_) => {
+        Command::User(action) => runtime.block_on(casefile::cmd::user::user(action)),
+        Command::Token(action) => runtime.block_on(casefile::cmd::user::token(action)),
+        Command::Export(_) | Command::Backup(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }
     }

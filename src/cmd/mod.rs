@@ -3,3 +3,4 @@
 pub mod operator;
 pub mod outbox;
 pub mod serve;
+pub mod user;

@@ -24,7 +24,7 @@ mod theme;
 pub mod token_page;
 mod views;
 
-pub use dates::timestamp;
+pub use dates::{rfc3339, timestamp, ymd};
 pub use forms::{FormView, Notice, render_notice, render_personal_data};
 pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
 pub use theme::Theme;

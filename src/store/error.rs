@@ -13,6 +13,10 @@ pub enum Error {
     /// item still referred to, an item in the trash.
     #[error("{0}")]
     Conflict(String),
+    /// The item changed since the revision the writer read: a second
+    /// editor's save, refused instead of overwriting the first.
+    #[error("{0}")]
+    Stale(String),
     /// The content breaks a rule.
     #[error(transparent)]
     Invalid(#[from] Invalid),

@@ -16,6 +16,7 @@ pub mod outbox;
 mod privacy;
 mod signatures;
 mod subscribers;
+mod users;
 
 use anyhow::{Context, Result};
 
@@ -27,6 +28,7 @@ pub use outbox::{NewMail, OutboxCounts, QueuedMail};
 pub use privacy::{DataRequestOutcome, PersonalData};
 pub use signatures::{PetitionStats, SignRequest, Signing};
 pub use subscribers::{Outcome, SignUp, SignUpRequest, Subscriber};
+pub use users::{TokenInfo, User};
 
 /// The handle every other module uses to reach the database.
 #[derive(Clone, Debug)]

@@ -31,7 +31,7 @@ impl Error {
         match self {
             Error::Store(StoreError::Busy(_)) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Store(StoreError::NotFound(_)) => (StatusCode::NOT_FOUND, "link_invalid"),
-            Error::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "error"),
+            Error::Store(StoreError::Conflict(_) | StoreError::Stale(_)) => (StatusCode::CONFLICT, "error"),
             Error::Store(StoreError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "error"),
             Error::Store(StoreError::Corrupt(_) | StoreError::Database(_))
             | Error::Render(_)

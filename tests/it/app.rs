@@ -103,6 +103,33 @@ impl TestApp {
         (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec())
     }
 
+    /// Any request: status, headers and the body as text.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let mut req = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8080");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = self.router.clone().oneshot(req.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A user with this role and a fresh API token for them.
+    pub async fn token_for(&self, email: &str, role: casefile::accounts::Role) -> String {
+        let store = &self.state.store;
+        store.add_user(email, role, &casefile::accounts::hash_password("x"), 0).await.unwrap();
+        let (token, hash) = casefile::accounts::new_token();
+        store.add_token(email, "test", &hash, 0).await.unwrap();
+        token
+    }
+
     /// `POST path` with a form body.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();

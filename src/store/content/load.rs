@@ -35,6 +35,18 @@ pub(super) async fn item(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &st
     row.map(|(k, key, data, text, c, u)| to_item(&k, &key, &data, text, c, u)).transpose()
 }
 
+/// Every live item of a kind with its latest revision, by key.
+pub(super) async fn items_of(conn: &mut Conn, site_id: i64, kind: ItemKind) -> Result<Vec<(Item, i64)>> {
+    let rows: Vec<(String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.kind, i.key, i.data, i.file_text, i.created_at, i.updated_at,          (SELECT MAX(r.id) FROM revisions r WHERE r.site_id = i.site_id AND r.kind = i.kind AND r.key = i.key)          FROM items i WHERE i.site_id = $1 AND i.kind = $2 AND i.deleted_at IS NULL ORDER BY i.key",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(|(k, key, data, text, c, u, rev)| Ok((to_item(&k, &key, &data, text, c, u)?, rev))).collect()
+}
+
 /// Every live item of a site, sorted for display.
 pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
     let key: String = sqlx::query_scalar("SELECT key FROM sites WHERE id = $1")

@@ -143,8 +143,54 @@ impl Store {
         self.save(site_id, item, Mode::Upsert, change).await
     }
 
+    /// Replaces an existing, live item if its latest revision is still
+    /// `expected` (optimistic locking: two editors never overwrite each
+    /// other); else [`Error::Stale`].
+    pub async fn update_item_if(
+        &self,
+        site_id: i64,
+        item: &Item,
+        expected: i64,
+        change: Change<'_>,
+    ) -> Result<Written> {
+        self.save_if(site_id, item, Mode::Update, Some(expected), change).await
+    }
+
+    /// Every live item of a kind, drafts included, with its latest revision.
+    pub async fn items_of(&self, site_id: i64, kind: ItemKind) -> Result<Vec<(Item, i64)>> {
+        let mut conn = self.pool.acquire().await?;
+        load::items_of(&mut conn, site_id, kind).await
+    }
+
+    /// The live item of this kind and key with its latest revision.
+    pub async fn item_at(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<(Item, i64)>> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(item) = load::item(&mut conn, site_id, kind, key).await? else { return Ok(None) };
+        Ok(Some((item, latest_revision(&mut conn, site_id, kind, key).await?)))
+    }
+
     async fn save(&self, site_id: i64, item: &Item, mode: Mode, change: Change<'_>) -> Result<Written> {
+        self.save_if(site_id, item, mode, None, change).await
+    }
+
+    async fn save_if(
+        &self,
+        site_id: i64,
+        item: &Item,
+        mode: Mode,
+        expected: Option<i64>,
+        change: Change<'_>,
+    ) -> Result<Written> {
         let mut tx = backend::begin_write(&self.pool).await?;
+        if let Some(expected) = expected {
+            let (kind, key) = (item.as_ref().kind(), item.as_ref().key());
+            let latest = latest_revision(&mut tx, site_id, kind, key).await?;
+            if latest != expected {
+                return Err(Error::Stale(format!(
+                    "the {kind} `{key}` was changed meanwhile (revision {latest}, not {expected})"
+                )));
+            }
+        }
         let langs = read_settings(&mut tx, site_id).await?.languages;
         item.as_ref().check(&langs)?;
         let written = write(&mut tx, site_id, &Record::of(item.as_ref()), mode, change, super::now()).await?;
@@ -367,6 +413,18 @@ async fn live_row(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Resul
 }
 
 /// Writes one item and checks that what it refers to exists.
+/// The newest revision of an item (0 when it has none).
+async fn latest_revision(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<i64> {
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(id) FROM revisions WHERE site_id = $1 AND kind = $2 AND key = $3")
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(latest.unwrap_or(0))
+}
+
 async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Change<'_>, ts: i64) -> Result<Written> {
     let written = write_unchecked(tx, site_id, r, mode, change, ts).await?;
     for &(kind, key) in &r.links {

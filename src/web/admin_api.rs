@@ -1,0 +1,362 @@
+//! The Admin API (`/api/admin/v1/`): every content type at the Content
+//! API's names, drafts included, for scripts and integrations.
+//!
+//! Requests carry a personal token (`Authorization: Bearer …`, made with
+//! `casefile token add`); cookies count for nothing here, so there is no
+//! session to forge. Items are the Content API's JSON (`key`, the fields,
+//! one object per language); each answer names the item's latest revision
+//! as its ETag (`"r<revision>"`), and a replacement must send it back as
+//! `If-Match`: a stale one is refused (412), a missing one too (428), so a
+//! script never overwrites an editor's change it has not seen.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::state::AppState;
+use crate::accounts::Role;
+use crate::content::{Item, ItemKind};
+use crate::store::{Change, Error as StoreError, User};
+
+/// The note every Admin API revision carries.
+const NOTE: &str = "Admin API";
+
+/// The API name of a kind: the Content API's type names, and `redirects`.
+pub fn type_name(kind: ItemKind) -> &'static str {
+    kind.folder().trim_end_matches(".toml")
+}
+
+/// Every type the Admin API serves, by name.
+pub fn types() -> impl Iterator<Item = (&'static str, ItemKind)> {
+    ItemKind::ALL.iter().filter(|k| **k != ItemKind::Settings).map(|k| (type_name(*k), *k))
+}
+
+fn kind_of(name: &str) -> Result<ItemKind, ApiError> {
+    types()
+        .find(|(n, _)| *n == name)
+        .map(|(_, k)| k)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no type `{name}`")))
+}
+
+/// `GET /api/admin/v1/<type>`: every item of the type, drafts included.
+pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    answer(async {
+        authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let items = state.store.items_of(state.site_id, kind).await.map_err(store_error)?;
+        let items: Vec<Value> = items.iter().map(|(item, rev)| to_json(item, *rev)).collect();
+        Ok(json_response(StatusCode::OK, &json!({ "items": items }), None))
+    })
+    .await
+}
+
+/// `GET /api/admin/v1/<type>/<key>`: one item, with its ETag.
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(async {
+        authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let (item, rev) = find(&state, kind, &key).await?;
+        Ok(json_response(StatusCode::OK, &to_json(&item, rev), Some(rev)))
+    })
+    .await
+}
+
+/// `POST /api/admin/v1/<type>`: creates an item (201 with `Location`).
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(async {
+        let user = authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let body = parse_body(&body)?;
+        let Some(key) = body.get("key").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(invalid(vec![("key".into(), "a key is required".into())]));
+        };
+        let item = from_json(kind, &key, body)?;
+        let change = Change { author: &user.email, note: NOTE };
+        let written = state.store.create_item(state.site_id, &item, change).await.map_err(store_error)?;
+        refresh(&state).await;
+        let mut res = json_response(StatusCode::CREATED, &to_json(&item, written.revision), Some(written.revision));
+        if let Ok(v) = HeaderValue::from_str(&format!("/api/admin/v1/{name}/{key}")) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+        Ok(res)
+    })
+    .await
+}
+
+/// `PUT /api/admin/v1/<type>/<key>`: replaces an item; needs `If-Match`.
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(async {
+        let user = authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let expected = if_match(&headers)?;
+        let body = parse_body(&body)?;
+        if body.get("key").and_then(Value::as_str).is_some_and(|k| k != key) {
+            return Err(invalid(vec![("key".into(), format!("the key is `{key}`, as in the path"))]));
+        }
+        find(&state, kind, &key).await?;
+        let item = from_json(kind, &key, body)?;
+        let change = Change { author: &user.email, note: NOTE };
+        let written = state.store.update_item_if(state.site_id, &item, expected, change).await.map_err(store_error)?;
+        refresh(&state).await;
+        Ok(json_response(StatusCode::OK, &to_json(&item, written.revision), Some(written.revision)))
+    })
+    .await
+}
+
+/// `DELETE /api/admin/v1/<type>/<key>`: moves the item to the trash.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(async {
+        let user = authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let change = Change { author: &user.email, note: NOTE };
+        state.store.delete_item(state.site_id, kind, &key, change).await.map_err(store_error)?;
+        refresh(&state).await;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}
+
+/// `GET /api/admin/v1/<type>/<key>/revisions`: newest first.
+pub async fn revisions(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(async {
+        authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let mut list = state.store.revisions(state.site_id, kind, &key).await.map_err(store_error)?;
+        if list.is_empty() {
+            return Err(error(StatusCode::NOT_FOUND, &format!("no {name} item `{key}`")));
+        }
+        list.sort_by_key(|r| std::cmp::Reverse(r.id));
+        let revisions: Vec<Value> = list
+            .iter()
+            .map(|r| {
+                json!({
+                    "number": r.id,
+                    "time": crate::site::rfc3339(r.created_at),
+                    "author": r.author,
+                    "note": r.note,
+                    "action": r.action,
+                })
+            })
+            .collect();
+        Ok(json_response(StatusCode::OK, &json!({ "revisions": revisions }), None))
+    })
+    .await
+}
+
+/// `POST /api/admin/v1/<type>/<key>/revisions/<number>/restore`: makes an
+/// earlier revision the current state (itself a new revision).
+pub async fn restore(
+    State(state): State<Arc<AppState>>,
+    Path((name, key, number)): Path<(String, String, i64)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(async {
+        let user = authenticate(&state, &headers, Role::Editor).await?;
+        let kind = kind_of(&name)?;
+        let revision = state.store.revision(state.site_id, number).await.map_err(store_error)?;
+        if revision.kind != kind || revision.key != key {
+            return Err(error(StatusCode::NOT_FOUND, &format!("no revision {number} of {name} `{key}`")));
+        }
+        let change = Change { author: &user.email, note: "restored through the Admin API" };
+        state.store.restore_revision(state.site_id, number, change).await.map_err(store_error)?;
+        refresh(&state).await;
+        let (item, rev) = find(&state, kind, &key).await?;
+        Ok(json_response(StatusCode::OK, &to_json(&item, rev), Some(rev)))
+    })
+    .await
+}
+
+/// `GET /api/admin/v1/users`: owners only.
+pub async fn users(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    answer(async {
+        authenticate(&state, &headers, Role::Owner).await?;
+        let users = state.store.users().await.map_err(store_error)?;
+        let users: Vec<Value> = users
+            .iter()
+            .map(|u| json!({ "email": u.email, "role": u.role, "created": crate::site::rfc3339(u.created_at) }))
+            .collect();
+        Ok(json_response(StatusCode::OK, &json!({ "users": users }), None))
+    })
+    .await
+}
+
+/// Any other path below `/api/admin/v1/`.
+pub async fn not_found(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    answer(async {
+        authenticate(&state, &headers, Role::Editor).await?;
+        Err::<Response, ApiError>(error(StatusCode::NOT_FOUND, "no such route"))
+    })
+    .await
+}
+
+async fn answer(f: impl Future<Output = Result<Response, ApiError>>) -> Response {
+    f.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Every answer that is not the item asked for: a status and a JSON body
+/// (`{"error": …}`, and for 422 the `errors` by field).
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = json_response(self.status, &self.body, None);
+        let h = res.headers_mut();
+        match self.status {
+            StatusCode::UNAUTHORIZED => h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            StatusCode::SERVICE_UNAVAILABLE => h.insert(header::RETRY_AFTER, HeaderValue::from_static("5")),
+            _ => None,
+        };
+        res
+    }
+}
+
+/// The user behind the bearer token, if they hold at least `needed`.
+async fn authenticate(state: &AppState, headers: &HeaderMap, needed: Role) -> Result<User, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let unauthorized = |msg: &str| error(StatusCode::UNAUTHORIZED, msg);
+    let Some(token) = token else { return Err(unauthorized("send a token: Authorization: Bearer <token>")) };
+    let hash = crate::accounts::token_hash(token);
+    let user = state.store.user_for_token(&hash, state.clock.now()).await.map_err(store_error)?;
+    let Some(user) = user else { return Err(unauthorized("unknown or revoked token")) };
+    if needed == Role::Owner && user.role != Role::Owner {
+        return Err(error(StatusCode::FORBIDDEN, "only owners may do this"));
+    }
+    Ok(user)
+}
+
+async fn find(state: &AppState, kind: ItemKind, key: &str) -> Result<(Item, i64), ApiError> {
+    let found = state.store.item_at(state.site_id, kind, key).await.map_err(store_error)?;
+    found.ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no {} item `{key}`", type_name(kind))))
+}
+
+/// The revision `If-Match` names: required, and in our ETag form.
+fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Err(error(
+            StatusCode::PRECONDITION_REQUIRED,
+            "send the ETag you read as If-Match, so that no change is overwritten unseen",
+        ));
+    };
+    let tag = value.trim().trim_start_matches("W/").trim_matches('"');
+    tag.strip_prefix('r')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| error(StatusCode::PRECONDITION_FAILED, "If-Match does not name a revision of this item"))
+}
+
+fn parse_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(error(StatusCode::BAD_REQUEST, "the body must be a JSON object")),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, &format!("the body is not JSON: {e}"))),
+    }
+}
+
+/// An item from the Content API's shape: `key` is the path's, and what the
+/// Content API adds (`page_urls`) or this API adds (`revision`) is dropped.
+fn from_json(kind: ItemKind, key: &str, mut body: serde_json::Map<String, Value>) -> Result<Item, ApiError> {
+    for derived in ["key", "page_urls", "revision"] {
+        body.remove(derived);
+    }
+    let json = Value::Object(body).to_string();
+    let item = Item::from_json(kind, key, &json).map_err(|e| invalid(vec![(field_of(&e), e)]))?;
+    crate::content::check_key(key).map_err(|e| invalid(vec![("key".into(), e.0)]))?;
+    Ok(item)
+}
+
+/// The item as the Content API shows it, with its key and revision.
+fn to_json(item: &Item, revision: i64) -> Value {
+    let mut v: Value = serde_json::from_str(&item.as_ref().to_json()).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("key".into(), Value::from(item.as_ref().key()));
+        m.insert("revision".into(), Value::from(revision));
+    }
+    v
+}
+
+/// The field a message names in backquotes (serde: "missing field `date`").
+fn field_of(message: &str) -> String {
+    message.split('`').nth(1).unwrap_or("item").to_owned()
+}
+
+/// 422 with each field and what is wrong with it.
+fn invalid(errors: Vec<(String, String)>) -> ApiError {
+    let errors: Vec<Value> =
+        errors.into_iter().map(|(field, message)| json!({ "field": field, "message": message })).collect();
+    ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, body: json!({ "error": "invalid", "errors": errors }) }
+}
+
+/// A store error as the API's answer, decided here in one `match`.
+fn store_error(e: StoreError) -> ApiError {
+    let status = match &e {
+        StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        StoreError::Conflict(_) => StatusCode::CONFLICT,
+        StoreError::Stale(_) => StatusCode::PRECONDITION_FAILED,
+        StoreError::Invalid(i) => return invalid(vec![(field_of(&i.0), i.0.clone())]),
+        StoreError::Busy(_) => return error(StatusCode::SERVICE_UNAVAILABLE, "the database is busy; try again"),
+        StoreError::Corrupt(_) | StoreError::Database(_) => {
+            tracing::error!(error = %crate::error_chain(&e), "Admin API request failed");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    error(status, &e.to_string())
+}
+
+fn error(status: StatusCode, message: &str) -> ApiError {
+    ApiError { status, body: json!({ "error": message }) }
+}
+
+/// A JSON answer that no cache keeps; with the item's ETag when there is one.
+fn json_response(status: StatusCode, value: &Value, revision: Option<i64>) -> Response {
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(rev) = revision
+        && let Ok(v) = HeaderValue::from_str(&format!("\"r{rev}\""))
+    {
+        h.insert(header::ETAG, v);
+    }
+    res
+}
+
+/// Shows a change at once: the snapshot and the page cache follow the store.
+async fn refresh(state: &AppState) {
+    if let Err(e) = state.refresh().await {
+        tracing::warn!(error = %format!("{e:#}"), "reloading the snapshot after an API write failed; the next check will");
+    }
+}
