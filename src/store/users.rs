@@ -39,7 +39,8 @@ type UserRow = (i64, String, String, i64);
 type TokenRow = (i64, String, String, i64, Option<i64>, Option<i64>);
 type TokenUserRow = (i64, i64, String, String, i64, Option<i64>);
 
-fn user(row: UserRow) -> Result<User> {
+/// A user from its row (`id, email, role, created_at`).
+pub(super) fn user_row(row: UserRow) -> Result<User> {
     let role = row.2.parse().map_err(|_| Error::Corrupt(format!("user {}: role `{}`", row.0, row.2)))?;
     Ok(User { id: row.0, email: row.1, role, created_at: row.3 })
 }
@@ -58,7 +59,7 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(user).transpose()?.ok_or_else(|| Error::Conflict(format!("a user {email} exists already")))
+        row.map(user_row).transpose()?.ok_or_else(|| Error::Conflict(format!("a user {email} exists already")))
     }
 
     /// Every user, by address.
@@ -66,7 +67,7 @@ impl Store {
         let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, role, created_at FROM users ORDER BY email")
             .fetch_all(&self.pool)
             .await?;
-        rows.into_iter().map(user).collect()
+        rows.into_iter().map(user_row).collect()
     }
 
     /// The user with this address and their password hash.
@@ -76,7 +77,7 @@ impl Store {
                 .bind(email.trim().to_lowercase())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(id, email, role, at, hash)| Ok((user((id, email, role, at))?, hash))).transpose()
+        row.map(|(id, email, role, at, hash)| Ok((user_row((id, email, role, at))?, hash))).transpose()
     }
 
     /// Replaces a user's password hash.
@@ -184,6 +185,6 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        user((id, email, role, created_at)).map(Some)
+        user_row((id, email, role, created_at)).map(Some)
     }
 }

@@ -4,6 +4,7 @@
 //! `site::cache` to remember, and turn the result into a response.
 
 pub mod abuse;
+pub mod admin;
 pub mod admin_api;
 mod api;
 pub mod error;

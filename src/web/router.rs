@@ -45,6 +45,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     Router::new()
         .nest("/api/admin/v1", admin_api)
+        .nest("/admin", super::admin::routes().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT)))
         .merge(public)
         .with_state(state)
         .layer(axum::middleware::from_fn(limit_request_head))

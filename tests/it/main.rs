@@ -4,6 +4,7 @@
 //! Each test starts its own `casefile serve` on a free port over a fresh
 //! temporary data folder (see `server.rs`), so tests run in parallel.
 
+mod admin;
 mod admin_api;
 mod api;
 mod app;

@@ -270,7 +270,7 @@ fn link_token(query: Option<&str>, body: &[u8]) -> String {
 /// here, so there is nothing to forge. With a configured base URL the
 /// origin must be its origin (a proxy may rewrite `Host`); else it must
 /// name the `Host` the request came to.
-fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
     let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")

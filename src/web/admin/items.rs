@@ -1,0 +1,570 @@
+//! The admin's content pages: the dashboard, a list per type, the editor,
+//! revisions, the trash and the users.
+//!
+//! The editor is the same for every type: the texts of each language side
+//! by side (title, address, summary, Markdown text, where the type has
+//! them), status and publication time, and the type's other fields as
+//! JSON. Saving sends the revision the form was made from, so a second
+//! editor's save is refused and both versions shown, never overwritten.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{Value, context};
+use serde_json::{Map, Value as Json};
+
+use super::{Page, Signed, page, redirect, signed};
+use crate::accounts::Role;
+use crate::content::{Item, ItemKind, Lang, Status};
+use crate::store::{Change, Error as StoreError};
+use crate::web::admin_api::{type_name, types};
+use crate::web::state::AppState;
+
+/// The per-language fields the editor shows as text fields.
+const TEXT_FIELDS: [&str; 4] = ["title", "slug", "summary", "body"];
+
+/// The note revisions made here carry.
+const NOTE: &str = "edited in the admin";
+
+fn kind_of(name: &str) -> Option<ItemKind> {
+    types().find(|(n, _)| *n == name).map(|(_, k)| k)
+}
+
+/// Answers with the page `r` made, or the response it failed with.
+fn done(r: Result<Response, Response>) -> Response {
+    r.unwrap_or_else(|res| res)
+}
+
+fn not_found(state: &AppState, s: &Signed) -> Response {
+    let p = Page { error: Some("admin_not_found"), ..s.page("admin_dashboard", "") };
+    page(state, "admin/message.html", &p, context! {}, StatusCode::NOT_FOUND)
+}
+
+/// A store failure as a page: busy is 503, anything unexpected 500.
+fn failed(state: &AppState, s: &Signed, e: &StoreError) -> Response {
+    let (status, key) = match e {
+        StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "admin_busy"),
+        StoreError::NotFound(_) => return not_found(state, s),
+        _ => {
+            tracing::error!(error = %crate::error_chain(e), "an admin request failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "admin_error")
+        }
+    };
+    let p = Page { error: Some(key), ..s.page("admin_dashboard", "") };
+    page(state, "admin/message.html", &p, context! {}, status)
+}
+
+/// `GET /admin`: what there is, per type.
+pub async fn dashboard(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let mut rows = Vec::new();
+            for (name, kind) in types() {
+                let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
+                let drafts =
+                    items.iter().filter(|(i, _)| i.as_ref().meta().is_some_and(|m| m.status == Status::Draft)).count();
+                rows.push(context! { name, count => items.len(), drafts });
+            }
+            let p = s.page("admin_dashboard", "dashboard");
+            Ok(page(&state, "admin/dashboard.html", &p, context! { types => rows }, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/<type>`: the items, filtered and sorted.
+pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
+    let query = super::super::public::parse_query(req.uri().query().unwrap_or(""));
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let param = |k: &str| query.iter().find(|(n, _)| n == k).map_or(String::new(), |(_, v)| v.clone());
+            let (q, status, sort) = (param("q").to_lowercase(), param("status"), param("sort"));
+            let langs = languages(&state).await;
+            let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
+            let mut rows: Vec<(String, Value)> = items
+                .iter()
+                .filter_map(|(item, _)| {
+                    let json = item_json(item);
+                    let title = title_of(&json, &langs);
+                    let state_ = item
+                        .as_ref()
+                        .meta()
+                        .map_or("published", |m| if m.status == Status::Draft { "draft" } else { "published" });
+                    let key = item.as_ref().key();
+                    let matches = q.is_empty() || key.contains(&q) || title.to_lowercase().contains(&q);
+                    let missing: Vec<&str> =
+                        langs.iter().filter(|l| missing_text(&json, **l)).map(|l| l.code()).collect();
+                    (matches && (status.is_empty() || status == state_))
+                        .then(|| (title.clone(), context! { key, title, status => state_, missing }))
+                })
+                .collect();
+            if sort == "title" {
+                rows.sort_by_key(|a| a.0.to_lowercase());
+            }
+            let items: Vec<Value> = rows.into_iter().map(|(_, v)| v).collect();
+            let title = state.theme.string(s.lang, &format!("admin_type_{name}"));
+            let p = Page { title: Some(title), ..s.page("admin_dashboard", &name) };
+            let sort = if sort == "title" { "title" } else { "key" };
+            let ctx = context! { type => &name, items, q => param("q"), status, sort };
+            Ok(page(&state, "admin/list.html", &p, ctx, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/<type>/<key>`: the editor.
+pub async fn edit_form(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let saved = req.uri().query() == Some("saved=1");
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let found = state.store.item_at(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+            let Some((item, revision)) = found else { return Err(not_found(&state, &s)) };
+            let view = Editor::of(&item_json(&item), &languages(&state).await, revision);
+            let message = saved.then_some("admin_saved");
+            Ok(editor_page(&state, &s, &name, &key, false, &view, Extra { message, ..Extra::default() }))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/<type>/new`: an empty editor, shaped like the type's items.
+pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
+            let mut shape = items.first().map_or(Json::Object(Map::new()), |(i, _)| blank(item_json(i)));
+            if let Some(m) = shape.as_object_mut() {
+                m.remove("key");
+                if m.contains_key("status") {
+                    m.insert("status".into(), Json::from("draft"));
+                }
+            }
+            let view = Editor::of(&shape, &languages(&state).await, 0);
+            Ok(editor_page(&state, &s, &name, "", true, &view, Extra::default()))
+        }
+        .await,
+    )
+}
+
+/// `POST /admin/<type>/new`.
+pub async fn create(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let key = s.field("key").unwrap_or("").trim().to_owned();
+            let langs = languages(&state).await;
+            let view = Editor::from_form(&s, &langs);
+            let item = match view.to_item(kind, &key) {
+                Ok(item) => item,
+                Err(e) => return Err(invalid(&state, &s, &name, &key, true, &view, e)),
+            };
+            let change = Change { author: &s.session.user.email, note: NOTE };
+            match state.store.create_item(state.site_id, &item, change).await {
+                Ok(_) => {
+                    refresh(&state).await;
+                    Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
+                }
+                Err(StoreError::Invalid(e)) => Err(invalid(&state, &s, &name, &key, true, &view, e.0)),
+                Err(StoreError::Conflict(e)) => Err(invalid(&state, &s, &name, &key, true, &view, e)),
+                Err(e) => Err(failed(&state, &s, &e)),
+            }
+        }
+        .await,
+    )
+}
+
+/// `POST /admin/<type>/<key>`: saves, unless someone saved meanwhile.
+pub async fn save(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let langs = languages(&state).await;
+            let view = Editor::from_form(&s, &langs);
+            let item = match view.to_item(kind, &key) {
+                Ok(item) => item,
+                Err(e) => return Err(invalid(&state, &s, &name, &key, false, &view, e)),
+            };
+            let change = Change { author: &s.session.user.email, note: NOTE };
+            match state.store.update_item_if(state.site_id, &item, view.revision, change).await {
+                Ok(_) => {
+                    refresh(&state).await;
+                    Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
+                }
+                Err(StoreError::Stale(_)) => {
+                    let current =
+                        state.store.item_at(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+                    let Some((theirs, revision)) = current else { return Err(not_found(&state, &s)) };
+                    let mine = Editor { revision, ..view };
+                    let theirs = serde_json::to_string_pretty(&item_json(&theirs)).unwrap_or_default();
+                    let extra = Extra { theirs: Some(theirs), status: StatusCode::CONFLICT, ..Extra::default() };
+                    Err(editor_page(&state, &s, &name, &key, false, &mine, extra))
+                }
+                Err(StoreError::Invalid(e)) => Err(invalid(&state, &s, &name, &key, false, &view, e.0)),
+                Err(StoreError::Conflict(e)) => Err(invalid(&state, &s, &name, &key, false, &view, e)),
+                Err(e) => Err(failed(&state, &s, &e)),
+            }
+        }
+        .await,
+    )
+}
+
+/// `POST /admin/<type>/<key>/delete`: to the trash.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let change = Change { author: &s.session.user.email, note: NOTE };
+            match state.store.delete_item(state.site_id, kind, &key, change).await {
+                Ok(_) => {
+                    refresh(&state).await;
+                    Ok(redirect("/admin/trash"))
+                }
+                Err(StoreError::Conflict(e)) => {
+                    let p = Page { error: Some("admin_invalid"), detail: Some(e), ..s.page("admin_dashboard", &name) };
+                    Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::CONFLICT))
+                }
+                Err(e) => Err(failed(&state, &s, &e)),
+            }
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/<type>/<key>/revisions`: newest first, with what changed.
+pub async fn revisions(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    done(async {
+        let s = signed(&state, req).await?;
+        let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+        let list = state.store.revisions(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+        if list.is_empty() {
+            return Err(not_found(&state, &s));
+        }
+        let mut rows = Vec::new();
+        let mut before = String::from("{}");
+        for info in &list {
+            let data = state.store.revision(state.site_id, info.id).await.map_err(|e| failed(&state, &s, &e))?.data;
+            let changed = crate::store::changed_fields(&before, &data);
+            rows.push(context! { number => info.id, time => info.created_at, author => &info.author, note => &info.note, action => &info.action, changed });
+            before = data;
+        }
+        rows.reverse();
+        let p = Page { title: Some(key.clone()), ..s.page("admin_revisions", &name) };
+        Ok(page(&state, "admin/revisions.html", &p, context! { type => &name, key => &key, revisions => rows }, StatusCode::OK))
+    }
+    .await)
+}
+
+/// `POST /admin/<type>/<key>/revisions/<number>/restore`.
+pub async fn restore_revision(
+    State(state): State<Arc<AppState>>,
+    Path((name, key, number)): Path<(String, String, i64)>,
+    req: Request,
+) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let revision = state.store.revision(state.site_id, number).await.map_err(|e| failed(&state, &s, &e))?;
+            if revision.kind != kind || revision.key != key {
+                return Err(not_found(&state, &s));
+            }
+            let change = Change { author: &s.session.user.email, note: "restored an earlier revision" };
+            state.store.restore_revision(state.site_id, number, change).await.map_err(|e| failed(&state, &s, &e))?;
+            refresh(&state).await;
+            Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/trash`.
+pub async fn trash(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let items = state.store.trash(state.site_id).await.map_err(|e| failed(&state, &s, &e))?;
+            let items: Vec<Value> = items
+                .iter()
+                .map(|t| context! { type => type_name(t.kind), key => &t.key, deleted_at => t.deleted_at })
+                .collect();
+            let p = s.page("admin_trash", "trash");
+            Ok(page(&state, "admin/trash.html", &p, context! { items }, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+/// `POST /admin/trash/<type>/<key>/restore`.
+pub async fn restore_from_trash(
+    State(state): State<Arc<AppState>>,
+    Path((name, key)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let change = Change { author: &s.session.user.email, note: "restored from the trash" };
+            state.store.restore_item(state.site_id, kind, &key, change).await.map_err(|e| failed(&state, &s, &e))?;
+            refresh(&state).await;
+            Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/users`: owners only.
+pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            if s.session.user.role != Role::Owner {
+                let p = Page { error: Some("admin_forbidden"), ..s.page("admin_users", "users") };
+                return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+            }
+            let users = state.store.users().await.map_err(|e| failed(&state, &s, &e))?;
+            let users: Vec<Value> = users
+                .iter()
+                .map(|u| context! { email => &u.email, role => u.role.as_str(), created_at => u.created_at })
+                .collect();
+            let p = s.page("admin_users", "users");
+            Ok(page(&state, "admin/users.html", &p, context! { users }, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+/// The editor's state: what the form shows and sends back.
+struct Editor {
+    /// Per language: the text fields shown, with their values.
+    texts: Vec<(Lang, Vec<(String, String)>)>,
+    /// Whether the type has a status and publication time.
+    has_meta: bool,
+    /// `draft` or `published`.
+    status: String,
+    /// RFC 3339, or empty.
+    published_at: String,
+    /// Everything else, as JSON text.
+    other: String,
+    /// The revision the form was made from.
+    revision: i64,
+}
+
+impl Editor {
+    /// Splits an item's JSON into the form's parts.
+    fn of(json: &Json, langs: &[Lang], revision: i64) -> Editor {
+        let mut rest = json.as_object().cloned().unwrap_or_default();
+        rest.remove("key");
+        let has_meta = rest.contains_key("status");
+        let status =
+            rest.remove("status").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "draft".into());
+        let published_at = match rest.remove("published_at") {
+            Some(Json::Number(n)) => n.as_i64().map(crate::site::rfc3339).unwrap_or_default(),
+            Some(Json::String(s)) => s,
+            _ => String::new(),
+        };
+        // The text fields any language has are shown for every language,
+        // so a missing translation can be written here.
+        let shown: Vec<&str> = TEXT_FIELDS
+            .into_iter()
+            .filter(|f| langs.iter().any(|l| rest.get(l.code()).and_then(|o| o.get(*f)).is_some_and(Json::is_string)))
+            .collect();
+        let texts = langs
+            .iter()
+            .map(|l| {
+                let obj = rest.get_mut(l.code()).and_then(Json::as_object_mut);
+                let mut fields = Vec::new();
+                let mut obj = obj;
+                for f in &shown {
+                    let value = obj.as_mut().and_then(|o| o.remove(*f)).and_then(|v| v.as_str().map(str::to_owned));
+                    fields.push(((*f).to_owned(), value.unwrap_or_default()));
+                }
+                (*l, fields)
+            })
+            .collect();
+        let other = serde_json::to_string_pretty(&Json::Object(rest)).unwrap_or_default();
+        Editor { texts, has_meta, status, published_at, other, revision }
+    }
+
+    /// The form as posted.
+    fn from_form(s: &Signed, langs: &[Lang]) -> Editor {
+        let texts = langs
+            .iter()
+            .map(|l| {
+                let prefix = format!("{}.", l.code());
+                let fields = TEXT_FIELDS
+                    .iter()
+                    .filter_map(|f| {
+                        s.field(&format!("{prefix}{f}")).map(|v| ((*f).to_owned(), v.replace("\r\n", "\n")))
+                    })
+                    .collect();
+                (*l, fields)
+            })
+            .collect();
+        Editor {
+            texts,
+            has_meta: s.field("status").is_some(),
+            status: s.field("status").unwrap_or("draft").to_owned(),
+            published_at: s.field("published_at").unwrap_or("").trim().to_owned(),
+            other: s.field("other").unwrap_or("{}").to_owned(),
+            revision: s.field("revision").and_then(|r| r.parse().ok()).unwrap_or(0),
+        }
+    }
+
+    /// The item the form describes, or what is wrong with it.
+    fn to_item(&self, kind: ItemKind, key: &str) -> Result<Item, String> {
+        crate::content::check_key(key).map_err(|e| e.0)?;
+        let mut json: Map<String, Json> = match serde_json::from_str(&self.other) {
+            Ok(Json::Object(m)) => m,
+            Ok(_) => return Err("the other fields must be a JSON object ({ … })".into()),
+            Err(e) => return Err(format!("the other fields are not valid JSON: {e}")),
+        };
+        for (lang, fields) in &self.texts {
+            if fields.iter().all(|(_, v)| v.trim().is_empty()) && !json.contains_key(lang.code()) {
+                continue; // a translation not begun
+            }
+            let obj = json.entry(lang.code()).or_insert_with(|| Json::Object(Map::new()));
+            let Some(obj) = obj.as_object_mut() else { return Err(format!("`{}` must be an object", lang.code())) };
+            for (name, value) in fields {
+                obj.insert(name.clone(), Json::from(value.clone()));
+            }
+        }
+        if self.has_meta {
+            json.insert("status".into(), Json::from(self.status.clone()));
+            if !self.published_at.is_empty() {
+                json.insert("published_at".into(), Json::from(self.published_at.clone()));
+            }
+        }
+        Item::from_json(kind, key, &Json::Object(json).to_string())
+    }
+}
+
+/// Messages and extras around the editor.
+struct Extra {
+    message: Option<&'static str>,
+    error: Option<String>,
+    theirs: Option<String>,
+    status: StatusCode,
+}
+
+impl Default for Extra {
+    fn default() -> Extra {
+        Extra { message: None, error: None, theirs: None, status: StatusCode::OK }
+    }
+}
+
+fn editor_page(
+    state: &AppState,
+    s: &Signed,
+    name: &str,
+    key: &str,
+    is_new: bool,
+    e: &Editor,
+    extra: Extra,
+) -> Response {
+    let langs: Vec<Value> = e
+        .texts
+        .iter()
+        .map(|(l, fields)| {
+            let fields: Vec<Value> = fields.iter().map(|(name, value)| context! { name, value }).collect();
+            let missing =
+                e.texts.iter().find(|(x, _)| x == l).is_some_and(|(_, f)| f.iter().all(|(_, v)| v.is_empty()));
+            context! { code => l.code(), name => l.native_name(), fields, missing }
+        })
+        .collect();
+    let title = if is_new { state.theme.string(s.lang, "admin_new") } else { key.to_owned() };
+    let p = Page {
+        title: Some(title),
+        message: extra.message,
+        error: extra.error.as_ref().map(|_| "admin_invalid"),
+        detail: extra.error.clone(),
+        ..s.page("admin_dashboard", name)
+    };
+    let action = if is_new { format!("/admin/{name}/new") } else { format!("/admin/{name}/{key}") };
+    let ctx = context! {
+        type => name, key, is_new, action, langs, has_meta => e.has_meta, status => &e.status,
+        published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
+    };
+    page(state, "admin/edit.html", &p, ctx, extra.status)
+}
+
+fn invalid(
+    state: &AppState,
+    s: &Signed,
+    name: &str,
+    key: &str,
+    is_new: bool,
+    view: &Editor,
+    error: String,
+) -> Response {
+    let extra = Extra { error: Some(error), status: StatusCode::UNPROCESSABLE_ENTITY, ..Extra::default() };
+    editor_page(state, s, name, key, is_new, view, extra)
+}
+
+/// The site's languages, from the current snapshot.
+async fn languages(state: &AppState) -> Vec<Lang> {
+    state.index().site.languages.clone()
+}
+
+fn item_json(item: &Item) -> Json {
+    serde_json::from_str(&item.as_ref().to_json()).unwrap_or(Json::Null)
+}
+
+/// The title in the first language that has one.
+fn title_of(json: &Json, langs: &[Lang]) -> String {
+    langs
+        .iter()
+        .find_map(|l| json.get(l.code()).and_then(|o| o.get("title")).and_then(Json::as_str).filter(|t| !t.is_empty()))
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Whether the item lacks its text in `lang` (types without texts never do).
+fn missing_text(json: &Json, lang: Lang) -> bool {
+    let has_texts = json.as_object().is_some_and(|m| m.values().any(|v| v.get("title").is_some()));
+    has_texts && json.get(lang.code()).and_then(|o| o.get("title")).and_then(Json::as_str).is_none_or(str::is_empty)
+}
+
+/// The same shape with every value emptied: the form for a new item.
+fn blank(v: Json) -> Json {
+    match v {
+        Json::String(_) => Json::from(""),
+        Json::Array(_) => Json::Array(Vec::new()),
+        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, blank(v))).collect()),
+        other => other,
+    }
+}
+
+async fn refresh(state: &AppState) {
+    if let Err(e) = state.refresh().await {
+        tracing::warn!(error = %format!("{e:#}"), "reloading the snapshot after an edit failed; the next check will");
+    }
+}

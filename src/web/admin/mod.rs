@@ -1,0 +1,212 @@
+//! The web admin under `/admin`: server-rendered pages from the
+//! `admin/*.html` templates, usable without JavaScript.
+//!
+//! Every page needs a session (`session.rs`); every post also needs the
+//! session's CSRF token and a same-origin request. Answers are never
+//! cached (`no-store`) and carry the public site's security headers.
+
+mod items;
+mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+
+use super::abuse::{PeerAddr, client_ip};
+use super::state::AppState;
+use crate::content::Lang;
+use crate::store::Session;
+
+pub use session::Note;
+
+/// The admin's routes, below `/admin`.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(items::dashboard))
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/users", get(items::users))
+        .route("/trash", get(items::trash))
+        .route("/trash/{kind}/{key}/restore", post(items::restore_from_trash))
+        .route("/{kind}", get(items::list))
+        .route("/{kind}/new", get(items::new_form).post(items::create))
+        .route("/{kind}/{key}", get(items::edit_form).post(items::save))
+        .route("/{kind}/{key}/delete", post(items::delete))
+        .route("/{kind}/{key}/revisions", get(items::revisions))
+        .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
+}
+
+/// What every admin page shows around its content.
+#[derive(Default)]
+pub struct Page<'a> {
+    /// The UI language.
+    pub lang: Lang,
+    /// The signed-in user's session, if any.
+    pub session: Option<&'a Session>,
+    /// The UI string key of the page title.
+    pub title_key: &'static str,
+    /// A title given as text instead (an item's key).
+    pub title: Option<String>,
+    /// The menu entry to mark as current.
+    pub current: &'a str,
+    /// A UI string key shown as a status message.
+    pub message: Option<&'static str>,
+    /// A UI string key shown as an error.
+    pub error: Option<&'static str>,
+    /// Details after the error (what the store said).
+    pub detail: Option<String>,
+}
+
+/// Renders `template` inside the admin layout.
+pub fn page(state: &AppState, template: &str, p: &Page<'_>, ctx: Value, status: StatusCode) -> Response {
+    let theme = &state.theme;
+    let string = |k: &str| theme.string(p.lang, k);
+    let types: Vec<Value> = super::admin_api::types().map(|(name, _)| context! { name }).collect();
+    let error = p.error.map(|e| match &p.detail {
+        Some(d) => format!("{} {d}", string(e)),
+        None => string(e),
+    });
+    let base = context! {
+        lang => p.lang.code(),
+        t => theme.strings(p.lang),
+        assets => crate::site::to_value(theme.assets.urls()),
+        title => p.title.clone().unwrap_or_else(|| string(p.title_key)),
+        current => p.current,
+        message => p.message.map(string),
+        error,
+        user => p.session.map(|s| context! { email => &s.user.email, role => s.user.role.as_str() }),
+        csrf => p.session.map(|s| s.csrf.as_str()),
+        types,
+    };
+    match theme.render(template, context! { ..ctx, ..base }) {
+        Ok(html) => {
+            let mut res = (status, html).into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::site::HTML));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "rendering an admin page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
+        }
+    }
+}
+
+/// 303 to `to` (after a post, or to the sign-in page).
+pub fn redirect(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The UI language: the user's choice is not stored yet, so the browser's
+/// first preference between the two the admin speaks.
+fn ui_lang(headers: &HeaderMap) -> Lang {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.trim_start().to_ascii_lowercase().starts_with("de") { Lang::De } else { Lang::En }
+}
+
+/// A signed-in request: the session, and for posts the form, checked for
+/// origin and CSRF token. Anything else is answered here.
+pub struct Signed {
+    /// The live session.
+    pub session: Session,
+    /// The UI language.
+    pub lang: Lang,
+    /// The posted fields (empty for a GET).
+    pub form: Vec<(String, String)>,
+}
+
+impl Signed {
+    /// A posted field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A page for this user.
+    pub fn page<'a>(&'a self, title_key: &'static str, current: &'a str) -> Page<'a> {
+        Page { lang: self.lang, session: Some(&self.session), title_key, current, ..Page::default() }
+    }
+}
+
+/// Checks the session (and for a post: the origin and the CSRF token).
+pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> {
+    let (parts, body) = req.into_parts();
+    let lang = ui_lang(&parts.headers);
+    let Some(session) = session::current(state, &parts.headers).await else {
+        return Err(redirect("/admin/sign-in"));
+    };
+    let mut signed = Signed { session, lang, form: Vec::new() };
+    if parts.method == Method::POST {
+        let Ok(bytes) = axum::body::to_bytes(body, super::router::API_BODY_LIMIT).await else {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response());
+        };
+        signed.form = super::public::parse_query(&String::from_utf8_lossy(&bytes));
+        let same_origin = super::forms::same_origin(&parts.headers, state.forms.public_base_url.as_deref());
+        if !same_origin || !session::csrf_ok(&signed.session, signed.field("csrf")) {
+            let p = Page { error: Some("admin_csrf"), ..signed.page("admin_dashboard", "") };
+            return Err(page(state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+        }
+    }
+    Ok(signed)
+}
+
+async fn sign_in_form(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let lang = ui_lang(req.headers());
+    if session::current(&state, req.headers()).await.is_some() {
+        return redirect("/admin");
+    }
+    let note = if req.uri().query() == Some("signed_out=1") { Note::SignedOut } else { Note::None };
+    session::sign_in_page(&state, lang, StatusCode::OK, note, "")
+}
+
+async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let lang = ui_lang(req.headers());
+    let peer = req.extensions().get::<PeerAddr>().map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
+    let ip = client_ip(peer, req.headers(), &state.forms.trusted_proxies);
+    let same_origin = super::forms::same_origin(req.headers(), state.forms.public_base_url.as_deref());
+    let Ok(body): Result<Bytes, _> = axum::body::to_bytes(req.into_body(), super::router::BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response();
+    };
+    if !same_origin {
+        return (StatusCode::FORBIDDEN, "Cross-site sign-in refused\n").into_response();
+    }
+    let form = super::public::parse_query(&String::from_utf8_lossy(&body));
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let (email, password) = (get("email"), get("password"));
+    match session::sign_in(&state, email, password, ip).await {
+        Ok(session::SignIn::Started(cookie)) => {
+            let mut res = redirect("/admin");
+            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            res
+        }
+        Ok(session::SignIn::Refused) => {
+            session::sign_in_page(&state, lang, StatusCode::UNPROCESSABLE_ENTITY, Note::Refused, email)
+        }
+        Ok(session::SignIn::Throttled) => {
+            session::sign_in_page(&state, lang, StatusCode::TOO_MANY_REQUESTS, Note::Throttled, email)
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "sign-in failed");
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Service unavailable\n").into_response()
+        }
+    }
+}
+
+async fn sign_out(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    match signed(&state, req).await {
+        Ok(_) => session::sign_out(&state, &headers).await,
+        Err(res) => res,
+    }
+}

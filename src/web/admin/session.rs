@@ -1,0 +1,152 @@
+//! Signing in and out of the web admin: the session cookie, the CSRF token
+//! every form carries, and the throttle on failed attempts.
+//!
+//! The cookie holds 256 random bits; the database keeps only their SHA-256
+//! (`store::sessions`). It is `HttpOnly`, `SameSite=Strict`, limited to
+//! `/admin`, and `Secure` when the site's base URL is HTTPS, so public pages
+//! never see it and never set a cookie themselves.
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use super::{Page, page};
+use crate::accounts;
+use crate::store::{Session, User};
+use crate::web::state::AppState;
+
+/// The cookie's name.
+const COOKIE: &str = "casefile_session";
+/// Failed attempts within [`THROTTLE_WINDOW`] before an address is refused.
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// The same, per client address (several accounts tried from one place).
+const MAX_FAILURES_PER_IP: i64 = 20;
+/// How far back failed attempts count.
+const THROTTLE_WINDOW: i64 = 15 * 60;
+
+/// The session the request's cookie names, if it is live.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = cookie(headers)?;
+    match state.store.session(&accounts::token_hash(&token), state.clock.now()).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "reading a session failed");
+            None
+        }
+    }
+}
+
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Whether a posted CSRF token is the session's (compared in constant time).
+pub fn csrf_ok(session: &Session, posted: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    posted.is_some_and(|p| p.as_bytes().ct_eq(session.csrf.as_bytes()).into())
+}
+
+/// What a sign-in attempt came to.
+pub enum SignIn {
+    /// A new session: the `Set-Cookie` value.
+    Started(HeaderValue),
+    /// Wrong address or password (the same answer for both).
+    Refused,
+    /// Too many failures lately.
+    Throttled,
+}
+
+/// Checks the throttle, then the password (against a decoy hash when the
+/// address is unknown, so both take as long), and starts a session.
+pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) -> Result<SignIn, crate::store::Error> {
+    let now = state.clock.now();
+    let email = email.trim().to_lowercase();
+    let scopes = [format!("email:{email}"), format!("ip:{ip}")];
+    let since = now - THROTTLE_WINDOW;
+    if state.store.sign_in_failures(&scopes[0], since).await? >= MAX_FAILURES_PER_ACCOUNT
+        || state.store.sign_in_failures(&scopes[1], since).await? >= MAX_FAILURES_PER_IP
+    {
+        return Ok(SignIn::Throttled);
+    }
+    let found = state.store.user_for_sign_in(&email).await?;
+    let hash = found.as_ref().map_or(accounts::decoy_hash().to_owned(), |(_, h)| h.clone());
+    let password = password.to_owned();
+    // argon2 takes tens of milliseconds of CPU: not on the async threads.
+    let matches =
+        tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password)).await.unwrap_or(false);
+    let user: Option<User> = found.filter(|_| matches).map(|(u, _)| u);
+    let Some(user) = user else {
+        state.store.record_sign_in_failure(&scopes, now).await?;
+        return Ok(SignIn::Refused);
+    };
+    let token = format!("{}{}", crate::ids::nonce(), crate::ids::nonce());
+    state.store.create_session(user.id, &accounts::token_hash(&token), &crate::ids::nonce(), now).await?;
+    tracing::info!(user = user.email, "signed in to the admin");
+    Ok(SignIn::Started(set_cookie(state, &token, false)))
+}
+
+/// Ends the session on the server and clears the cookie.
+pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Response {
+    if let Some(token) = cookie(headers)
+        && let Err(e) = state.store.end_session(&accounts::token_hash(&token)).await
+    {
+        tracing::error!(error = %crate::error_chain(&e), "ending a session failed");
+    }
+    let mut res = super::redirect("/admin/sign-in?signed_out=1");
+    res.headers_mut().insert(header::SET_COOKIE, set_cookie(state, "", true));
+    res
+}
+
+/// The `Set-Cookie` value for `token` (or one that clears the cookie).
+fn set_cookie(state: &AppState, token: &str, clear: bool) -> HeaderValue {
+    let secure = if state.base_url.starts_with("https://") { "; Secure" } else { "" };
+    let age = if clear { "; Max-Age=0".to_owned() } else { format!("; Max-Age={}", crate::store::MAX_SECONDS) };
+    let value = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict{secure}{age}");
+    HeaderValue::from_str(&value).expect("a cookie of hex digits is a valid header")
+}
+
+/// The sign-in page, with a message or an error, and its status.
+pub fn sign_in_page(
+    state: &AppState,
+    lang: crate::content::Lang,
+    status: StatusCode,
+    note: Note,
+    email: &str,
+) -> Response {
+    let (message, error) = match note {
+        Note::None => (None, None),
+        Note::SignedOut => (Some("admin_signed_out"), None),
+        Note::SessionOver => (Some("admin_session_over"), None),
+        Note::Refused => (None, Some("admin_bad_credentials")),
+        Note::Throttled => (None, Some("admin_too_many")),
+    };
+    let p = Page { lang, title_key: "admin_sign_in", message, error, ..Page::default() };
+    let mut res = page(state, "admin/sign_in.html", &p, minijinja::context! { email }, status);
+    if note == Note::Throttled {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(THROTTLE_WINDOW));
+    }
+    res
+}
+
+/// What the sign-in page says above the form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// Nothing.
+    None,
+    /// "You are signed out."
+    SignedOut,
+    /// "Please sign in (again)."
+    SessionOver,
+    /// Wrong address or password.
+    Refused,
+    /// Too many attempts.
+    Throttled,
+}

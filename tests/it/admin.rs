@@ -1,0 +1,242 @@
+//! The web admin in process: signing in and out, the cookie, the throttle,
+//! CSRF, roles, and an edit from the form to the public page, with a
+//! second editor's stale save refused.
+
+use axum::http::StatusCode;
+use casefile::accounts::{Role, hash_password};
+
+use crate::app::TestApp;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn app_with_users() -> TestApp {
+    let app = TestApp::new().await;
+    let store = &app.state.store;
+    store.add_user("own@example.org", Role::Owner, &hash_password(PASSWORD), 0).await.unwrap();
+    store.add_user("ed@example.org", Role::Editor, &hash_password(PASSWORD), 0).await.unwrap();
+    app
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+/// Signs in; returns the `Cookie` header value.
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let (status, h, body) =
+        app.request("POST", "/admin/sign-in", &[FORM], &form(&[("email", email), ("password", PASSWORD)])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let set = h["set-cookie"].to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// The value of the first `<input name=…>` on a page.
+fn input(page: &str, name: &str) -> String {
+    let doc = scraper::Html::parse_document(page);
+    let sel = scraper::Selector::parse(&format!("[name=\"{name}\"]")).unwrap();
+    let el = doc.select(&sel).next().unwrap_or_else(|| panic!("no field {name}"));
+    match el.value().name() {
+        "textarea" => el.text().collect(),
+        "select" => {
+            let selected = scraper::Selector::parse("option[selected]").unwrap();
+            el.select(&selected).next().and_then(|o| o.value().attr("value")).unwrap_or("").to_owned()
+        }
+        _ => el.value().attr("value").unwrap_or("").to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_cookie_for_the_admin_only_and_signing_out_ends_the_session() {
+    let app = app_with_users().await;
+    let (status, h, _) = app.request("GET", "/admin", &[], "").await;
+    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/sign-in"));
+    let (status, h, page) = app.request("GET", "/admin/sign-in", &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(page.contains("name=\"password\""));
+
+    // A wrong password and an unknown address get the same answer.
+    let wrong = |email: &'static str| {
+        let app = &app;
+        async move {
+            let (status, _, body) =
+                app.request("POST", "/admin/sign-in", &[FORM], &form(&[("email", email), ("password", "nope")])).await;
+            (status, body.replace(email, "EMAIL"))
+        }
+    };
+    let (a, b) = (wrong("own@example.org").await, wrong("nobody@example.org").await);
+    assert_eq!(a.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.1.contains("The email address or the password is wrong."));
+    assert_eq!(a, b, "the same page for an unknown address");
+
+    let (status, h, _) = app
+        .request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "Own@Example.org"), ("password", PASSWORD)]))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = h["set-cookie"].to_str().unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(set.contains(flag), "{set}");
+    }
+    assert!(!set.contains("Secure"), "served over plain HTTP here: {set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+
+    let (status, _, page) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("own@example.org"));
+    let (_, h, _) = app.request("GET", "/", &[("cookie", &cookie)], "").await;
+    assert!(!h.contains_key("set-cookie"), "public pages set no cookie, for an editor too");
+
+    // Signing out needs the CSRF token, then ends the session on the server.
+    let csrf = input(&page, "csrf");
+    let (status, ..) = app.request("POST", "/admin/sign-out", &[FORM, ("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, h, _) =
+        app.request("POST", "/admin/sign-out", &[FORM, ("cookie", &cookie)], &form(&[("csrf", &csrf)])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let (status, ..) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the old cookie opens nothing");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_account() {
+    let app = app_with_users().await;
+    for _ in 0..5 {
+        let (status, ..) = app
+            .request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "ed@example.org"), ("password", "x")]))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, h, page) = app
+        .request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "ed@example.org"), ("password", PASSWORD)]))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(h["retry-after"], "900");
+    assert!(page.contains("Too many attempts"));
+    sign_in(&app, "own@example.org").await; // another account is not locked out
+    app.clock.advance(std::time::Duration::from_secs(15 * 60 + 1));
+    sign_in(&app, "ed@example.org").await;
+}
+
+#[tokio::test]
+async fn an_edit_shows_at_once_and_a_stale_save_is_refused_with_both_versions() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let auth = [("cookie", cookie.as_str())];
+    let (status, _, list) = app.request("GET", "/admin/news", &auth, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("/admin/news/2019-11-25-released-on-parole"), "the list links the items");
+
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let (status, _, editor) = app.request("GET", path, &auth, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let fields = [
+        "csrf",
+        "revision",
+        "status",
+        "published_at",
+        "en.title",
+        "en.slug",
+        "en.summary",
+        "en.body",
+        "de.title",
+        "de.slug",
+        "de.summary",
+        "de.body",
+        "other",
+    ];
+    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    let slug = values.iter().find(|(k, _)| k == "en.slug").unwrap().1.clone();
+    values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "Released – edited in the admin".into();
+    let body =
+        |values: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
+    let headers = [FORM, ("cookie", cookie.as_str())];
+
+    let (status, h, page) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{}", page.split("role=\"alert\"").nth(1).unwrap_or(""));
+    assert_eq!(h["location"].to_str().unwrap(), format!("{path}?saved=1"));
+    let public = app.get(&format!("/news/{slug}")).await;
+    assert!(public.body.contains("Released – edited in the admin"), "shown at once");
+
+    // The same form again: its revision is stale now.
+    values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "A second editor's title".into();
+    let (status, _, page) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("Someone else saved this item meanwhile"));
+    assert!(
+        page.contains("A second editor&#x27;s title") || page.contains("A second editor's title"),
+        "my version kept"
+    );
+    assert!(page.contains("Released – edited in the admin"), "theirs shown");
+    assert!(!app.get(&format!("/news/{slug}")).await.body.contains("A second editor"), "nothing overwritten");
+
+    // Without the CSRF token, or from another site: refused.
+    let without: Vec<(String, String)> = values.iter().filter(|(k, _)| k != "csrf").cloned().collect();
+    assert_eq!(app.request("POST", path, &headers, &body(&without)).await.0, StatusCode::FORBIDDEN);
+    let evil = [FORM, ("cookie", cookie.as_str()), ("origin", "https://evil.example")];
+    assert_eq!(app.request("POST", path, &evil, &body(&values)).await.0, StatusCode::FORBIDDEN);
+
+    // A mistake comes back with the entries and the reason.
+    let mut broken = values.clone();
+    broken.iter_mut().find(|(k, _)| k == "other").unwrap().1 = "{ not json".into();
+    let (status, _, page) = app.request("POST", path, &headers, &body(&broken)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("not valid JSON") && page.contains("A second editor"), "reason and entries");
+
+    // Revisions: two, the older one restorable.
+    let (_, _, revisions) = app.request("GET", &format!("{path}/revisions"), &auth, "").await;
+    assert!(revisions.contains("ed@example.org") && revisions.contains("/restore"));
+
+    // Owners only: users.
+    assert_eq!(app.request("GET", "/admin/users", &auth, "").await.0, StatusCode::FORBIDDEN);
+    let owner = sign_in(&app, "own@example.org").await;
+    let (status, _, users) = app.request("GET", "/admin/users", &[("cookie", owner.as_str())], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(users.contains("ed@example.org"));
+}
+
+#[tokio::test]
+async fn a_new_item_is_made_from_the_types_shape_and_deleted_to_the_trash() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (status, _, page) = app.request("GET", "/admin/news/new", &[("cookie", cookie.as_str())], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut other: serde_json::Value = serde_json::from_str(&input(&page, "other")).unwrap();
+    other["date"] = "2026-11-26".into();
+    let fields = [
+        ("csrf", input(&page, "csrf")),
+        ("key", "admin-post".to_owned()),
+        ("status", "published".to_owned()),
+        ("published_at", String::new()),
+        ("en.title", "Written in the admin".to_owned()),
+        ("en.slug", "written-in-the-admin".to_owned()),
+        ("en.summary", "A summary.".to_owned()),
+        ("en.body", "The text.".to_owned()),
+        ("de.title", "In der Verwaltung geschrieben".to_owned()),
+        ("de.slug", "in-der-verwaltung".to_owned()),
+        ("de.summary", "Eine Zusammenfassung.".to_owned()),
+        ("de.body", "Der Text.".to_owned()),
+        ("other", other.to_string()),
+    ];
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
+    let (status, h, page) = app.request("POST", "/admin/news/new", &headers, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    assert_eq!(h["location"], "/admin/news/admin-post?saved=1");
+    assert!(app.get("/news/written-in-the-admin").await.body.contains("Written in the admin"));
+    assert!(app.get("/de/neuigkeiten/in-der-verwaltung").await.body.contains("In der Verwaltung geschrieben"));
+
+    let csrf = fields[0].1.clone();
+    let delete = form_urlencoded::Serializer::new(String::new()).append_pair("csrf", &csrf).finish();
+    let (status, h, _) = app.request("POST", "/admin/news/admin-post/delete", &headers, &delete).await;
+    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/trash"));
+    assert_eq!(app.get("/news/written-in-the-admin").await.status, StatusCode::NOT_FOUND);
+    let (_, _, trash) = app.request("GET", "/admin/trash", &[("cookie", cookie.as_str())], "").await;
+    assert!(trash.contains("admin-post"));
+    let (status, ..) = app.request("POST", "/admin/trash/news/admin-post/restore", &headers, &delete).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/news/written-in-the-admin").await.status, StatusCode::OK, "restored");
+}
