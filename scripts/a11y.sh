@@ -3,6 +3,7 @@
 # in headless Chromium over every page of the default site, both languages.
 #
 #   scripts/a11y.sh            # uses target/debug/casefile (build it first)
+#   scripts/a11y.sh --install  # only installs the tools; prints axe.min.js's path
 #
 # Needs the Debian packages chromium and chromium-driver, and Node with npm;
 # installs @axe-core/cli into a cache folder on first use. Exits 1 on any
@@ -18,6 +19,10 @@ done
 if [ ! -x "$TOOLS/node_modules/.bin/axe" ]; then
   mkdir -p "$TOOLS"
   (cd "$TOOLS" && npm init -y >/dev/null && CHROMEDRIVER_SKIP_DOWNLOAD=true npm install --no-audit --no-fund @axe-core/cli@4 >/dev/null)
+fi
+if [ "${1:-}" = "--install" ]; then
+  echo "$TOOLS/node_modules/axe-core/axe.min.js"
+  exit 0
 fi
 
 DATA="$(mktemp -d)"

@@ -30,9 +30,24 @@ pub fn type_name(kind: ItemKind) -> &'static str {
     kind.folder().trim_end_matches(".toml")
 }
 
-/// Every type the Admin API serves, by name.
+/// Every type the Admin API serves, by name, in the Content API's order
+/// (the admin's menu follows it).
 pub fn types() -> impl Iterator<Item = (&'static str, ItemKind)> {
-    ItemKind::ALL.iter().filter(|k| **k != ItemKind::Settings).map(|k| (type_name(*k), *k))
+    const ORDER: [ItemKind; 12] = [
+        ItemKind::Page,
+        ItemKind::News,
+        ItemKind::Timeline,
+        ItemKind::Press,
+        ItemKind::Person,
+        ItemKind::Book,
+        ItemKind::Evidence,
+        ItemKind::Document,
+        ItemKind::Media,
+        ItemKind::Petition,
+        ItemKind::Source,
+        ItemKind::Redirect,
+    ];
+    ORDER.into_iter().map(|k| (type_name(k), k))
 }
 
 fn kind_of(name: &str) -> Result<ItemKind, ApiError> {
@@ -358,5 +373,22 @@ fn json_response(status: StatusCode, value: &Value, revision: Option<i64>) -> Re
 async fn refresh(state: &AppState) {
     if let Err(e) = state.refresh().await {
         tracing::warn!(error = %format!("{e:#}"), "reloading the snapshot after an API write failed; the next check will");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_but_the_settings_has_one_type() {
+        let kinds: std::collections::HashSet<ItemKind> = types().map(|(_, k)| k).collect();
+        let names: std::collections::HashSet<&str> = types().map(|(n, _)| n).collect();
+        assert_eq!(kinds.len(), ItemKind::ALL.len() - 1);
+        assert_eq!(names.len(), kinds.len());
+        assert!(!kinds.contains(&ItemKind::Settings));
+        for t in crate::site::api::TYPES {
+            assert!(names.contains(t.name), "the Content API's `{}` is editable", t.name);
+        }
     }
 }

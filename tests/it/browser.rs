@@ -173,3 +173,105 @@ async fn a_visitor_subscribes_and_signs_in_a_real_browser() {
     assert!(foreign.is_empty(), "third-party loads: {foreign:?}");
     c.close().await.unwrap();
 }
+
+/// Runs axe-core (the file `CASEFILE_AXE_JS` names, which `.ci/run` sets)
+/// on the page and returns its violations; `None` when axe is not at hand.
+async fn axe_violations(c: &Client) -> Option<Vec<String>> {
+    let Some(path) = std::env::var_os("CASEFILE_AXE_JS") else {
+        assert!(std::env::var_os("CASEFILE_REQUIRE_AXE").is_none(), "CASEFILE_AXE_JS must name axe.min.js");
+        return None;
+    };
+    let source = std::fs::read_to_string(path).expect("axe.min.js");
+    c.execute(&format!("{source}\nreturn true;"), vec![]).await.unwrap();
+    let run = "const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })
+           .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));";
+    let found = c.execute_async(run, vec![]).await.unwrap();
+    Some(found.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+}
+
+/// Checks the page with axe (when available) and saves a screenshot under
+/// `target/screenshots/`.
+async fn look(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
+    if let Some(violations) = axe_violations(c).await {
+        assert!(violations.is_empty(), "{name}: accessibility violations: {violations:#?}");
+    }
+}
+
+/// An editor signs in, edits a news post in both languages' editor, sees it
+/// on the public site, restores the earlier revision and signs out; every
+/// admin page passes axe and is photographed.
+#[tokio::test]
+async fn an_editor_edits_in_the_admin_in_a_real_browser() {
+    if !available("admin in the browser") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut add = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["user", "add", "--email", "ed@example.org", "--role", "editor", "--data"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery staple\n").unwrap();
+    assert!(add.wait().unwrap().success(), "casefile user add");
+    let server = Server::start_in(&data);
+    let (_driver, c) = browser().await;
+
+    c.goto(&server.url("/admin")).await.unwrap();
+    wait_text(&c, "Sign in").await;
+    look(&c, "admin-01-sign-in").await;
+    c.find(Locator::Css("#email")).await.unwrap().send_keys("ed@example.org").await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
+    c.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Drafts").await;
+    look(&c, "admin-02-dashboard").await;
+    let cookie = c.execute("return document.cookie", vec![]).await.unwrap();
+    assert_eq!(cookie, "", "the session cookie is out of reach of scripts");
+
+    c.goto(&server.url("/admin/news")).await.unwrap();
+    wait_text(&c, "2019-11-25-released-on-parole").await;
+    look(&c, "admin-03-news").await;
+    c.goto(&server.url("/admin/news/2019-11-25-released-on-parole")).await.unwrap();
+    wait_text(&c, "Other fields").await;
+    look(&c, "admin-04-editor").await;
+    let title = c.find(Locator::Css("#en-title")).await.unwrap();
+    let before = title.prop("value").await.unwrap().unwrap();
+    title.clear().await.unwrap();
+    title.send_keys("Released on parole (edited in a browser)").await.unwrap();
+    c.find(Locator::Css("form.editor button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Saved. The site shows it now.").await;
+    look(&c, "admin-05-saved").await;
+    let slug = c.find(Locator::Css("#en-slug")).await.unwrap().prop("value").await.unwrap().unwrap();
+    c.goto(&server.url(&format!("/news/{slug}"))).await.unwrap();
+    wait_text(&c, "Released on parole (edited in a browser)").await;
+    look(&c, "admin-06-public").await;
+
+    c.goto(&server.url("/admin/news/2019-11-25-released-on-parole/revisions")).await.unwrap();
+    wait_text(&c, "Fields changed").await;
+    look(&c, "admin-07-revisions").await;
+    c.find(Locator::Css("main table form button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Saved. The site shows it now.").await;
+    let restored = c.find(Locator::Css("#en-title")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert_eq!(restored, before, "the earlier revision is back");
+
+    for (path, name) in [
+        ("/admin/news/new", "admin-08-new"),
+        ("/admin/trash", "admin-09-trash"),
+        ("/admin/users", "admin-10-owners-only"),
+    ] {
+        c.goto(&server.url(path)).await.unwrap();
+        wait_text(&c, "").await;
+        look(&c, name).await;
+    }
+    c.find(Locator::Css(".sign-out button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "You are signed out.").await;
+    look(&c, "admin-11-signed-out").await;
+    c.close().await.unwrap();
+}

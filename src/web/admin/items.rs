@@ -263,7 +263,8 @@ pub async fn revisions(
     done(async {
         let s = signed(&state, req).await?;
         let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
-        let list = state.store.revisions(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+        let mut list = state.store.revisions(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+        list.sort_by_key(|r| r.id); // oldest first, to see what each changed
         if list.is_empty() {
             return Err(not_found(&state, &s));
         }
