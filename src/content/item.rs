@@ -268,3 +268,24 @@ impl<'a> ItemRef<'a> {
         own.into_iter().chain(nested).filter(|&t| t > now).min()
     }
 }
+
+impl Item {
+    /// Keeps the addresses of `previous` working: a page's or news post's
+    /// slug that changed in a language becomes one of its former slugs
+    /// (which redirect with 301), and former slugs are never dropped.
+    pub fn keep_old_slugs(&mut self, previous: &Item) {
+        let (now, before) = match (self, previous) {
+            (Item::Page(a), Item::Page(b)) => (&mut a.text, &b.text),
+            (Item::News(a), Item::News(b)) => (&mut a.text, &b.text),
+            _ => return,
+        };
+        for (lang, text) in now.iter_mut() {
+            let Some(old) = before.get(lang) else { continue };
+            for slug in std::iter::once(&old.slug).chain(&old.old_slugs) {
+                if !slug.is_empty() && *slug != text.slug && !text.old_slugs.contains(slug) {
+                    text.old_slugs.push(slug.clone());
+                }
+            }
+        }
+    }
+}

@@ -129,9 +129,11 @@ pub async fn replace(
         find(&state, kind, &key).await?;
         let item = from_json(kind, &key, body)?;
         let change = Change { author: &user.email, note: NOTE };
-        let written = state.store.update_item_if(state.site_id, &item, expected, change).await.map_err(store_error)?;
+        state.store.update_item_if(state.site_id, &item, expected, change).await.map_err(store_error)?;
         refresh(&state).await;
-        Ok(json_response(StatusCode::OK, &to_json(&item, written.revision), Some(written.revision)))
+        // As stored: a changed slug has joined the former ones.
+        let (item, rev) = find(&state, kind, &key).await?;
+        Ok(json_response(StatusCode::OK, &to_json(&item, rev), Some(rev)))
     })
     .await
 }

@@ -95,20 +95,24 @@ async fn an_item_is_created_edited_guarded_restored_and_deleted() {
     // Replace: If-Match required, a stale one refused.
     let mut edited = created.clone();
     edited["en"]["title"] = json!("Edited through the API");
+    edited["en"]["slug"] = json!("api-post-renamed");
     let put = |extra: Vec<(&'static str, String)>| {
         call("PUT", "/api/admin/v1/news/api-post".into(), extra, edited.to_string())
     };
     assert_eq!(put(vec![]).await.0, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(put(vec![("if-match", "\"r1\"".into())]).await.0, StatusCode::PRECONDITION_FAILED);
-    let (status, h, _) = put(vec![("if-match", etag.clone())]).await;
+    let (status, h, stored) = put(vec![("if-match", etag.clone())]).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored["en"]["old_slugs"], json!(["api-post"]), "the old address is kept");
     assert_ne!(h["etag"].to_str().unwrap(), etag);
     assert_eq!(
         put(vec![("if-match", etag.clone())]).await.0,
         StatusCode::PRECONDITION_FAILED,
         "the old ETag is stale now"
     );
-    assert!(app.get("/news/api-post").await.body.contains("Edited through the API"));
+    assert!(app.get("/news/api-post-renamed").await.body.contains("Edited through the API"));
+    let old = app.get("/news/api-post").await;
+    assert_eq!((old.status, old.location.as_deref()), (StatusCode::MOVED_PERMANENTLY, Some("/news/api-post-renamed")));
 
     // Revisions, newest first; restoring the first brings the title back.
     let (_, _, revs) = call("GET", "/api/admin/v1/news/api-post/revisions".into(), vec![], String::new()).await;

@@ -192,6 +192,13 @@ impl Store {
             }
         }
         let langs = read_settings(&mut tx, site_id).await?.languages;
+        // A changed slug keeps its old address, whoever makes the change.
+        let mut item = item.clone();
+        if mode != Mode::Create
+            && let Some(previous) = load::item(&mut tx, site_id, item.as_ref().kind(), item.as_ref().key()).await?
+        {
+            item.keep_old_slugs(&previous);
+        }
         item.as_ref().check(&langs)?;
         let written = write(&mut tx, site_id, &Record::of(item.as_ref()), mode, change, super::now()).await?;
         tx.commit().await?;
