@@ -50,6 +50,12 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     warn_on_default_operator(&state.store, state.site_id, addr).await?;
     worker.spawn();
     state.spawn_refresher(REFRESH_EVERY);
+    if let Some(link) = crate::web::admin::setup_link(&state).await {
+        tracing::warn!(
+            "no one can sign in to the admin yet: open {link} within the hour to choose the first owner's \
+             address and password (or run `casefile user add --role owner`)"
+        );
+    }
     let shutdown = server::shutdown_signal();
     tracing::info!(
         data = %config.storage.data_dir.display(),

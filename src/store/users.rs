@@ -62,6 +62,21 @@ impl Store {
         row.map(user_row).transpose()?.ok_or_else(|| Error::Conflict(format!("a user {email} exists already")))
     }
 
+    /// Adds the first owner, only while there is no user at all (the setup
+    /// link works once); `None` when someone was first.
+    pub async fn add_first_owner(&self, email: &str, password_hash: &str, now: i64) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "INSERT INTO users (email, role, password_hash, created_at, updated_at)
+             SELECT $1, 'owner', $2, $3, $3 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id, email, role, created_at",
+        )
+        .bind(email.trim().to_lowercase())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(user_row).transpose()
+    }
+
     /// Every user, by address.
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, role, created_at FROM users ORDER BY email")

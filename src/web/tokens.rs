@@ -33,6 +33,8 @@ pub enum Purpose {
     ConfirmSignature,
     /// See, download or erase one's data.
     DataAccess,
+    /// Choose the first owner's address and password (no user exists yet).
+    Setup,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Purpose::Unsubscribe => "unsubscribe",
             Purpose::ConfirmSignature => "confirm-signature",
             Purpose::DataAccess => "data-access",
+            Purpose::Setup => "setup",
         }
     }
 }

@@ -240,3 +240,54 @@ async fn a_new_item_is_made_from_the_types_shape_and_deleted_to_the_trash() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/news/written-in-the-admin").await.status, StatusCode::OK, "restored");
 }
+
+#[tokio::test]
+async fn the_setup_link_makes_the_first_owner_once_and_expires() {
+    let app = TestApp::new().await;
+    let link = casefile::web::admin::setup_link(&app.state).await.expect("no user yet: a link");
+    let path = link.trim_start_matches("http://127.0.0.1:8080");
+    let token = path.split("t=").nth(1).unwrap().to_owned();
+    let (status, _, page) = app.request("GET", path, &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"password_again\""));
+
+    let post = |email: &str, password: &str, again: &str| {
+        let body = form(&[("t", &token), ("email", email), ("password", password), ("password_again", again)]);
+        let app = &app;
+        async move { app.request("POST", "/admin/setup", &[FORM], &body).await }
+    };
+    let (status, _, page) = post("first@example.org", "password1234", "password1234").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("too easy to guess") && page.contains("first@example.org"), "says why, keeps the address");
+    let (status, _, page) = post("first@example.org", PASSWORD, "something else entirely").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The two passwords differ."));
+
+    let (status, h, _) = post("First@Example.org", PASSWORD, PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (status, _, page) = app.request("GET", "/admin/users", &[("cookie", cookie.as_str())], "").await;
+    assert_eq!(status, StatusCode::OK, "signed in as the owner");
+    assert!(page.contains("first@example.org"));
+
+    // Once there is a user, the link opens nothing.
+    let (status, h, _) = app.request("GET", path, &[], "").await;
+    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/sign-in"));
+    let (status, ..) = post("second@example.org", PASSWORD, PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.state.store.users().await.unwrap().len(), 1, "no second owner through the link");
+    assert!(casefile::web::admin::setup_link(&app.state).await.is_none());
+}
+
+#[tokio::test]
+async fn a_setup_link_expires_after_an_hour() {
+    let app = TestApp::new().await;
+    let link = casefile::web::admin::setup_link(&app.state).await.unwrap();
+    let path = link.trim_start_matches("http://127.0.0.1:8080").to_owned();
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    let (status, _, page) = app.request("GET", &path, &[], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("expired"));
+    let tampered = path.replace("setup?t=", "setup?t=0");
+    assert_eq!(app.request("GET", &tampered, &[], "").await.0, StatusCode::FORBIDDEN);
+}

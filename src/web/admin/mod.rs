@@ -7,6 +7,9 @@
 
 mod items;
 mod session;
+mod setup;
+
+pub use setup::setup_link;
 
 use std::sync::Arc;
 
@@ -31,6 +34,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(items::dashboard))
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/setup", get(setup::form).post(setup::submit))
         .route("/users", get(items::users))
         .route("/trash", get(items::trash))
         .route("/trash/{kind}/{key}/restore", post(items::restore_from_trash))

@@ -87,10 +87,15 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) 
         state.store.record_sign_in_failure(&scopes, now).await?;
         return Ok(SignIn::Refused);
     };
-    let token = format!("{}{}", crate::ids::nonce(), crate::ids::nonce());
-    state.store.create_session(user.id, &accounts::token_hash(&token), &crate::ids::nonce(), now).await?;
     tracing::info!(user = user.email, "signed in to the admin");
-    Ok(SignIn::Started(set_cookie(state, &token, false)))
+    Ok(SignIn::Started(start(state, &user).await?))
+}
+
+/// Starts a session for `user`; returns the `Set-Cookie` value.
+pub async fn start(state: &AppState, user: &User) -> Result<HeaderValue, crate::store::Error> {
+    let token = format!("{}{}", crate::ids::nonce(), crate::ids::nonce());
+    state.store.create_session(user.id, &accounts::token_hash(&token), &crate::ids::nonce(), state.clock.now()).await?;
+    Ok(set_cookie(state, &token, false))
 }
 
 /// Ends the session on the server and clears the cookie.
