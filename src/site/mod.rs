@@ -26,7 +26,7 @@ mod views;
 
 pub use dates::{rfc3339, timestamp, ymd};
 pub use forms::{FormView, Notice, render_notice, render_personal_data};
-pub use routes::{FeedFormat, FeedOf, SiteIndex, Target};
+pub use routes::{FeedFormat, FeedOf, SiteIndex, Target, page_path};
 pub use theme::Theme;
 pub use views::{filter_query, not_found, render};
 

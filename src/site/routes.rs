@@ -120,12 +120,30 @@ impl SiteIndex {
     /// Builds the index of the public part of `site` at time `now`.
     /// With `search_dir`, the search index is kept there between runs.
     pub fn new(
-        mut site: Site,
+        site: Site,
         version: i64,
         now: i64,
         base_url: &str,
         search_dir: Option<&std::path::Path>,
     ) -> tantivy::Result<SiteIndex> {
+        let mut index = SiteIndex::without_search(site, version, now, base_url)?;
+        let started = std::time::Instant::now();
+        let docs = search::documents(&index);
+        let documents_ms = started.elapsed().as_millis() as u64;
+        index.search = match search_dir {
+            Some(dir) => SearchIndex::persistent(dir, docs).or_else(|e| {
+                tracing::warn!(error = %e, dir = %dir.display(), "cannot keep the search index on disk; building it in memory");
+                SearchIndex::build(search::documents(&index))
+            })?,
+            None => SearchIndex::build(docs)?,
+        };
+        tracing::debug!(documents_ms, search_ms = started.elapsed().as_millis() as u64, "search index built");
+        Ok(index)
+    }
+
+    /// The same with an empty search index: for a preview, which renders
+    /// one page and must not index the whole site to do it.
+    pub fn without_search(mut site: Site, version: i64, now: i64, base_url: &str) -> tantivy::Result<SiteIndex> {
         let next_publication = site.next_publication(now);
         site.retain_public(now);
         let mut routes = HashMap::new();
@@ -201,17 +219,6 @@ impl SiteIndex {
             search: SearchIndex::build([])?,
             routes,
         };
-        let started = std::time::Instant::now();
-        let docs = search::documents(&index);
-        let documents_ms = started.elapsed().as_millis() as u64;
-        index.search = match search_dir {
-            Some(dir) => SearchIndex::persistent(dir, docs).or_else(|e| {
-                tracing::warn!(error = %e, dir = %dir.display(), "cannot keep the search index on disk; building it in memory");
-                SearchIndex::build(search::documents(&index))
-            })?,
-            None => SearchIndex::build(docs)?,
-        };
-        tracing::debug!(documents_ms, search_ms = started.elapsed().as_millis() as u64, "search index built");
         for part in 1..=index.sitemap_parts() {
             index.routes.insert(format!("/sitemap-{part}.xml"), Target::Sitemap { part });
         }

@@ -291,3 +291,43 @@ async fn a_setup_link_expires_after_an_hour() {
     let tampered = path.replace("setup?t=", "setup?t=0");
     assert_eq!(app.request("GET", &tampered, &[], "").await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_preview_renders_the_form_with_the_public_templates_and_saves_nothing() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    let fields = [
+        "csrf",
+        "revision",
+        "status",
+        "published_at",
+        "en.title",
+        "en.slug",
+        "en.summary",
+        "en.body",
+        "de.title",
+        "de.slug",
+        "de.summary",
+        "de.body",
+        "other",
+    ];
+    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    values.iter_mut().find(|(k, _)| k == "de.title").unwrap().1 = "Ein Titel nur in der Vorschau".into();
+    values.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "draft".into();
+    let de_slug = values.iter().find(|(k, _)| k == "de.slug").unwrap().1.clone();
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (status, h, page) = app.request("POST", &format!("{path}/preview?lang=de"), &headers, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(page.contains("Ein Titel nur in der Vorschau"), "the German page as edited, even as a draft");
+    assert!(page.contains("lang=\"de\""));
+    let public = app.get(&format!("/de/neuigkeiten/{de_slug}")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(!public.body.contains("Ein Titel nur in der Vorschau"), "nothing saved");
+    let without_csrf: Vec<(String, String)> = values.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&without_csrf).finish();
+    assert_eq!(app.request("POST", &format!("{path}/preview"), &headers, &body).await.0, StatusCode::FORBIDDEN);
+}

@@ -28,7 +28,7 @@ const TEXT_FIELDS: [&str; 4] = ["title", "slug", "summary", "body"];
 /// The note revisions made here carry.
 const NOTE: &str = "edited in the admin";
 
-fn kind_of(name: &str) -> Option<ItemKind> {
+pub(super) fn kind_of(name: &str) -> Option<ItemKind> {
     types().find(|(n, _)| *n == name).map(|(_, k)| k)
 }
 
@@ -364,7 +364,7 @@ pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Response
 }
 
 /// The editor's state: what the form shows and sends back.
-struct Editor {
+pub(super) struct Editor {
     /// Per language: the text fields shown, with their values.
     texts: Vec<(Lang, Vec<(String, String)>)>,
     /// Whether the type has a status and publication time.
@@ -416,7 +416,7 @@ impl Editor {
     }
 
     /// The form as posted.
-    fn from_form(s: &Signed, langs: &[Lang]) -> Editor {
+    pub(super) fn from_form(s: &Signed, langs: &[Lang]) -> Editor {
         let texts = langs
             .iter()
             .map(|l| {
@@ -441,7 +441,7 @@ impl Editor {
     }
 
     /// The item the form describes, or what is wrong with it.
-    fn to_item(&self, kind: ItemKind, key: &str) -> Result<Item, String> {
+    pub(super) fn to_item(&self, kind: ItemKind, key: &str) -> Result<Item, String> {
         crate::content::check_key(key).map_err(|e| e.0)?;
         let mut json: Map<String, Json> = match serde_json::from_str(&self.other) {
             Ok(Json::Object(m)) => m,
@@ -510,8 +510,9 @@ fn editor_page(
         ..s.page("admin_dashboard", name)
     };
     let action = if is_new { format!("/admin/{name}/new") } else { format!("/admin/{name}/{key}") };
+    let preview_action = format!("{action}/preview");
     let ctx = context! {
-        type => name, key, is_new, action, langs, has_meta => e.has_meta, status => &e.status,
+        type => name, key, is_new, action, preview_action, langs, has_meta => e.has_meta, status => &e.status,
         published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
     };
     page(state, "admin/edit.html", &p, ctx, extra.status)

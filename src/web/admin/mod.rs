@@ -6,6 +6,7 @@
 //! cached (`no-store`) and carry the public site's security headers.
 
 mod items;
+mod preview;
 mod session;
 mod setup;
 
@@ -42,6 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/new", get(items::new_form).post(items::create))
         .route("/{kind}/{key}", get(items::edit_form).post(items::save))
         .route("/{kind}/{key}/delete", post(items::delete))
+        .route("/{kind}/{key}/preview", post(preview::preview))
         .route("/{kind}/{key}/revisions", get(items::revisions))
         .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
 }
