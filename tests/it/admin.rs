@@ -190,12 +190,17 @@ async fn an_edit_shows_at_once_and_a_stale_save_is_refused_with_both_versions() 
     let (_, _, revisions) = app.request("GET", &format!("{path}/revisions"), &auth, "").await;
     assert!(revisions.contains("ed@example.org") && revisions.contains("/restore"));
 
-    // Owners only: users.
+    // Owners only: users and the audit log, which names the edit.
     assert_eq!(app.request("GET", "/admin/users", &auth, "").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.request("GET", "/admin/audit", &auth, "").await.0, StatusCode::FORBIDDEN);
     let owner = sign_in(&app, "own@example.org").await;
     let (status, _, users) = app.request("GET", "/admin/users", &[("cookie", owner.as_str())], "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(users.contains("ed@example.org"));
+    let (status, _, audit) = app.request("GET", "/admin/audit", &[("cookie", owner.as_str())], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let first_row = audit.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(first_row.contains("ed@example.org") && first_row.contains("2019-11-25-released-on-parole"), "{first_row}");
 }
 
 #[tokio::test]
@@ -205,6 +210,7 @@ async fn a_new_item_is_made_from_the_types_shape_and_deleted_to_the_trash() {
     let headers = [FORM, ("cookie", cookie.as_str())];
     let (status, _, page) = app.request("GET", "/admin/news/new", &[("cookie", cookie.as_str())], "").await;
     assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"no-sources\""), "a new item cites nothing yet: flagged");
     let mut other: serde_json::Value = serde_json::from_str(&input(&page, "other")).unwrap();
     other["date"] = "2026-11-26".into();
     let fields = [

@@ -211,16 +211,18 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut add = Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(["user", "add", "--email", "ed@example.org", "--role", "editor", "--data"])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery staple\n").unwrap();
-    assert!(add.wait().unwrap().success(), "casefile user add");
+    for (email, role) in [("ed@example.org", "editor"), ("own@example.org", "owner")] {
+        let mut add = Command::new(env!("CARGO_BIN_EXE_casefile"))
+            .args(["user", "add", "--email", email, "--role", role, "--data"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery staple\n").unwrap();
+        assert!(add.wait().unwrap().success(), "casefile user add");
+    }
     let server = Server::start_in(&data);
     let (_driver, c) = browser().await;
 
@@ -273,5 +275,17 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     c.find(Locator::Css(".sign-out button")).await.unwrap().click().await.unwrap();
     wait_text(&c, "You are signed out.").await;
     look(&c, "admin-11-signed-out").await;
+
+    // An owner sees the users and the audit log, which names the edit.
+    c.find(Locator::Css("#email")).await.unwrap().send_keys("own@example.org").await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
+    c.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "Needs translating").await;
+    c.goto(&server.url("/admin/users")).await.unwrap();
+    wait_text(&c, "ed@example.org").await;
+    look(&c, "admin-12-users").await;
+    c.goto(&server.url("/admin/audit")).await.unwrap();
+    wait_text(&c, "2019-11-25-released-on-parole").await;
+    look(&c, "admin-13-audit").await;
     c.close().await.unwrap();
 }

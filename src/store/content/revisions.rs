@@ -82,6 +82,25 @@ impl Store {
         .await?)
     }
 
+    /// The latest changes to any item of the site, newest first: the audit
+    /// log, as (kind, key, revision).
+    pub async fn recent_revisions(&self, site_id: i64, limit: i64) -> Result<Vec<(ItemKind, String, RevisionInfo)>> {
+        let rows: Vec<(String, String, i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT kind, key, id, action, author, note, version, created_at FROM revisions \
+             WHERE site_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(site_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(kind, key, id, action, author, note, version, created_at)| {
+                let info = RevisionInfo { id, action, author, note, version, created_at };
+                Ok((kind.parse().map_err(Error::Corrupt)?, key, info))
+            })
+            .collect()
+    }
+
     /// One revision with its data.
     pub async fn revision(&self, site_id: i64, id: i64) -> Result<Revision> {
         let info: RevisionInfo = sqlx::query_as(

@@ -342,6 +342,28 @@ pub async fn restore_from_trash(
     )
 }
 
+/// `GET /admin/audit`: who changed what and when (owners only).
+pub async fn audit(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    done(async {
+        let s = signed(&state, req).await?;
+        if s.session.user.role != Role::Owner {
+            let p = Page { error: Some("admin_forbidden"), ..s.page("admin_audit", "audit") };
+            return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+        }
+        let recent = state.store.recent_revisions(state.site_id, 200).await.map_err(|e| failed(&state, &s, &e))?;
+        let rows: Vec<Value> = recent
+            .iter()
+            .map(|(kind, key, r)| {
+                let t = if *kind == ItemKind::Settings { "settings" } else { type_name(*kind) };
+                context! { type => t, key, time => r.created_at, author => &r.author, action => &r.action, note => &r.note, number => r.id }
+            })
+            .collect();
+        let p = s.page("admin_audit", "audit");
+        Ok(page(&state, "admin/audit.html", &p, context! { rows }, StatusCode::OK))
+    }
+    .await)
+}
+
 /// `GET /admin/users`: owners only.
 pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(
@@ -511,8 +533,11 @@ fn editor_page(
     };
     let action = if is_new { format!("/admin/{name}/new") } else { format!("/admin/{name}/{key}") };
     let preview_action = format!("{action}/preview");
+    // An item that can cite sources and cites none is flagged (not refused).
+    let other: Json = serde_json::from_str(&e.other).unwrap_or(Json::Null);
+    let no_sources = other.get("sources").is_some_and(|v| v.as_array().is_some_and(Vec::is_empty));
     let ctx = context! {
-        type => name, key, is_new, action, preview_action, langs, has_meta => e.has_meta, status => &e.status,
+        type => name, key, is_new, action, preview_action, langs, no_sources, has_meta => e.has_meta, status => &e.status,
         published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
     };
     page(state, "admin/edit.html", &p, ctx, extra.status)

@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-out", post(sign_out))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/users", get(items::users))
+        .route("/audit", get(items::audit))
         .route("/trash", get(items::trash))
         .route("/trash/{kind}/{key}/restore", post(items::restore_from_trash))
         .route("/{kind}", get(items::list))
