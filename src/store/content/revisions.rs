@@ -85,7 +85,8 @@ impl Store {
     /// The latest changes to any item of the site, newest first: the audit
     /// log, as (kind, key, revision).
     pub async fn recent_revisions(&self, site_id: i64, limit: i64) -> Result<Vec<(ItemKind, String, RevisionInfo)>> {
-        let rows: Vec<(String, String, i64, String, String, String, i64, i64)> = sqlx::query_as(
+        type Row = (String, String, i64, String, String, String, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT kind, key, id, action, author, note, version, created_at FROM revisions \
              WHERE site_id = $1 ORDER BY id DESC LIMIT $2",
         )
