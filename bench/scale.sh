@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The default site plus 10,000 generated news posts (benches/scale.rs),
 # served by a release build: start-up time on the existing database,
-# resident memory, the first render of the large pages, the sitemap, and
-# search over HTTP.
+# resident memory, the first render of the large pages, the sitemap,
+# search over HTTP, and the admin (list pages, an edit until served).
 #
 #   bench/scale.sh [POSTS]
 #
@@ -42,3 +42,7 @@ echo "sitemap index: $(first /sitemap.xml)"
 echo "sitemap part 1: $(first /sitemap-1.xml)"
 python3 bench/search_http.py "127.0.0.1:$PORT" 200 --new
 echo "resident after the requests: $(rss)"
+# The admin over 10,000 posts: its list pages, and an edit until served.
+echo "correct horse battery staple" | target/release/casefile user add --email bench@example.org --role editor --data "$OUT/data" 2>/dev/null
+python3 bench/admin_http.py "127.0.0.1:$PORT" bench@example.org "correct horse battery staple" "${ADMIN_ROUNDS:-10}"
+echo "resident after the edits: $(rss)"
