@@ -22,7 +22,7 @@ mod users;
 use anyhow::{Context, Result};
 
 pub use consent::Consent;
-pub use content::{Change, Revision, RevisionInfo, Trashed, Written, changed_fields};
+pub use content::{Change, ListFilter, Listed, Revision, RevisionInfo, Trashed, Written, changed_fields};
 pub use error::Error;
 pub use messages::NewMessage;
 pub use outbox::{NewMail, OutboxCounts, QueuedMail};

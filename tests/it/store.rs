@@ -272,3 +272,49 @@ async fn mail_claims_hold_a_lease() {
     assert_eq!(store.release_own_claims("b").await.unwrap(), 1);
     assert_eq!(store.claim_due_mails("a", 162, 222, 10).await.unwrap().len(), 1);
 }
+
+/// The admin's lists come from the columns written with each item: a page
+/// at a time, searched by key or title, filtered by status, sorted.
+#[tokio::test]
+async fn lists_are_paged_searched_filtered_and_show_missing_translations() {
+    let (_dir, store, site_id, site) = default_site().await;
+    let news = site.news.len() as i64;
+    let all = casefile::store::ListFilter { limit: 1000, ..Default::default() };
+    let (total, rows) = store.list_items(site_id, ItemKind::News, &all).await.unwrap();
+    assert_eq!((total, rows.len() as i64), (news, news));
+    assert!(rows.windows(2).all(|w| w[0].key < w[1].key), "sorted by key");
+    let first = &site.news.iter().min_by_key(|n| &n.key).unwrap();
+    assert_eq!(rows[0].title, first.text[&Lang::En].title);
+    assert_eq!(rows[0].text_langs, vec![Lang::De, Lang::En], "every default post has both texts");
+
+    // A page of two, then the next.
+    let page = |offset| casefile::store::ListFilter { limit: 2, offset, ..Default::default() };
+    let (_, p1) = store.list_items(site_id, ItemKind::News, &page(0)).await.unwrap();
+    let (_, p2) = store.list_items(site_id, ItemKind::News, &page(2)).await.unwrap();
+    assert_eq!((p1.len(), p2.len()), (2, 2));
+    assert_eq!(p2[0].key, rows[2].key);
+
+    // Search by title, any case; `%` and `_` match themselves.
+    let q = |q: &str| casefile::store::ListFilter { q: q.into(), limit: 100, ..Default::default() };
+    let (n, found) = store.list_items(site_id, ItemKind::News, &q("PAROLE")).await.unwrap();
+    assert!(n >= 1 && found.iter().all(|r| r.title.to_lowercase().contains("parole") || r.key.contains("parole")));
+    assert_eq!(store.list_items(site_id, ItemKind::News, &q("%")).await.unwrap().0, 0);
+
+    // A draft whose German text is not written yet.
+    let mut post = site.news.iter().find(|n| n.key == rows[0].key).unwrap().clone();
+    post.meta.status = Status::Draft;
+    post.text.get_mut(&Lang::De).unwrap().title = String::new();
+    store.update_item(site_id, &Item::News(post.clone()), EDITOR).await.unwrap();
+    let drafts = casefile::store::ListFilter { status: Some(Status::Draft), limit: 100, ..Default::default() };
+    let (n, found) = store.list_items(site_id, ItemKind::News, &drafts).await.unwrap();
+    assert_eq!((n, found[0].key.as_str(), found[0].text_langs.as_slice()), (1, post.key.as_str(), &[Lang::En][..]));
+    let counts = store.item_counts(site_id).await.unwrap();
+    assert!(counts.contains(&(ItemKind::News, news, 1)), "{counts:?}");
+    let missing = store.untranslated(site_id, &[Lang::En, Lang::De], 10).await.unwrap();
+    assert_eq!(missing.len(), 1);
+    assert_eq!((missing[0].0, missing[0].1.key.as_str()), (ItemKind::News, post.key.as_str()));
+    assert!(
+        store.untranslated(site_id, &[Lang::En], 10).await.unwrap().is_empty(),
+        "an English-only site misses nothing"
+    );
+}

@@ -8,15 +8,17 @@
 //! rules live with the content model (`content::item`, `content::validate`),
 //! so this module is the same for every kind: one write path, not fourteen.
 
+mod list;
 mod load;
 mod revisions;
 
-use crate::content::{Invalid, Item, ItemKind, ItemLink, ItemRef, Site, SiteSettings, Status};
+use crate::content::{Invalid, Item, ItemKind, ItemLink, ItemRef, Lang, Site, SiteSettings, Status};
 
 use super::Store;
 use super::backend::{self, Conn, Tx};
 use super::error::{Error, Result};
 
+pub use list::{ListFilter, Listed};
 pub use revisions::{Revision, RevisionInfo, changed_fields};
 
 /// Who makes a change, and why: stored with its revision.
@@ -64,6 +66,9 @@ struct Record<'a> {
     published_at: Option<i64>,
     data: String,
     file_text: &'a str,
+    /// What lists show: the title, and the languages that have one.
+    title: String,
+    text_langs: String,
     links: Vec<ItemLink<'a>>,
     names: Vec<(String, String)>,
 }
@@ -71,12 +76,16 @@ struct Record<'a> {
 impl<'a> Record<'a> {
     fn of(item: ItemRef<'a>) -> Record<'a> {
         let meta = item.meta();
+        let data = item.to_json();
+        let (title, text_langs) = list_columns(&data);
         Record {
+            title,
+            text_langs,
             kind: item.kind(),
             key: item.key(),
             status: meta.map_or(Status::Published, |m| m.status),
             published_at: meta.and_then(|m| m.published_at),
-            data: item.to_json(),
+            data,
             file_text: match item {
                 ItemRef::Document(d) => &d.extracted_text,
                 _ => "",
@@ -94,6 +103,8 @@ impl<'a> Record<'a> {
             published_at: None,
             data: serde_json::to_string(s).expect("settings serialise"),
             file_text: "",
+            title: String::new(),
+            text_langs: String::new(),
             links: Vec::new(),
             names: Vec::new(),
         }
@@ -469,34 +480,37 @@ async fn write_unchecked(
             .fetch_optional(&mut **tx)
             .await?;
     let (kind, key) = (r.kind, r.key);
-    let id = match (existing, mode) {
-        (Some((_, Some(_))), _) => {
-            return Err(Error::Conflict(format!(
-                "the {kind} `{key}` is in the trash: restore it, or empty it from the trash first"
-            )));
-        }
-        (Some(_), Mode::Create) => {
-            return Err(Error::Conflict(format!("a {kind} with the key `{key}` exists already")));
-        }
-        (None, Mode::Update) => return Err(Error::NotFound(format!("there is no {kind} `{key}`"))),
-        (Some((id, None)), _) => {
-            sqlx::query(
-                "UPDATE items SET status = $2, published_at = $3, data = $4, file_text = $5, updated_at = $6 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(r.status.as_str())
-            .bind(r.published_at)
-            .bind(&r.data)
-            .bind(r.file_text)
-            .bind(ts)
-            .execute(&mut **tx)
-            .await?;
-            id
-        }
-        (None, _) => {
-            sqlx::query_scalar(
-                "INSERT INTO items (site_id, kind, key, status, published_at, data, file_text, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    let id =
+        match (existing, mode) {
+            (Some((_, Some(_))), _) => {
+                return Err(Error::Conflict(format!(
+                    "the {kind} `{key}` is in the trash: restore it, or empty it from the trash first"
+                )));
+            }
+            (Some(_), Mode::Create) => {
+                return Err(Error::Conflict(format!("a {kind} with the key `{key}` exists already")));
+            }
+            (None, Mode::Update) => return Err(Error::NotFound(format!("there is no {kind} `{key}`"))),
+            (Some((id, None)), _) => {
+                sqlx::query(
+                    "UPDATE items SET status = $2, published_at = $3, data = $4, file_text = $5, updated_at = $6, \
+                 title = $7, text_langs = $8 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(r.status.as_str())
+                .bind(r.published_at)
+                .bind(&r.data)
+                .bind(r.file_text)
+                .bind(ts)
+                .bind(&r.title)
+                .bind(&r.text_langs)
+                .execute(&mut **tx)
+                .await?;
+                id
+            }
+            (None, _) => sqlx::query_scalar(
+                "INSERT INTO items (site_id, kind, key, status, published_at, data, file_text, created_at, updated_at, \
+                 title, text_langs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
             )
             .bind(site_id)
             .bind(kind.as_str())
@@ -506,14 +520,26 @@ async fn write_unchecked(
             .bind(&r.data)
             .bind(r.file_text)
             .bind(ts)
+            .bind(&r.title)
+            .bind(&r.text_langs)
             .fetch_one(&mut **tx)
-            .await?
-        }
-    };
+            .await?,
+        };
     set_links(tx, site_id, id, r).await?;
     set_names(tx, site_id, id, r).await?;
     let action = if existing.is_some() { "update" } else { "create" };
     finish(tx, site_id, kind, key, action, &r.data, change, ts).await
+}
+
+/// The title (in the first language that has one) and the languages with
+/// a title, space-separated in code order, from an item's JSON.
+fn list_columns(data: &str) -> (String, String) {
+    let json: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let title_in = |l: Lang| json.get(l.code()).and_then(|t| t.get("title")).and_then(|t| t.as_str()).unwrap_or("");
+    let title = Lang::ALL.iter().map(|l| title_in(*l)).find(|t| !t.is_empty()).unwrap_or("").to_owned();
+    let mut langs: Vec<&str> = Lang::ALL.iter().filter(|l| !title_in(**l).is_empty()).map(|l| l.code()).collect();
+    langs.sort_unstable();
+    (title, langs.join(" "))
 }
 
 async fn set_links(tx: &mut Tx, site_id: i64, item_id: i64, r: &Record<'_>) -> Result<()> {

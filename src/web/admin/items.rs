@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json};
 use super::{Page, Signed, page, redirect, signed};
 use crate::accounts::Role;
 use crate::content::{Item, ItemKind, Lang, Status};
-use crate::store::{Change, Error as StoreError};
+use crate::store::{Change, Error as StoreError, ListFilter};
 use crate::web::admin_api::{type_name, types};
 use crate::web::state::AppState;
 
@@ -56,26 +56,40 @@ fn failed(state: &AppState, s: &Signed, e: &StoreError) -> Response {
     page(state, "admin/message.html", &p, context! {}, status)
 }
 
-/// `GET /admin`: what there is, per type.
+/// `GET /admin`: what there is, per type, and what needs translating.
 pub async fn dashboard(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(
         async {
             let s = signed(&state, req).await?;
-            let mut rows = Vec::new();
-            for (name, kind) in types() {
-                let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
-                let drafts =
-                    items.iter().filter(|(i, _)| i.as_ref().meta().is_some_and(|m| m.status == Status::Draft)).count();
-                rows.push(context! { name, count => items.len(), drafts });
-            }
+            let langs = languages(&state).await;
+            let counts = state.store.item_counts(state.site_id).await.map_err(|e| failed(&state, &s, &e))?;
+            let rows: Vec<Value> = types()
+                .map(|(name, kind)| {
+                    let (count, drafts) = counts.iter().find(|c| c.0 == kind).map_or((0, 0), |c| (c.1, c.2));
+                    context! { name, count, drafts }
+                })
+                .collect();
+            let untranslated =
+                state.store.untranslated(state.site_id, &langs, 200).await.map_err(|e| failed(&state, &s, &e))?;
+            let untranslated: Vec<Value> = untranslated
+                .iter()
+                .map(|(kind, item)| {
+                    let missing: Vec<&str> =
+                        langs.iter().filter(|l| !item.text_langs.contains(l)).map(|l| l.code()).collect();
+                    context! { type => type_name(*kind), key => &item.key, title => &item.title, missing }
+                })
+                .collect();
             let p = s.page("admin_dashboard", "dashboard");
-            Ok(page(&state, "admin/dashboard.html", &p, context! { types => rows }, StatusCode::OK))
+            Ok(page(&state, "admin/dashboard.html", &p, context! { types => rows, untranslated }, StatusCode::OK))
         }
         .await,
     )
 }
 
-/// `GET /admin/<type>`: the items, filtered and sorted.
+/// Items per list page.
+const PER_PAGE: i64 = 50;
+
+/// `GET /admin/<type>`: a page of the items, searched, filtered and sorted.
 pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
     let query = super::super::public::parse_query(req.uri().query().unwrap_or(""));
     done(
@@ -83,34 +97,56 @@ pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, 
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let param = |k: &str| query.iter().find(|(n, _)| n == k).map_or(String::new(), |(_, v)| v.clone());
-            let (q, status, sort) = (param("q").to_lowercase(), param("status"), param("sort"));
+            let status = match param("status").as_str() {
+                "draft" => Some(Status::Draft),
+                "published" => Some(Status::Published),
+                _ => None,
+            };
+            let page_no: i64 = param("page").parse().ok().filter(|p| *p >= 1).unwrap_or(1);
+            let filter = ListFilter {
+                q: param("q").trim().to_owned(),
+                status,
+                by_title: param("sort") == "title",
+                offset: (page_no - 1) * PER_PAGE,
+                limit: PER_PAGE,
+            };
             let langs = languages(&state).await;
-            let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
-            let mut rows: Vec<(String, Value)> = items
+            let (total, items) =
+                state.store.list_items(state.site_id, kind, &filter).await.map_err(|e| failed(&state, &s, &e))?;
+            let rows: Vec<Value> = items
                 .iter()
-                .filter_map(|(item, _)| {
-                    let json = item_json(item);
-                    let title = title_of(&json, &langs);
-                    let state_ = item
-                        .as_ref()
-                        .meta()
-                        .map_or("published", |m| if m.status == Status::Draft { "draft" } else { "published" });
-                    let key = item.as_ref().key();
-                    let matches = q.is_empty() || key.contains(&q) || title.to_lowercase().contains(&q);
-                    let missing: Vec<&str> =
-                        langs.iter().filter(|l| missing_text(&json, **l)).map(|l| l.code()).collect();
-                    (matches && (status.is_empty() || status == state_))
-                        .then(|| (title.clone(), context! { key, title, status => state_, missing }))
+                .map(|i| {
+                    let missing: Vec<&str> = if i.text_langs.is_empty() {
+                        Vec::new()
+                    } else {
+                        langs.iter().filter(|l| !i.text_langs.contains(l)).map(|l| l.code()).collect()
+                    };
+                    context! { key => &i.key, title => &i.title, status => i.status.as_str(), missing }
                 })
                 .collect();
-            if sort == "title" {
-                rows.sort_by_key(|a| a.0.to_lowercase());
-            }
-            let items: Vec<Value> = rows.into_iter().map(|(_, v)| v).collect();
+            let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+            let link = |n: i64| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in [("q", filter.q.as_str()), ("status", status.map_or("", |s| s.as_str()))] {
+                    if !v.is_empty() {
+                        q.append_pair(k, v);
+                    }
+                }
+                if filter.by_title {
+                    q.append_pair("sort", "title");
+                }
+                q.append_pair("page", &n.to_string());
+                format!("/admin/{name}?{}", q.finish())
+            };
+            let prev = (page_no > 1).then(|| link(page_no - 1));
+            let next = (page_no < pages).then(|| link(page_no + 1));
             let title = state.theme.string(s.lang, &format!("admin_type_{name}"));
             let p = Page { title: Some(title), ..s.page("admin_dashboard", &name) };
-            let sort = if sort == "title" { "title" } else { "key" };
-            let ctx = context! { type => &name, items, q => param("q"), status, sort };
+            let sort = if filter.by_title { "title" } else { "key" };
+            let ctx = context! {
+                type => &name, items => rows, total, page => page_no, pages, prev, next,
+                q => &filter.q, status => status.map_or("", |s| s.as_str()), sort,
+            };
             Ok(page(&state, "admin/list.html", &p, ctx, StatusCode::OK))
         }
         .await,
@@ -563,21 +599,6 @@ async fn languages(state: &AppState) -> Vec<Lang> {
 
 fn item_json(item: &Item) -> Json {
     serde_json::from_str(&item.as_ref().to_json()).unwrap_or(Json::Null)
-}
-
-/// The title in the first language that has one.
-fn title_of(json: &Json, langs: &[Lang]) -> String {
-    langs
-        .iter()
-        .find_map(|l| json.get(l.code()).and_then(|o| o.get("title")).and_then(Json::as_str).filter(|t| !t.is_empty()))
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// Whether the item lacks its text in `lang` (types without texts never do).
-fn missing_text(json: &Json, lang: Lang) -> bool {
-    let has_texts = json.as_object().is_some_and(|m| m.values().any(|v| v.get("title").is_some()));
-    has_texts && json.get(lang.code()).and_then(|o| o.get("title")).and_then(Json::as_str).is_none_or(str::is_empty)
 }
 
 /// The same shape with every value emptied: the form for a new item.
