@@ -394,3 +394,80 @@ mod tests {
         }
     }
 }
+
+/// `GET /api/admin/v1/openapi.json`: this API described (OpenAPI 3.1),
+/// built from the same list of types as the routes.
+pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    json_response(StatusCode::OK, &document(&state.base_url), None)
+}
+
+/// The OpenAPI document of the Admin API.
+pub fn document(base_url: &str) -> Value {
+    let error = |what: &str| json!({ "description": what, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let item = |what: &str| {
+        json!({ "description": what, "headers": { "ETag": { "schema": { "type": "string" }, "description": "\"r<revision>\"" } },
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Item" } } } })
+    };
+    let body = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Item" } } } });
+    let key = json!({ "name": "key", "in": "path", "required": true, "schema": { "type": "string" } });
+    let auth = json!({ "401": error("No token, or an unknown or revoked one") });
+    let with = |mut responses: Value| {
+        responses.as_object_mut().expect("object").extend(auth.as_object().expect("object").clone());
+        responses
+    };
+    let mut paths = serde_json::Map::new();
+    for (name, _) in types() {
+        paths.insert(format!("/api/admin/v1/{name}"), json!({
+            "get": { "summary": format!("Every item of {name}, drafts included"), "operationId": format!("admin_list_{name}"),
+                "responses": with(json!({ "200": { "description": "The items", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Items" } } } } })) },
+            "post": { "summary": format!("Create an item of {name}"), "operationId": format!("admin_create_{name}"), "requestBody": body,
+                "responses": with(json!({ "201": item("Created; Location names it"), "400": error("Not a JSON object"), "409": error("The key or a name is taken"), "422": { "description": "Invalid, field by field", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invalid" } } } } })) },
+        }));
+        paths.insert(format!("/api/admin/v1/{name}/{{key}}"), json!({
+            "parameters": [key],
+            "get": { "summary": format!("One item of {name}"), "operationId": format!("admin_get_{name}"),
+                "responses": with(json!({ "200": item("The item"), "404": error("No such item") })) },
+            "put": { "summary": format!("Replace an item of {name}"), "operationId": format!("admin_replace_{name}"), "requestBody": body,
+                "parameters": [ { "name": "If-Match", "in": "header", "required": true, "schema": { "type": "string" }, "description": "The ETag read" } ],
+                "responses": with(json!({ "200": item("Replaced, as stored"), "404": error("No such item"), "409": error("A name is taken"), "412": error("Changed since the ETag was read"), "422": { "description": "Invalid, field by field", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invalid" } } } }, "428": error("No If-Match") })) },
+            "delete": { "summary": format!("Move an item of {name} to the trash"), "operationId": format!("admin_delete_{name}"),
+                "responses": with(json!({ "204": { "description": "In the trash" }, "404": error("No such item"), "409": error("Another item refers to it") })) },
+        }));
+        paths.insert(format!("/api/admin/v1/{name}/{{key}}/revisions"), json!({
+            "parameters": [key],
+            "get": { "summary": "Its revisions, newest first", "operationId": format!("admin_revisions_{name}"),
+                "responses": with(json!({ "200": { "description": "The revisions", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Revisions" } } } }, "404": error("No such item") })) },
+        }));
+        paths.insert(format!("/api/admin/v1/{name}/{{key}}/revisions/{{number}}/restore"), json!({
+            "parameters": [key, { "name": "number", "in": "path", "required": true, "schema": { "type": "integer" } }],
+            "post": { "summary": "Make a revision the current state (a new revision)", "operationId": format!("admin_restore_{name}"),
+                "responses": with(json!({ "200": item("Restored"), "404": error("No such revision of this item") })) },
+        }));
+    }
+    paths.insert("/api/admin/v1/users".into(), json!({
+        "get": { "summary": "The users (owners only)", "operationId": "admin_users",
+            "responses": with(json!({ "200": { "description": "The users", "content": { "application/json": { "schema": { "type": "object", "required": ["users"] } } } }, "403": error("Not an owner") })) },
+    }));
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Casefile Admin API", "version": "1",
+            "description": "Change the content of this site: every type of the Content API, drafts included. Send a personal token (`casefile token add`) as `Authorization: Bearer <token>`; replacements need the ETag read as If-Match." },
+        "servers": [ { "url": base_url } ],
+        "security": [ { "token": [] } ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "token": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Item": { "type": "object", "required": ["key"], "additionalProperties": true,
+                    "properties": { "key": { "type": "string" }, "revision": { "type": "integer" } } },
+                "Items": { "type": "object", "required": ["items"], "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/Item" } } } },
+                "Revisions": { "type": "object", "required": ["revisions"], "properties": { "revisions": { "type": "array", "items": {
+                    "type": "object", "required": ["number", "time", "author", "note", "action"],
+                    "properties": { "number": { "type": "integer" }, "time": { "type": "string" }, "author": { "type": "string" }, "note": { "type": "string" }, "action": { "type": "string" } } } } } },
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
+                "Invalid": { "type": "object", "required": ["error", "errors"], "properties": { "error": { "type": "string" }, "errors": { "type": "array", "items": {
+                    "type": "object", "required": ["field", "message"], "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } } }
+            }
+        }
+    })
+}

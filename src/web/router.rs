@@ -25,6 +25,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Builds the application. `main` only binds and serves it; tests call it too.
 pub fn app(state: Arc<AppState>) -> Router {
     let admin_api = Router::new()
+        .route("/openapi.json", get(admin_api::openapi))
         .route("/users", get(admin_api::users))
         .route("/{kind}", get(admin_api::list).post(admin_api::create))
         .route("/{kind}/{key}", get(admin_api::get).put(admin_api::replace).delete(admin_api::delete))

@@ -148,3 +148,82 @@ async fn an_item_is_created_edited_guarded_restored_and_deleted() {
     assert_eq!(app.get("/news/api-post").await.status, StatusCode::NOT_FOUND);
     assert!(app.state.store.trash(app.state.site_id).await.unwrap().iter().any(|t| t.key == "api-post"));
 }
+
+/// Every route the OpenAPI document names, with every method, answers with
+/// one of the statuses it documents: reads succeed, a replacement of an
+/// item with itself succeeds, a copy under a new key is created (or
+/// refused as documented), revisions restore, and deletion moves to the
+/// trash. Routes and document come from the same list of types.
+#[tokio::test]
+async fn every_documented_admin_route_answers_as_documented() {
+    let app = TestApp::new().await;
+    let owner = format!("Bearer {}", app.token_for("own@example.org", Role::Owner).await);
+    let (status, _, text) = app.request("GET", "/api/admin/v1/openapi.json", &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), types().count() * 4 + 1, "four routes per type, and the users");
+    let call = |method: &'static str, path: String, extra: Vec<(&'static str, String)>, body: String| {
+        let (app, auth) = (&app, owner.clone());
+        async move {
+            let mut headers = vec![("authorization", auth.as_str())];
+            headers.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+            let (status, h, text) = app.request(method, &path, &headers, &body).await;
+            (status, h, serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
+        }
+    };
+    let documented = |template: &str, method: &str, status: StatusCode| {
+        let responses = &paths[template][method]["responses"];
+        assert!(
+            responses.get(status.as_str()).is_some(),
+            "{method} {template} answered {status}, which is not documented"
+        );
+    };
+    for (name, _) in types() {
+        let list = format!("/api/admin/v1/{name}");
+        let (status, _, items) = call("GET", list.clone(), vec![], String::new()).await;
+        documented(&list, "get", status);
+        assert_eq!(status, StatusCode::OK);
+        let Some(first) = items["items"].as_array().and_then(|a| a.first()).cloned() else { continue };
+        let key = first["key"].as_str().unwrap().to_owned();
+        let item_t = format!("/api/admin/v1/{name}/{{key}}");
+        let item_path = format!("/api/admin/v1/{name}/{key}");
+
+        let (status, h, item) = call("GET", item_path.clone(), vec![], String::new()).await;
+        documented(&item_t, "get", status);
+        assert_eq!(status, StatusCode::OK);
+        let etag = h["etag"].to_str().unwrap().to_owned();
+        let (status, ..) = call("PUT", item_path.clone(), vec![("if-match", etag)], item.to_string()).await;
+        documented(&item_t, "put", status);
+        assert_eq!(status, StatusCode::OK, "PUT {item_path} with itself");
+
+        // A copy under a new key, its slugs changed: created, or refused as documented.
+        let mut copy = item.clone();
+        copy["key"] = json!(format!("{key}-copy"));
+        for lang in ["en", "de"] {
+            if let Some(slug) = copy[lang]["slug"].as_str().filter(|s| !s.is_empty()) {
+                copy[lang]["slug"] = json!(format!("{slug}-copy"));
+            }
+        }
+        let (status, ..) = call("POST", list.clone(), vec![], copy.to_string()).await;
+        documented(&list, "post", status);
+
+        let revs_t = format!("{item_t}/revisions");
+        let (status, _, revs) = call("GET", format!("{item_path}/revisions"), vec![], String::new()).await;
+        documented(&revs_t, "get", status);
+        assert_eq!(status, StatusCode::OK);
+        let oldest = revs["revisions"].as_array().unwrap().last().unwrap()["number"].as_i64().unwrap();
+        let restore_t = format!("{revs_t}/{{number}}/restore");
+        let (status, ..) = call("POST", format!("{item_path}/revisions/{oldest}/restore"), vec![], String::new()).await;
+        documented(&restore_t, "post", status);
+        assert_eq!(status, StatusCode::OK);
+
+        let (status, ..) = call("DELETE", item_path.clone(), vec![], String::new()).await;
+        documented(&item_t, "delete", status);
+        assert!(status == StatusCode::NO_CONTENT || status == StatusCode::CONFLICT, "DELETE {item_path}: {status}");
+    }
+    let (status, ..) = call("GET", "/api/admin/v1/users".into(), vec![], String::new()).await;
+    documented("/api/admin/v1/users", "get", status);
+    assert_eq!(status, StatusCode::OK);
+}
