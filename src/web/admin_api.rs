@@ -378,23 +378,6 @@ async fn refresh(state: &AppState) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_but_the_settings_has_one_type() {
-        let kinds: std::collections::HashSet<ItemKind> = types().map(|(_, k)| k).collect();
-        let names: std::collections::HashSet<&str> = types().map(|(n, _)| n).collect();
-        assert_eq!(kinds.len(), ItemKind::ALL.len() - 1);
-        assert_eq!(names.len(), kinds.len());
-        assert!(!kinds.contains(&ItemKind::Settings));
-        for t in crate::site::api::TYPES {
-            assert!(names.contains(t.name), "the Content API's `{}` is editable", t.name);
-        }
-    }
-}
-
 /// `GET /api/admin/v1/openapi.json`: this API described (OpenAPI 3.1),
 /// built from the same list of types as the routes.
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
@@ -470,4 +453,21 @@ pub fn document(base_url: &str) -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_but_the_settings_has_one_type() {
+        let kinds: std::collections::HashSet<ItemKind> = types().map(|(_, k)| k).collect();
+        let names: std::collections::HashSet<&str> = types().map(|(n, _)| n).collect();
+        assert_eq!(kinds.len(), ItemKind::ALL.len() - 1);
+        assert_eq!(names.len(), kinds.len());
+        assert!(!kinds.contains(&ItemKind::Settings));
+        for t in crate::site::api::TYPES {
+            assert!(names.contains(t.name), "the Content API's `{}` is editable", t.name);
+        }
+    }
 }
