@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The admin over HTTP: list pages and an edit until the public page shows it.
 
-Usage: bench/admin_http.py HOST:PORT EMAIL PASSWORD [ROUNDS]
+Usage: bench/admin_http.py HOST:PORT EMAIL PASSWORD [ROUNDS] [EDITS]
 
 Signs in, then
 - loads the news list (plain, searched, filtered, sorted by title) ROUNDS
   times each and prints the median and p99;
-- ROUNDS times: opens a news post's editor, changes its English title,
+- EDITS times (default ROUNDS): opens a news post's editor, changes its English title,
   saves, and loads the public page until it shows the new title; prints
   the median and p99 of save-to-served (the form post, the redirect not
   followed, and the public GET).
@@ -53,6 +53,7 @@ def main():
     host, port = sys.argv[1].split(":")
     email, password = sys.argv[2], sys.argv[3]
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+    edit_rounds = int(sys.argv[5]) if len(sys.argv) > 5 else rounds
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
 
     def request(method, path, body=None, cookie=None):
@@ -88,7 +89,7 @@ def main():
 
     key = "2019-11-25-released-on-parole"
     edits = []
-    for i in range(rounds):
+    for i in range(edit_rounds):
         _, page = timed(f"/admin/news/{key}")
         form = Fields()
         form.feed(page)

@@ -44,5 +44,5 @@ python3 bench/search_http.py "127.0.0.1:$PORT" 200 --new
 echo "resident after the requests: $(rss)"
 # The admin over 10,000 posts: its list pages, and an edit until served.
 echo "correct horse battery staple" | target/release/casefile user add --email bench@example.org --role editor --data "$OUT/data" 2>/dev/null
-python3 bench/admin_http.py "127.0.0.1:$PORT" bench@example.org "correct horse battery staple" "${ADMIN_ROUNDS:-10}"
+python3 bench/admin_http.py "127.0.0.1:$PORT" bench@example.org "correct horse battery staple" 50 "${EDITS:-3}"
 echo "resident after the edits: $(rss)"

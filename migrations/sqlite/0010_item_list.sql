@@ -15,3 +15,4 @@ UPDATE items SET
     );
 
 CREATE INDEX items_list ON items (site_id, kind, deleted_at, key);
+CREATE INDEX items_by_status ON items (site_id, kind, status, deleted_at);

@@ -293,6 +293,8 @@ async fn lists_are_paged_searched_filtered_and_show_missing_translations() {
     let (_, p2) = store.list_items(site_id, ItemKind::News, &page(2)).await.unwrap();
     assert_eq!((p1.len(), p2.len()), (2, 2));
     assert_eq!(p2[0].key, rows[2].key);
+    let (total, beyond) = store.list_items(site_id, ItemKind::News, &page(1000)).await.unwrap();
+    assert_eq!((total, beyond.len()), (news, 0), "past the last page the total is still known");
 
     // Search by title, any case; `%` and `_` match themselves.
     let q = |q: &str| casefile::store::ListFilter { q: q.into(), limit: 100, ..Default::default() };
