@@ -14,5 +14,6 @@ UPDATE items SET
         CASE WHEN COALESCE(json_extract(data, '$.en.title'), '') <> '' THEN 'en' ELSE '' END
     );
 
-CREATE INDEX items_list ON items (site_id, kind, deleted_at, key);
-CREATE INDEX items_by_status ON items (site_id, kind, status, deleted_at);
+-- Covering: a list, its search and its count read this index, never the
+-- rows with their JSON.
+CREATE INDEX items_list ON items (site_id, kind, deleted_at, key, status, title, text_langs);

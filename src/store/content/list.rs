@@ -58,13 +58,19 @@ impl Store {
         let pattern = if f.q.is_empty() { String::new() } else { format!("%{}%", like_escaped(&f.q.to_lowercase())) };
         let status = f.status.map_or("", |s| s.as_str());
         // Built from constants only (WHERE and one of two orders); every
-        // value is a bound parameter. The total comes with each row, so a
-        // search scans the items once.
+        // value is a bound parameter. Both read the covering index
+        // `items_list`, not the rows.
+        let count = format!("SELECT COUNT(*) FROM items {WHERE}");
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(&pattern)
+            .bind(status)
+            .fetch_one(&self.pool)
+            .await?;
         let order = if f.by_title { "lower(title), key" } else { "key" };
-        let page = format!(
-            "SELECT key, status, title, text_langs, COUNT(*) OVER () FROM items {WHERE} ORDER BY {order} LIMIT $5 OFFSET $6"
-        );
-        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(page))
+        let page = format!("SELECT key, status, title, text_langs FROM items {WHERE} ORDER BY {order} LIMIT $5 OFFSET $6");
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(page))
             .bind(site_id)
             .bind(kind.as_str())
             .bind(&pattern)
@@ -73,19 +79,7 @@ impl Store {
             .bind(f.offset)
             .fetch_all(&self.pool)
             .await?;
-        let total = match rows.first() {
-            Some(row) => row.4,
-            // Past the last page: count on their own.
-            None => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM items {WHERE}")))
-                .bind(site_id)
-                .bind(kind.as_str())
-                .bind(&pattern)
-                .bind(status)
-                .fetch_one(&self.pool)
-                .await?,
-        };
-        let rows = rows.into_iter().map(|(k, s, t, l, _)| listed((k, s, t, l))).collect::<Result<_>>()?;
-        Ok((total, rows))
+        Ok((total, rows.into_iter().map(listed).collect::<Result<_>>()?))
     }
 
     /// Live items and drafts per kind.
