@@ -6,6 +6,11 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::RwLock;
+
 use super::search::{self, SearchIndex};
 use crate::content::{Lang, Site, Template};
 
@@ -84,8 +89,11 @@ pub struct SiteIndex {
     pub next_publication: Option<i64>,
     /// The public base URL, without a trailing slash, for absolute links.
     pub base_url: String,
-    /// The full-text index of this snapshot.
-    pub search: SearchIndex,
+    /// The full-text index: of this snapshot, or (until `set_search`) of
+    /// the one before it, while this one's is built in the background.
+    search: RwLock<Arc<SearchIndex>>,
+    /// Whether `search` was built from this snapshot.
+    search_current: AtomicBool,
     routes: HashMap<String, Target>,
 }
 
@@ -126,19 +134,64 @@ impl SiteIndex {
         base_url: &str,
         search_dir: Option<&std::path::Path>,
     ) -> tantivy::Result<SiteIndex> {
-        let mut index = SiteIndex::without_search(site, version, now, base_url)?;
+        let index = SiteIndex::without_search(site, version, now, base_url)?;
+        index.set_search(index.build_search(search_dir)?);
+        Ok(index)
+    }
+
+    /// The same, searching with `previous`'s index until [`set_search`]
+    /// installs this snapshot's (built with [`build_search`]): the pages of
+    /// an edit are served at once, its search results a moment later.
+    ///
+    /// [`set_search`]: SiteIndex::set_search
+    /// [`build_search`]: SiteIndex::build_search
+    pub fn reusing_search(
+        site: Site,
+        version: i64,
+        now: i64,
+        base_url: &str,
+        previous: &SiteIndex,
+    ) -> tantivy::Result<SiteIndex> {
+        let index = SiteIndex::without_search(site, version, now, base_url)?;
+        *index.search.write() = previous.search();
+        Ok(index)
+    }
+
+    /// Builds this snapshot's search index (kept in `search_dir` if given).
+    pub fn build_search(&self, search_dir: Option<&std::path::Path>) -> tantivy::Result<SearchIndex> {
         let started = std::time::Instant::now();
-        let docs = search::documents(&index);
+        let docs = search::documents(self);
         let documents_ms = started.elapsed().as_millis() as u64;
-        index.search = match search_dir {
+        let built = match search_dir {
             Some(dir) => SearchIndex::persistent(dir, docs).or_else(|e| {
                 tracing::warn!(error = %e, dir = %dir.display(), "cannot keep the search index on disk; building it in memory");
-                SearchIndex::build(search::documents(&index))
+                SearchIndex::build(search::documents(self))
             })?,
             None => SearchIndex::build(docs)?,
         };
         tracing::debug!(documents_ms, search_ms = started.elapsed().as_millis() as u64, "search index built");
-        Ok(index)
+        Ok(built)
+    }
+
+    /// Installs this snapshot's search index.
+    pub fn set_search(&self, search: SearchIndex) {
+        *self.search.write() = Arc::new(search);
+        self.search_current.store(true, Ordering::SeqCst);
+    }
+
+    /// The search index to query.
+    pub fn search(&self) -> Arc<SearchIndex> {
+        Arc::clone(&self.search.read())
+    }
+
+    /// Of `self` and `other`, the newer snapshot.
+    pub fn max_by_generation(self: Arc<Self>, other: &Arc<SiteIndex>) -> Arc<SiteIndex> {
+        if other.generation > self.generation { Arc::clone(other) } else { self }
+    }
+
+    /// Whether the search index is this snapshot's own.
+    pub fn search_is_current(&self) -> bool {
+        self.search_current.load(Ordering::SeqCst)
     }
 
     /// The same with an empty search index: for a preview, which renders
@@ -216,7 +269,8 @@ impl SiteIndex {
             generation: 0,
             next_publication,
             base_url: base_url.trim_end_matches('/').to_owned(),
-            search: SearchIndex::build([])?,
+            search: RwLock::new(Arc::new(SearchIndex::build([])?)),
+            search_current: AtomicBool::new(false),
             routes,
         };
         for part in 1..=index.sitemap_parts() {

@@ -247,7 +247,7 @@ fn render_page(
             let results = if q.is_empty() {
                 search::Results::default()
             } else {
-                index.search.search(lang, q, req.kind.as_deref(), req.page)
+                index.search().search(lang, q, req.kind.as_deref(), req.page)
             };
             let query_string = |page: usize| {
                 let mut s = format!("?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());

@@ -372,8 +372,8 @@ fn json_response(status: StatusCode, value: &Value, revision: Option<i64>) -> Re
 }
 
 /// Shows a change at once: the snapshot and the page cache follow the store.
-async fn refresh(state: &AppState) {
-    if let Err(e) = state.refresh().await {
+async fn refresh(state: &Arc<AppState>) {
+    if let Err(e) = state.refresh_after_edit().await {
         tracing::warn!(error = %format!("{e:#}"), "reloading the snapshot after an API write failed; the next check will");
     }
 }

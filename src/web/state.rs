@@ -43,6 +43,11 @@ pub struct AppState {
     index: RwLock<Arc<SiteIndex>>,
     /// Counts snapshots: the page cache belongs to one.
     generations: AtomicU64,
+    /// Held while a snapshot is built: one at a time, newest last.
+    refreshing: tokio::sync::Mutex<()>,
+    /// Held while a search index is built in the background: edits in a
+    /// row build it once, for the snapshot current when the build starts.
+    searching: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -73,6 +78,8 @@ impl AppState {
             search_dir,
             index,
             generations,
+            refreshing: tokio::sync::Mutex::new(()),
+            searching: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -82,25 +89,74 @@ impl AppState {
     }
 
     /// Reloads the snapshot if the content version changed (here or in
-    /// another process sharing the database) or a scheduled item became due.
-    /// Returns whether it reloaded.
+    /// another process sharing the database) or a scheduled item became due,
+    /// search index included. Returns whether it reloaded.
     pub async fn refresh(&self) -> Result<bool> {
+        let Some(index) = self.reload_pages().await? else { return Ok(false) };
+        self.install_search(&index).await?;
+        Ok(true)
+    }
+
+    /// The same after an editor's save: the pages follow at once, the search
+    /// index is built in the background (seconds on a site of thousands of
+    /// items) and searches use the previous one until it is ready.
+    pub async fn refresh_after_edit(self: &Arc<Self>) -> Result<bool> {
+        let Some(index) = self.reload_pages().await? else { return Ok(false) };
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = state.install_search(&index).await {
+                tracing::warn!(error = %format!("{e:#}"), "building the search index failed; the next change retries");
+            }
+        });
+        Ok(true)
+    }
+
+    /// Swaps in a new snapshot (still searching with the previous index)
+    /// and resets the page cache, if anything changed.
+    async fn reload_pages(&self) -> Result<Option<Arc<SiteIndex>>> {
+        let _one_at_a_time = self.refreshing.lock().await;
         let current = self.index();
         let version = self.store.content_version(self.site_id).await?;
         let now = self.clock.now();
         let due = current.next_publication.is_some_and(|t| t <= now);
         if version == current.version && !due {
-            return Ok(false);
+            return Ok(None);
         }
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = load_index(&self.store, self.site_id, &self.base_url, generation, now, &self.search_dir).await?;
+        let started = std::time::Instant::now();
+        let (version, site) = self.store.snapshot(self.site_id).await?;
+        let base_url = self.base_url.clone();
+        let mut index =
+            tokio::task::spawn_blocking(move || SiteIndex::reusing_search(site, version, now, &base_url, &current))
+                .await??;
+        index.generation = generation;
+        let index = Arc::new(index);
         // The snapshot first, then the cache: a render from the old snapshot
         // that finishes in between is refused by the cache's generation.
-        *self.index.write() = Arc::new(index);
+        *self.index.write() = Arc::clone(&index);
         self.cache.reset(generation);
         self.search_cache.reset(generation);
-        tracing::info!(version, "content changed; page cache cleared");
-        Ok(true)
+        tracing::info!(version, ms = started.elapsed().as_millis() as u64, "content changed; page cache cleared");
+        Ok(Some(index))
+    }
+
+    /// Builds `index`'s search index and installs it, unless a newer
+    /// snapshot has its own already.
+    async fn install_search(&self, index: &Arc<SiteIndex>) -> Result<()> {
+        let _one_at_a_time = self.searching.lock().await;
+        // Edits made while this waited: build for the newest snapshot only.
+        let index = self.index().max_by_generation(index);
+        if index.search_is_current() {
+            return Ok(());
+        }
+        let (built, dir) = (Arc::clone(&index), self.search_dir.clone());
+        let search = tokio::task::spawn_blocking(move || built.build_search(Some(&dir))).await??;
+        index.set_search(search);
+        if self.index().generation == index.generation {
+            // Results cached from the previous index are stale now.
+            self.search_cache.reset(index.generation);
+        }
+        Ok(())
     }
 
     /// Checks for content changes every `every` until the process ends.

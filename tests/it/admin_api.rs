@@ -227,3 +227,28 @@ async fn every_documented_admin_route_answers_as_documented() {
     documented("/api/admin/v1/users", "get", status);
     assert_eq!(status, StatusCode::OK);
 }
+
+/// An edit's page is served at once; its search results follow when the
+/// index, built in the background, is ready (bounded wait here).
+#[tokio::test]
+async fn search_follows_an_edit() {
+    let app = TestApp::new().await;
+    let auth = format!("Bearer {}", app.token_for("ed@example.org", Role::Editor).await);
+    let path = "/api/admin/v1/news/2019-11-25-released-on-parole";
+    let (_, h, text) = app.request("GET", path, &[("authorization", auth.as_str())], "").await;
+    let mut item: Value = serde_json::from_str(&text).unwrap();
+    item["en"]["body"] = json!("A zebrafinch was seen.");
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    let headers = [("authorization", auth.as_str()), ("if-match", etag.as_str())];
+    assert_eq!(app.request("PUT", path, &headers, &item.to_string()).await.0, StatusCode::OK);
+    let slug = item["en"]["slug"].as_str().unwrap();
+    assert!(app.get(&format!("/news/{slug}")).await.body.contains("zebrafinch"), "the page at once");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if app.get("/search?q=zebrafinch").await.body.contains(slug) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "search never found the edit");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -69,7 +69,8 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let order = if f.by_title { "lower(title), key" } else { "key" };
-        let page = format!("SELECT key, status, title, text_langs FROM items {WHERE} ORDER BY {order} LIMIT $5 OFFSET $6");
+        let page =
+            format!("SELECT key, status, title, text_langs FROM items {WHERE} ORDER BY {order} LIMIT $5 OFFSET $6");
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(page))
             .bind(site_id)
             .bind(kind.as_str())
