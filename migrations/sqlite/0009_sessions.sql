@@ -1,9 +1,8 @@
 -- Signing in to the web admin: sessions and failed attempts.
 --
 -- A session is known by the SHA-256 of its cookie value; its CSRF token is
--- random per session. Failed sign-ins are kept per address and per client
--- address (both hashed is not needed: the e-mail is a user's sign-in name
--- or an address someone typed) for the throttle, and purged after a day.
+-- random per session. Failed sign-ins are kept per typed address and per
+-- client address for the throttle, and purged after a day.
 
 CREATE TABLE sessions (
     id_hash TEXT PRIMARY KEY,
@@ -20,5 +19,3 @@ CREATE TABLE sign_in_failures (
     at INTEGER NOT NULL
 );
 CREATE INDEX sign_in_failures_scope ON sign_in_failures (scope, at);
-
-ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';

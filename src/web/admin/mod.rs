@@ -27,7 +27,7 @@ use super::state::AppState;
 use crate::content::Lang;
 use crate::store::Session;
 
-pub use session::Note;
+use session::Note;
 
 /// The admin's routes, below `/admin`.
 pub fn routes() -> Router<Arc<AppState>> {

@@ -129,7 +129,6 @@ pub fn sign_in_page(
     let (message, error) = match note {
         Note::None => (None, None),
         Note::SignedOut => (Some("admin_signed_out"), None),
-        Note::SessionOver => (Some("admin_session_over"), None),
         Note::Refused => (None, Some("admin_bad_credentials")),
         Note::Throttled => (None, Some("admin_too_many")),
     };
@@ -148,8 +147,6 @@ pub enum Note {
     None,
     /// "You are signed out."
     SignedOut,
-    /// "Please sign in (again)."
-    SessionOver,
     /// Wrong address or password.
     Refused,
     /// Too many attempts.
