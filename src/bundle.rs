@@ -1,12 +1,11 @@
 //! Reading a content bundle (see `docs/BUNDLE.md`) into a [`content::Site`].
 //!
 //! A bundle is a folder of Markdown files with TOML front matter. The default
-//! site's bundle is embedded in the binary ([`DefaultBundle`]); others are
-//! read from disk ([`read_dir`]). This module parses and validates; it does
+//! site's bundle is embedded in the binary ([`DefaultBundle`]); reading one
+//! from disk comes with `casefile import`. This module parses and validates; it does
 //! not touch the database (`store::import` writes what it returns).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rust_embed::Embed;
@@ -49,29 +48,6 @@ pub fn default_attachments() -> Vec<Attachment> {
 
 fn is_text(path: &str) -> bool {
     path.ends_with(".md") || path.ends_with(".toml")
-}
-
-/// The files of a bundle folder on disk: the text files, and the files
-/// items name (documents' PDFs, images of pages and news) as attachments.
-pub fn read_dir(root: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut (Vec<BundleFile>, Vec<Attachment>)) -> Result<()> {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry?.path();
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            if path.is_dir() {
-                walk(root, &path, out)?;
-            } else if is_text(&rel) {
-                let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-                out.0.push((rel, text));
-            } else if ["documents/", "pages/", "news/"].iter().any(|d| rel.starts_with(d)) {
-                out.1.push((rel, std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?));
-            }
-        }
-        Ok(())
-    }
-    let mut out = (Vec::new(), Vec::new());
-    walk(root, root, &mut out)?;
-    Ok(out)
 }
 
 #[derive(Deserialize)]
