@@ -289,6 +289,11 @@ impl Store {
             ("DELETE FROM mail_throttle WHERE sent_at < $1", DAY),
             // Sent and failed mails: 30 days.
             ("DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < $1", 30 * DAY),
+            // Admin sessions past their expiry, and failed sign-ins (a typed
+            // address and a client address): a day.
+            ("DELETE FROM sessions WHERE last_seen_at < $1", super::IDLE_SECONDS),
+            ("DELETE FROM sessions WHERE created_at < $1", super::MAX_SECONDS),
+            ("DELETE FROM sign_in_failures WHERE at < $1", DAY),
         ] {
             n += sqlx::query(sql).bind(now - age).execute(&mut *tx).await?.rows_affected();
         }

@@ -337,3 +337,18 @@ async fn a_preview_renders_the_form_with_the_public_templates_and_saves_nothing(
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&without_csrf).finish();
     assert_eq!(app.request("POST", &format!("{path}/preview"), &headers, &body).await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_retention_purge_removes_expired_sessions_and_old_failed_sign_ins() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let (status, ..) =
+        app.request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "x@example.org"), ("password", "x")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = app.clock.now();
+    assert_eq!(app.state.store.purge_expired(now).await.unwrap(), 0, "nothing is due yet");
+    assert_eq!(app.request("GET", "/admin", &[("cookie", cookie.as_str())], "").await.0, StatusCode::OK);
+    // A day later: the session (idle for more than 2 hours) and the two
+    // failure records (per address and per client address) are gone.
+    assert_eq!(app.state.store.purge_expired(now + 86_401).await.unwrap(), 3);
+}
