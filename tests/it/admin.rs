@@ -352,3 +352,109 @@ async fn the_retention_purge_removes_expired_sessions_and_old_failed_sign_ins() 
     // failure records (per address and per client address) are gone.
     assert_eq!(app.state.store.purge_expired(now + 86_401).await.unwrap(), 3);
 }
+
+/// Every admin route: without a session it opens nothing (a page sends to
+/// sign-in, a post too, and changes nothing); with a session but without
+/// the CSRF token, no post goes through.
+#[tokio::test]
+async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() {
+    let app = app_with_users().await;
+    let key = "2019-11-25-released-on-parole";
+    let gets = [
+        "/admin".to_owned(),
+        "/admin/users".into(),
+        "/admin/audit".into(),
+        "/admin/trash".into(),
+        "/admin/news".into(),
+        "/admin/news/new".into(),
+        format!("/admin/news/{key}"),
+        format!("/admin/news/{key}/revisions"),
+    ];
+    let posts = [
+        "/admin/sign-out".to_owned(),
+        "/admin/news/new".into(),
+        format!("/admin/news/{key}"),
+        format!("/admin/news/{key}/delete"),
+        format!("/admin/news/{key}/preview"),
+        format!("/admin/news/{key}/revisions/1/restore"),
+        format!("/admin/trash/news/{key}/restore"),
+    ];
+    let version = app.state.store.content_version(app.state.site_id).await.unwrap();
+    for path in &gets {
+        let (status, h, _) = app.request("GET", path, &[], "").await;
+        assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/sign-in"), "GET {path}");
+    }
+    let cookie = sign_in(&app, "ed@example.org").await;
+    for path in &posts {
+        let (status, ..) = app.request("POST", path, &[FORM], "csrf=x").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "POST {path} without a session goes to sign-in");
+        let (status, ..) = app.request("POST", path, &[FORM, ("cookie", cookie.as_str())], "csrf=wrong").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "POST {path} with a wrong token");
+    }
+    assert_eq!(app.state.store.content_version(app.state.site_id).await.unwrap(), version, "nothing changed");
+}
+
+/// Markup typed into every text field of the editor is text on the public
+/// site and in the admin: escaped in titles and summaries, sanitised in the
+/// Markdown body, refused in keys and addresses.
+#[tokio::test]
+async fn markup_in_admin_fields_never_becomes_markup() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    let fields = [
+        "csrf",
+        "revision",
+        "status",
+        "published_at",
+        "en.title",
+        "en.slug",
+        "en.summary",
+        "en.body",
+        "de.title",
+        "de.slug",
+        "de.summary",
+        "de.body",
+        "other",
+    ];
+    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    let slug = values.iter().find(|(k, _)| k == "en.slug").unwrap().1.clone();
+    let set = |values: &mut Vec<(String, String)>, k: &str, v: &str| {
+        values.iter_mut().find(|(f, _)| f == k).unwrap().1 = v.into()
+    };
+    set(&mut values, "en.title", "<script>alert('t')</script>\"><img src=x onerror=alert(1)>");
+    set(&mut values, "en.summary", "<svg onload=alert(2)>");
+    set(
+        &mut values,
+        "en.body",
+        "Hello <script>alert(3)</script> [x](javascript:alert(4)) <img src=x onerror=alert(5)>",
+    );
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let body =
+        |values: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
+    let (status, ..) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let public = app.get(&format!("/news/{slug}")).await.body;
+    let (_, _, admin) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    let (_, _, list) = app.request("GET", "/admin/news", &[("cookie", cookie.as_str())], "").await;
+    for (name, page) in [("public", &public), ("editor", &admin), ("list", &list)] {
+        let doc = scraper::Html::parse_document(page);
+        let scripts = scraper::Selector::parse("script:not([type='application/ld+json'])").unwrap();
+        assert!(doc.select(&scripts).all(|s| s.value().attr("src").is_some()), "{name}: an inline script");
+        let handlers = scraper::Selector::parse("[onerror], [onload]").unwrap();
+        assert_eq!(doc.select(&handlers).count(), 0, "{name}: an event handler attribute");
+        let links = scraper::Selector::parse("a[href^='javascript']").unwrap();
+        assert_eq!(doc.select(&links).count(), 0, "{name}: a javascript: link");
+    }
+    assert!(public.contains("&lt;script&gt;alert("), "the title shows as text");
+
+    // Keys and addresses are checked, not escaped.
+    let mut bad = values.clone();
+    set(&mut bad, "csrf", &input(&admin, "csrf"));
+    set(&mut bad, "revision", &input(&admin, "revision"));
+    set(&mut bad, "en.slug", "<b>x</b>");
+    let (status, ..) = app.request("POST", path, &headers, &body(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a slug with markup is refused");
+}
