@@ -9,6 +9,7 @@ use casefile::cli::{Cli, Command};
 use casefile::config::ServeConfig;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = match casefile::config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => match e.downcast_ref::<clap::Error>() {
@@ -54,3 +55,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// glibc keeps a malloc arena per thread (up to eight per core), and the
+/// snapshot and search index rebuilt on the blocking pool after edits left
+/// hundreds of megabytes in them; two arenas keep that down and are no
+/// slower here (BENCHMARKS.md). `MALLOC_ARENA_MAX` in the environment wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a parameter of the allocator; it is
+        // called first thing in main, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}

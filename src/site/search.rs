@@ -255,11 +255,21 @@ impl SearchIndex {
 }
 
 /// Deletes all but the `keep` most recently built indexes under `root`
-/// (best effort: an index still open keeps working on Linux until closed).
+/// (best effort: an index still open keeps working on Linux until closed),
+/// and what a process stopped while building left behind (one data folder
+/// serves one process, so another process's build is an abandoned one).
 fn prune(root: &std::path::Path, keep: usize) {
+    let ours = format!(".building-{}", std::process::id());
     let Ok(entries) = std::fs::read_dir(root) else { return };
+    let entries: Vec<std::fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
+    for e in &entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".building-") && name != ours {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
     let mut dirs: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
-        .filter_map(|e| e.ok())
+        .into_iter()
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
@@ -380,6 +390,20 @@ mod tests {
         assert_eq!(de.hits[0].title, "Der Fingerabdruck");
         // Languages do not mix.
         assert_eq!(i.search(Lang::En, "Festnahme", None, 1).total, 0);
+    }
+
+    #[test]
+    fn a_kept_index_is_reopened_and_abandoned_builds_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let abandoned = root.path().join(".building-4000000");
+        std::fs::create_dir_all(&abandoned).unwrap();
+        std::fs::write(abandoned.join("half"), b"x").unwrap();
+        let docs = || vec![doc(Lang::En, "timeline", "Arrest", "Arrested in London in 1986.")];
+        let built = SearchIndex::persistent(root.path(), docs()).unwrap();
+        assert_eq!(built.search(Lang::En, "london", None, 1).total, 1);
+        assert!(!abandoned.exists(), "a build another process abandoned is removed");
+        let reopened = SearchIndex::persistent(root.path(), docs()).unwrap();
+        assert_eq!(reopened.search(Lang::En, "london", None, 1).total, 1);
     }
 
     #[test]
