@@ -32,6 +32,20 @@ async fn sign_in(app: &TestApp, email: &str) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// Every field of the editor form on `page`, as a browser would send it.
+fn editor_values(page: &str) -> Vec<(String, String)> {
+    let fields = ["csrf", "revision", "status", "published_at", "other"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(["en", "de"].iter().flat_map(|l| ["title", "slug", "summary", "body"].map(|f| format!("{l}.{f}"))));
+    fields
+        .map(|f| {
+            let value = input(page, &f);
+            (f, value)
+        })
+        .collect()
+}
+
 /// The value of the first `<input name=…>` on a page.
 fn input(page: &str, name: &str) -> String {
     let doc = scraper::Html::parse_document(page);
@@ -133,22 +147,7 @@ async fn an_edit_shows_at_once_and_a_stale_save_is_refused_with_both_versions() 
     let path = "/admin/news/2019-11-25-released-on-parole";
     let (status, _, editor) = app.request("GET", path, &auth, "").await;
     assert_eq!(status, StatusCode::OK);
-    let fields = [
-        "csrf",
-        "revision",
-        "status",
-        "published_at",
-        "en.title",
-        "en.slug",
-        "en.summary",
-        "en.body",
-        "de.title",
-        "de.slug",
-        "de.summary",
-        "de.body",
-        "other",
-    ];
-    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    let mut values = editor_values(&editor);
     let slug = values.iter().find(|(k, _)| k == "en.slug").unwrap().1.clone();
     values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "Released – edited in the admin".into();
     let body =
@@ -304,22 +303,7 @@ async fn a_preview_renders_the_form_with_the_public_templates_and_saves_nothing(
     let cookie = sign_in(&app, "ed@example.org").await;
     let path = "/admin/news/2019-11-25-released-on-parole";
     let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
-    let fields = [
-        "csrf",
-        "revision",
-        "status",
-        "published_at",
-        "en.title",
-        "en.slug",
-        "en.summary",
-        "en.body",
-        "de.title",
-        "de.slug",
-        "de.summary",
-        "de.body",
-        "other",
-    ];
-    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    let mut values = editor_values(&editor);
     values.iter_mut().find(|(k, _)| k == "de.title").unwrap().1 = "Ein Titel nur in der Vorschau".into();
     values.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "draft".into();
     let de_slug = values.iter().find(|(k, _)| k == "de.slug").unwrap().1.clone();
@@ -403,22 +387,7 @@ async fn markup_in_admin_fields_never_becomes_markup() {
     let cookie = sign_in(&app, "ed@example.org").await;
     let path = "/admin/news/2019-11-25-released-on-parole";
     let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
-    let fields = [
-        "csrf",
-        "revision",
-        "status",
-        "published_at",
-        "en.title",
-        "en.slug",
-        "en.summary",
-        "en.body",
-        "de.title",
-        "de.slug",
-        "de.summary",
-        "de.body",
-        "other",
-    ];
-    let mut values: Vec<(String, String)> = fields.iter().map(|f| ((*f).to_owned(), input(&editor, f))).collect();
+    let mut values = editor_values(&editor);
     let slug = values.iter().find(|(k, _)| k == "en.slug").unwrap().1.clone();
     let set = |values: &mut Vec<(String, String)>, k: &str, v: &str| {
         values.iter_mut().find(|(f, _)| f == k).unwrap().1 = v.into()

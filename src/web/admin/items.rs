@@ -202,22 +202,10 @@ pub async fn create(State(state): State<Arc<AppState>>, Path(name): Path<String>
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let key = s.field("key").unwrap_or("").trim().to_owned();
-            let langs = languages(&state).await;
-            let view = Editor::from_form(&s, &langs);
-            let item = match view.to_item(kind, &key) {
-                Ok(item) => item,
-                Err(e) => return Err(invalid(&state, &s, &name, &key, true, &view, e)),
-            };
+            let (view, item) = form_item(&state, &s, &name, &key, true, kind).await?;
             let change = Change { author: &s.session.user.email, note: NOTE };
-            match state.store.create_item(state.site_id, &item, change).await {
-                Ok(_) => {
-                    refresh(&state).await;
-                    Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
-                }
-                Err(StoreError::Invalid(e)) => Err(invalid(&state, &s, &name, &key, true, &view, e.0)),
-                Err(StoreError::Conflict(e)) => Err(invalid(&state, &s, &name, &key, true, &view, e)),
-                Err(e) => Err(failed(&state, &s, &e)),
-            }
+            let written = state.store.create_item(state.site_id, &item, change).await;
+            after_write(&state, &s, &name, &key, true, &view, written).await
         }
         .await,
     )
@@ -233,18 +221,9 @@ pub async fn save(
         async {
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
-            let langs = languages(&state).await;
-            let view = Editor::from_form(&s, &langs);
-            let item = match view.to_item(kind, &key) {
-                Ok(item) => item,
-                Err(e) => return Err(invalid(&state, &s, &name, &key, false, &view, e)),
-            };
+            let (view, item) = form_item(&state, &s, &name, &key, false, kind).await?;
             let change = Change { author: &s.session.user.email, note: NOTE };
             match state.store.update_item_if(state.site_id, &item, view.revision, change).await {
-                Ok(_) => {
-                    refresh(&state).await;
-                    Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
-                }
                 Err(StoreError::Stale(_)) => {
                     let current =
                         state.store.item_at(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
@@ -254,13 +233,50 @@ pub async fn save(
                     let extra = Extra { theirs: Some(theirs), status: StatusCode::CONFLICT, ..Extra::default() };
                     Err(editor_page(&state, &s, &name, &key, false, &mine, extra))
                 }
-                Err(StoreError::Invalid(e)) => Err(invalid(&state, &s, &name, &key, false, &view, e.0)),
-                Err(StoreError::Conflict(e)) => Err(invalid(&state, &s, &name, &key, false, &view, e)),
-                Err(e) => Err(failed(&state, &s, &e)),
+                written => after_write(&state, &s, &name, &key, false, &view, written).await,
             }
         }
         .await,
     )
+}
+
+/// The editor's form and the item it describes, or the form again with
+/// what is wrong (422).
+async fn form_item(
+    state: &AppState,
+    s: &Signed,
+    name: &str,
+    key: &str,
+    is_new: bool,
+    kind: ItemKind,
+) -> Result<(Editor, Item), Response> {
+    let view = Editor::from_form(s, &languages(state).await);
+    match view.to_item(kind, key) {
+        Ok(item) => Ok((view, item)),
+        Err(e) => Err(invalid(state, s, name, key, is_new, &view, e)),
+    }
+}
+
+/// After a write from the editor: back to it with "Saved", or the form
+/// again with the store's reason.
+async fn after_write(
+    state: &Arc<AppState>,
+    s: &Signed,
+    name: &str,
+    key: &str,
+    is_new: bool,
+    view: &Editor,
+    written: Result<crate::store::Written, StoreError>,
+) -> Result<Response, Response> {
+    match written {
+        Ok(_) => {
+            refresh(state).await;
+            Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
+        }
+        Err(StoreError::Invalid(e)) => Err(invalid(state, s, name, key, is_new, view, e.0)),
+        Err(StoreError::Conflict(e)) => Err(invalid(state, s, name, key, is_new, view, e)),
+        Err(e) => Err(failed(state, s, &e)),
+    }
 }
 
 /// `POST /admin/<type>/<key>/delete`: to the trash.
