@@ -32,7 +32,7 @@ pub async fn form(State(state): State<Arc<AppState>>, req: Request) -> Response 
     let lang = ui_lang(req.headers());
     let query = crate::web::public::parse_query(req.uri().query().unwrap_or(""));
     let token = query.iter().find(|(k, _)| k == "t").map_or("", |(_, v)| v.as_str());
-    match check(&state, token).await {
+    match check(&state, token, lang).await {
         Ok(()) => setup_page(&state, lang, token, "", None, StatusCode::OK),
         Err(res) => res,
     }
@@ -50,7 +50,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, req: Request) -> Respons
     let form = crate::web::public::parse_query(&String::from_utf8_lossy(&body));
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
     let (token, email, password) = (get("t"), get("email").trim().to_lowercase(), get("password"));
-    if let Err(res) = check(&state, token).await {
+    if let Err(res) = check(&state, token, lang).await {
         return res;
     }
     let problem = if !email.contains('@') || email.contains(char::is_whitespace) {
@@ -89,8 +89,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, req: Request) -> Respons
 }
 
 /// The link must be signed, unexpired, and no user may exist yet.
-async fn check(state: &AppState, token: &str) -> Result<(), Response> {
-    let lang = crate::content::Lang::En;
+async fn check(state: &AppState, token: &str, lang: crate::content::Lang) -> Result<(), Response> {
     let done = state.store.users().await.map(|u| !u.is_empty()).unwrap_or(true);
     if done {
         return Err(redirect("/admin/sign-in"));
