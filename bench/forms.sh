@@ -23,7 +23,7 @@ cleanup() { [ -n "${CF_PID:-}" ] && kill "$CF_PID" 2>/dev/null || true; }
 trap cleanup EXIT
 
 cargo build --release --quiet
-taskset -c 0 target/release/casefile serve --listen "127.0.0.1:$PORT" --data "$OUT/data" 2>"$OUT/casefile.log" &
+taskset -c 0 target/release/casefile serve --listen "127.0.0.1:$PORT" --data "$OUT/data" --search-rate-limit 0 2>"$OUT/casefile.log" &
 CF_PID=$!
 for _ in $(seq 1 200); do
   grep -q "listening on" "$OUT/casefile.log" 2>/dev/null && break

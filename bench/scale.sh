@@ -19,7 +19,7 @@ cargo build --release --quiet
 cargo bench --quiet --bench scale -- "$OUT/data" "$POSTS"
 
 start() {
-  "target/release/casefile" serve --listen "127.0.0.1:$PORT" --data "$OUT/data" 2>"$OUT/log" &
+  "target/release/casefile" serve --listen "127.0.0.1:$PORT" --data "$OUT/data" --search-rate-limit 0 2>"$OUT/log" &
   PID=$!
   for _ in $(seq 1 600); do grep -q "listening on" "$OUT/log" && break; sleep 0.1; done
 }

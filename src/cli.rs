@@ -200,6 +200,23 @@ pub struct ServeArgs {
     #[arg(long, env = "CASEFILE_FORM_RATE_LIMIT", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub form_rate_limit: Option<u32>,
 
+    /// Searches allowed per IP address per minute; 0 turns the limit off [default: 600].
+    #[arg(long, env = "CASEFILE_SEARCH_RATE_LIMIT", value_name = "N")]
+    pub search_rate_limit: Option<u32>,
+
+    /// Open connections allowed from one IP address; more are closed at once [default: 256].
+    #[arg(long, env = "CASEFILE_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: Option<u32>,
+
+    /// Open connections allowed in all [default: the open-file limit less 10%, raised to the hard limit at start].
+    #[arg(long, env = "CASEFILE_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Seconds a response may take to be written to a client that does not
+    /// read; then the connection is closed [default: 30].
+    #[arg(long, env = "CASEFILE_WRITE_TIMEOUT", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout: Option<u64>,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -133,11 +133,30 @@ impl Storage {
     pub fn prepare(&self) -> Result<()> {
         let dir = &self.data_dir;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+        restrict_to_owner(dir)?;
         let probe = dir.join(format!(".write-test-{}", std::process::id()));
         std::fs::write(&probe, b"").with_context(|| format!("the data folder {} is not writable", dir.display()))?;
         let _ = std::fs::remove_file(probe);
         Ok(())
     }
+}
+
+/// Makes a folder readable by its owner only (0700): a data folder created
+/// by an older version (0755) stops exposing what is in it.
+#[cfg(unix)]
+fn restrict_to_owner(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))
+            .with_context(|| format!("cannot restrict the data folder {} to its owner", dir.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// Everything `casefile serve` needs.
@@ -156,6 +175,8 @@ pub struct ServeConfig {
     pub forms: FormRules,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connection limits.
+    pub connections: ConnectionLimits,
 }
 
 /// Anti-abuse settings of the public forms.
@@ -165,6 +186,20 @@ pub struct FormRules {
     pub min_fill: std::time::Duration,
     /// Submissions per IP address per 10 minutes, per form.
     pub rate_limit: u32,
+    /// Searches per IP address per minute; 0 for no limit.
+    pub search_rate_limit: u32,
+}
+
+/// What the server allows each connection, against clients that hold
+/// connections open (see `web::server`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Open connections from one address.
+    pub per_address: usize,
+    /// Open connections in all; `None`: from the open-file limit at start.
+    pub total: Option<usize>,
+    /// How long writing a response may take.
+    pub write_timeout: std::time::Duration,
 }
 
 impl ServeConfig {
@@ -194,6 +229,12 @@ impl ServeConfig {
         let forms = FormRules {
             min_fill: std::time::Duration::from_secs_f64(args.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
             rate_limit: args.form_rate_limit.unwrap_or(10).max(1),
+            search_rate_limit: args.search_rate_limit.unwrap_or(600),
+        };
+        let connections = ConnectionLimits {
+            per_address: args.max_connections_per_address.unwrap_or(256) as usize,
+            total: args.max_connections.map(|n| n as usize),
+            write_timeout: std::time::Duration::from_secs(args.write_timeout.unwrap_or(30)),
         };
         Ok(ServeConfig {
             listen,
@@ -202,6 +243,7 @@ impl ServeConfig {
             mail,
             forms,
             trusted_proxies: args.trusted_proxies.clone(),
+            connections,
         })
     }
 }

@@ -69,8 +69,10 @@ impl Input {
     }
 
     /// Whether a checkbox was ticked.
+    /// Whether a checkbox was ticked: it sends exactly `yes` (its value in
+    /// `forms.html`); `consent=no` or `consent=0` is no consent.
     pub fn checked(&self, name: &str) -> bool {
-        !self.get(name).is_empty()
+        self.get(name) == "yes"
     }
 
     /// Whether the honeypot was filled in.
@@ -86,9 +88,25 @@ impl Input {
 }
 
 /// A one-line field: control characters (CR, LF, NUL …) become spaces, so
-/// nothing a visitor types can start a new mail header; then trimmed.
+/// nothing a visitor types can start a new mail header; invisible
+/// characters are dropped, so a name or subject cannot hide text or turn
+/// itself around (`evil\u{202E}gpj.exe`); then trimmed.
 fn line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+    s.chars()
+        .filter(|c| !is_invisible(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Characters that take no space or reorder text: zero-width spaces and
+/// joiners, direction marks, embeddings, overrides and isolates, the word
+/// joiner and invisible operators, the byte order mark, tag characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// A multi-line field: line breaks and tabs kept, other control characters
@@ -129,16 +147,20 @@ impl<'a> Check<'a> {
         v
     }
 
+    /// An address, normalised (see [`email_address`]); what was typed
+    /// when it is refused, to show it again.
     fn email(&mut self, name: &'static str) -> String {
-        let v = line(self.input.get(name)).to_lowercase();
-        if v.is_empty() {
+        let typed = self.input.get(name).trim();
+        if typed.is_empty() {
             self.errors.insert(name, FieldError::Required);
-        } else if v.len() > MAX_EMAIL {
+        } else if typed.len() > MAX_EMAIL {
             self.errors.insert(name, FieldError::TooLong { max: MAX_EMAIL });
-        } else if !is_email(&v) {
+        } else if let Some(address) = email_address(typed) {
+            return address;
+        } else {
             self.errors.insert(name, FieldError::Email);
         }
-        v
+        typed.to_owned()
     }
 
     fn consent(&mut self, name: &'static str) {
@@ -152,17 +174,29 @@ impl<'a> Check<'a> {
     }
 }
 
-/// Whether `s` is an address we can send to: one `@`, a dotted domain, no
-/// spaces or quotes, and accepted by the mail library's parser.
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
-    !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.contains(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | ',' | ';' | '\\'))
-        && s.parse::<lettre::Address>().is_ok()
+/// The address as Casefile stores and sends it, or `None` when it is not
+/// one the mailer can send to: a plain local part (no spaces, quotes or
+/// invisible characters) and a host name (no address literal such as
+/// `[127.0.0.1]`), accepted by the mail library's parser. Lowercased, the
+/// domain in its ASCII form (IDNA), so `a@bücher.example` and
+/// `a@xn--bcher-kva.example` are one address.
+pub fn email_address(s: &str) -> Option<String> {
+    let (local, domain) = s.trim().rsplit_once('@')?;
+    let local = local.to_lowercase();
+    let bad = |c: char| c.is_whitespace() || c.is_control() || is_invisible(c) || "\"<>,;\\@[]()".contains(c);
+    if local.is_empty() || local.len() > 64 || local.contains(bad) {
+        return None;
+    }
+    // STD3 rules: letters, digits and hyphens only, so no literal and no
+    // stray symbol gets through; IDNA maps case and full-width forms.
+    let domain = idna::domain_to_ascii_strict(domain).ok()?;
+    let labels: Vec<&str> = domain.split('.').collect();
+    let top = labels.last()?;
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) || top.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let address = format!("{local}@{domain}");
+    address.parse::<lettre::Address>().ok().map(|_| address)
 }
 
 /// A newsletter sign-up.
@@ -290,7 +324,7 @@ mod tests {
     #[test]
     fn emails_are_checked_and_lowercased() {
         for good in ["a@example.org", "first.last+tag@sub.example.de", "x_y@ex-ample.co.uk"] {
-            assert!(is_email(good), "{good}");
+            assert_eq!(email_address(good).as_deref(), Some(good));
         }
         for bad in [
             "",
@@ -303,11 +337,43 @@ mod tests {
             "\"a\"@example.org",
             "a@example.org>",
             "a,b@example.org",
+            // Address literals and numbers: the mailer cannot send there.
+            "name@[127.0.0.1]",
+            "name@[IPv6:::1]",
+            "name@127.0.0.1",
+            // Invisible characters hide what an address really is.
+            "a\u{200B}b@example.org",
+            "a@exa\u{202E}mple.org",
+            "a@ex_ample.org",
         ] {
-            assert!(!is_email(bad), "{bad:?}");
+            assert_eq!(email_address(bad), None, "{bad:?}");
         }
+        // One address whichever way its domain is written.
+        assert_eq!(email_address("Jörg@Bücher.Example").as_deref(), Some("jörg@xn--bcher-kva.example"));
+        assert_eq!(email_address("jörg@xn--bcher-kva.example").as_deref(), Some("jörg@xn--bcher-kva.example"));
         let s = Subscribe::validate(&input(&[("email", " Alice@Example.ORG "), ("consent", "yes")])).unwrap();
         assert_eq!(s.email, "alice@example.org");
+    }
+
+    #[test]
+    fn consent_counts_only_with_the_checkbox_value() {
+        for not_consent in ["no", "0", "false", "on", "YES", " "] {
+            let e = Subscribe::validate(&input(&[("email", "a@b.org"), ("consent", not_consent)])).unwrap_err();
+            assert_eq!(e["consent"], FieldError::Consent, "{not_consent:?}");
+        }
+        assert!(Subscribe::validate(&input(&[("email", "a@b.org"), ("consent", "yes")])).is_ok());
+    }
+
+    #[test]
+    fn names_and_subjects_lose_invisible_characters() {
+        let c = Contact::validate(&input(&[
+            ("name", "Eve\u{202E}gpj.exe\u{200B}"),
+            ("email", "eve@example.org"),
+            ("subject", "Hi\u{2066}there\u{FEFF}"),
+            ("message", "x"),
+        ]))
+        .unwrap();
+        assert_eq!((c.name.as_str(), c.subject.as_str()), ("Evegpj.exe", "Hithere"));
     }
 
     #[test]

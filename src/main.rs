@@ -10,6 +10,7 @@ use casefile::config::ServeConfig;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    keep_new_files_private();
     let cli = match casefile::config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => match e.downcast_ref::<clap::Error>() {
@@ -30,15 +31,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(cli.log.as_deref().unwrap_or("info")))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let spec = std::env::var("RUST_LOG").ok().or(cli.log.clone()).unwrap_or_else(|| "info".into());
+    let (filter, unknown) = match EnvFilter::try_new(&spec) {
+        Ok(filter) if names_something(&spec) => (filter, None),
+        _ => (EnvFilter::new("info"), Some(spec)),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
+    if let Some(spec) = unknown {
+        tracing::warn!("the log filter `{spec}` names no level and no known module; logging at `info`");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.expect("set above") {
         Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args)?)),
@@ -54,6 +60,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }
     }
+}
+
+/// Whether a log filter turns on something: a bare word that is not a
+/// level (`verbose`) is read as a module name and would silence every line,
+/// errors included. Each directive must set a level or name a module of
+/// Casefile or of a crate it logs through.
+fn names_something(spec: &str) -> bool {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    const MODULES: [&str; 7] = ["casefile", "sqlx", "hyper", "tower_http", "tantivy", "lettre", "axum"];
+    spec.split(',').map(str::trim).filter(|d| !d.is_empty()).all(|directive| {
+        let target = directive.split(['=', '[']).next().unwrap_or("");
+        let known_level = LEVELS.iter().any(|l| target.eq_ignore_ascii_case(l));
+        known_level || MODULES.iter().any(|m| target == *m || target.starts_with(&format!("{m}::")))
+    })
 }
 
 /// glibc keeps a malloc arena per thread (up to eight per core), and the
@@ -73,3 +93,18 @@ fn limit_malloc_arenas() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
+
+/// The data folder holds personal data (the database, its write-ahead log,
+/// mails on disk): what Casefile creates is readable by its own user only
+/// (files 0600, folders 0700). Nothing in it is read by a reverse proxy,
+/// which talks to Casefile over HTTP.
+#[cfg(unix)]
+fn keep_new_files_private() {
+    // SAFETY: umask only sets the process's file mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_new_files_private() {}

@@ -15,7 +15,7 @@ use crate::mail::worker::MailWorker;
 use crate::mail::{MailConfig, Mailer};
 use crate::site::Theme;
 use crate::store::{Change, Error as StoreError, Store};
-use crate::web::abuse::FormLimiter;
+use crate::web::abuse::{FORM_WINDOW, RateLimiter, SEARCH_WINDOW};
 use crate::web::forms::Forms;
 use crate::web::tokens::Signer;
 use crate::web::{AppState, app, server};
@@ -28,6 +28,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(2);
 pub async fn run(config: ServeConfig) -> Result<()> {
     let started = Instant::now();
     config.storage.prepare()?;
+    let _lock = crate::store::lock_for_serving(&config.storage.database_url)?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
@@ -47,6 +48,12 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         );
     }
     let (state, worker) = build(&config, addr, mailer, Clock::system()).await?;
+    state.store.check_writable().await.with_context(|| {
+        format!(
+            "the database {} does not take writes (a read-only file or a full disk?)",
+            crate::store::redact(&config.storage.database_url)
+        )
+    })?;
     warn_on_default_operator(&state.store, state.site_id, addr).await?;
     worker.spawn();
     state.spawn_refresher(REFRESH_EVERY);
@@ -63,7 +70,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         "listening on http://{addr}"
     );
     let store = state.store.clone();
-    server::serve(listener, app(state), shutdown).await;
+    server::serve(listener, app(state), shutdown, config.connections, config.trusted_proxies.clone()).await;
     store.close().await;
     Ok(())
 }
@@ -100,7 +107,9 @@ pub async fn build(
     };
     let forms = Forms {
         signer,
-        limiter: FormLimiter::new(config.forms.rate_limit),
+        limiter: RateLimiter::new(config.forms.rate_limit, FORM_WINDOW),
+        search_limiter: (config.forms.search_rate_limit > 0)
+            .then(|| RateLimiter::new(config.forms.search_rate_limit, SEARCH_WINDOW)),
         // Requests compose mails; only the worker talks SMTP: the URL with
         // its password stays out of request-path state.
         mail: MailConfig { smtp_url: None, ..config.mail.clone() },

@@ -117,7 +117,9 @@ impl SmtpSender {
                 }
                 Ok(())
             }
-            Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            // A 5xx reply, or lettre refusing to send (an address in UTF-8
+            // to a server without SMTPUTF8): trying again cannot help.
+            Ok(Err(e)) if e.is_permanent() || e.is_client() => Err(SendError::Permanent(e.to_string())),
             Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
             Err(_) => Err(SendError::Transient("the SMTP server did not answer in time".into())),
         }

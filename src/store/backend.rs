@@ -33,9 +33,52 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Pool, sqlx::Error> {
         .pragma("secure_delete", "on")
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-8000");
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
+        .connect_with(options)
+        .await?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
+}
+
+/// Where a database URL keeps its data.
+pub(crate) enum Location {
+    /// An SQLite file.
+    File(std::path::PathBuf),
+    /// An SQLite database in memory, gone at exit.
+    Memory,
+    /// Another engine (a server).
+    Server,
+}
+
+/// Where `url` keeps its data.
+pub(crate) fn location(url: &str) -> Location {
+    let Some(rest) = url.strip_prefix("sqlite:") else { return Location::Server };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (db, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if db == ":memory:" || params.split('&').any(|p| p == "mode=memory") {
+        return Location::Memory;
+    }
+    match SqliteConnectOptions::from_str(url) {
+        Ok(options) => Location::File(options.get_filename().to_owned()),
+        Err(_) => Location::File(db.into()),
+    }
+}
+
+/// Whether a pooled connection may be handed out again. When a COMMIT
+/// fails (a full disk), SQLite may roll the transaction back by itself;
+/// sqlx's ROLLBACK on drop then fails too, and the connection stays counted
+/// as inside a transaction, refusing every later `BEGIN` ("attempted to call
+/// begin_with at non-zero transaction depth"). Such a connection is closed
+/// and replaced by a fresh one.
+fn usable(conn: &Conn) -> bool {
+    use sqlx::Connection;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+        return false;
+    }
+    true
 }
 
 /// A write transaction that takes the write lock at once (`BEGIN
@@ -50,6 +93,20 @@ pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
 /// (in WAL mode, the snapshot taken at its first read).
 pub(crate) async fn begin_read(pool: &Pool) -> Result<Tx, sqlx::Error> {
     pool.begin().await
+}
+
+/// Makes deleted rows unrecoverable from the files: `secure_delete`
+/// zeroes them in the database file, but the write-ahead log still holds
+/// the pages as they were until a checkpoint copies it back and truncates
+/// it. Waits (within the busy timeout) for readers of older snapshots.
+pub(crate) async fn forget_deleted(pool: &Pool) -> Result<(), sqlx::Error> {
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+    if busy != 0 {
+        tracing::warn!(
+            "the write-ahead log could not be emptied after deleting personal data; the next checkpoint will"
+        );
+    }
+    Ok(())
 }
 
 /// Whether an error means "the database cannot take this now" (busy,

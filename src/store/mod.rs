@@ -11,6 +11,7 @@ mod backend;
 mod consent;
 mod content;
 pub mod error;
+mod lock;
 mod messages;
 pub mod outbox;
 mod privacy;
@@ -24,6 +25,7 @@ use anyhow::{Context, Result};
 pub use consent::Consent;
 pub use content::{Change, ListFilter, Listed, Revision, RevisionInfo, Trashed, Written, changed_fields};
 pub use error::Error;
+pub use lock::{DatabaseLock, lock_for_serving};
 pub use messages::NewMessage;
 pub use outbox::{NewMail, OutboxCounts, QueuedMail};
 pub use privacy::{DataRequestOutcome, PersonalData};
@@ -91,6 +93,20 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool).await.is_ok()
+    }
+
+    /// Writes one row, to learn whether the database takes writes now: a
+    /// full disk or a read-only file fails here (`/readyz`, start-up).
+    pub async fn check_writable(&self) -> error::Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO health (id, checked_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+        )
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx.commit().await?)
     }
 
     /// Closes the pool, waiting for connections to be returned.

@@ -39,16 +39,18 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     ip
 }
 
-/// How long the limit's window is.
-const WINDOW: Duration = Duration::from_secs(600);
-
 /// The most addresses tracked at once; beyond it new addresses are refused
 /// until idle ones are forgotten, so a flood of source addresses cannot
 /// grow memory without bound.
 const MAX_TRACKED: usize = 100_000;
 
-/// Per-address, per-form limits on submissions.
-pub struct FormLimiter {
+/// The forms' window: `form_rate_limit` submissions per ten minutes.
+pub const FORM_WINDOW: Duration = Duration::from_secs(600);
+/// The search's window: `search_rate_limit` searches per minute.
+pub const SEARCH_WINDOW: Duration = Duration::from_secs(60);
+
+/// Per-address limits on an action (a form's submissions, searches).
+pub struct RateLimiter {
     limiter: DefaultKeyedRateLimiter<(&'static str, IpAddr)>,
 }
 
@@ -65,18 +67,19 @@ fn limit_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-impl FormLimiter {
-    /// `per_window` submissions per address per form in ten minutes (as a
+impl RateLimiter {
+    /// `per_window` actions per address per action kind in `window` (as a
     /// burst, refilled evenly over the window).
-    pub fn new(per_window: u32) -> FormLimiter {
+    pub fn new(per_window: u32, window: Duration) -> RateLimiter {
         let n = NonZeroU32::new(per_window.max(1)).expect("at least one");
-        let quota = Quota::with_period(WINDOW / n.get()).expect("a positive period").allow_burst(n);
-        FormLimiter { limiter: DefaultKeyedRateLimiter::keyed(quota) }
+        let quota = Quota::with_period(window / n.get()).expect("a positive period").allow_burst(n);
+        RateLimiter { limiter: DefaultKeyedRateLimiter::keyed(quota) }
     }
 
-    /// Whether `ip` may submit `form` now (and counts the submission).
-    pub fn allow(&self, form: &'static str, ip: IpAddr) -> bool {
-        let key = (form, limit_key(ip));
+    /// Whether `ip` may do `action` (a form's name, `search`) now, and
+    /// counts it.
+    pub fn allow(&self, action: &'static str, ip: IpAddr) -> bool {
+        let key = (action, limit_key(ip));
         if self.limiter.len() >= MAX_TRACKED {
             self.limiter.retain_recent();
             if self.limiter.len() >= MAX_TRACKED {
@@ -114,7 +117,7 @@ mod tests {
 
     #[test]
     fn the_limit_is_per_form_and_per_address() {
-        let l = FormLimiter::new(3);
+        let l = RateLimiter::new(3, FORM_WINDOW);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!((0..3).all(|_| l.allow("contact", a)));

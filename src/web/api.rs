@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -27,10 +28,11 @@ pub async fn openapi(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
 /// `GET /api/v1/<type>`: a page of items.
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    uri: Uri,
+    name: Result<Path<String>, PathRejection>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
+    let Ok(Path(name)) = name else { return bad_path(&headers) };
     let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
     let params = parse_query(uri.query().unwrap_or(""));
     let index = state.index();
@@ -43,10 +45,11 @@ pub async fn list(
 /// `GET /api/v1/<type>/<key>`: one item.
 pub async fn item(
     State(state): State<Arc<AppState>>,
-    Path((name, key)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let Ok(Path((name, key))) = path else { return bad_path(&headers) };
     let Some(t) = api_type(&name) else { return error(StatusCode::NOT_FOUND, &format!("no type `{name}`"), &headers) };
     let index = state.index();
     let mut lang = None;
@@ -74,6 +77,27 @@ pub async fn preflight() -> Response {
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("If-None-Match"));
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     res
+}
+
+/// Any other path under `/api/v1/`: a JSON 404 (or the preflight), with
+/// CORS, like every other answer of the API.
+pub async fn not_found(method: Method, headers: HeaderMap) -> Response {
+    if method == Method::OPTIONS {
+        return preflight().await;
+    }
+    error(StatusCode::NOT_FOUND, "no such resource; see /api/v1/ for the types", &headers)
+}
+
+/// A method the API does not take (it only reads).
+pub async fn method_not_allowed(headers: HeaderMap) -> Response {
+    let mut res = error(StatusCode::METHOD_NOT_ALLOWED, "the Content API only reads: GET or HEAD", &headers);
+    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+    res
+}
+
+/// A path segment that does not decode (`%FF`).
+fn bad_path(headers: &HeaderMap) -> Response {
+    error(StatusCode::BAD_REQUEST, "the path is not valid UTF-8 once decoded", headers)
 }
 
 fn api_type(name: &str) -> Option<&'static ApiType> {

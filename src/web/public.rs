@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use tower_http::services::ServeFile;
 
-use super::abuse::PeerAddr;
+use super::abuse::{PeerAddr, client_ip};
 use super::forms;
 use super::respond::{self, ASSET_CACHE, PAGE_CACHE};
 use super::router::BODY_LIMIT;
@@ -30,17 +30,15 @@ const PETITION_PAGE_TTL: Duration = Duration::from_secs(1);
 pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let method = &parts.method;
-    if method != Method::GET && method != Method::HEAD && method != Method::POST {
-        return method_not_allowed();
-    }
     let path = parts.uri.path();
     if let Some(to) = canonical_path(path) {
         return redirect(&to, StatusCode::MOVED_PERMANENTLY);
     }
     let index = state.index();
     let form_route = forms::route(&index, path);
-    if method == Method::POST && form_route.is_none() {
-        return method_not_allowed();
+    let takes_posts = form_route.is_some();
+    if !(method == Method::GET || method == Method::HEAD || (method == Method::POST && takes_posts)) {
+        return method_not_allowed(takes_posts);
     }
     if method == Method::POST || form_route.is_some_and(|(_, _, _, action)| action.is_some()) {
         let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
@@ -49,24 +47,46 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
         let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
         return match forms::handle(&state, &index, &parts, peer, body).await {
             Some(res) => res,
-            None if method == Method::POST => method_not_allowed(),
+            None if method == Method::POST => method_not_allowed(false),
             None => not_found(&state, &index, path),
         };
     }
     if let Some(Target::Redirect { to, status }) = index.resolve(path) {
         return redirect(to, StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY));
     }
-    get_page(&state, &index, path, parts.uri.query(), &parts.headers).await
+    let req = page_request(&index, path, parts.uri.query());
+    if req.q.is_some() && !may_search(&state, &parts) {
+        return too_many_searches(&state, &index, path);
+    }
+    get_page(&state, &index, path, req, &parts.headers).await
+}
+
+/// Whether the client may run another search now (`search_rate_limit`):
+/// a results page that is not cached costs CPU.
+fn may_search(state: &AppState, parts: &axum::http::request::Parts) -> bool {
+    let Some(limiter) = &state.forms.search_limiter else { return true };
+    let peer = parts.extensions.get::<PeerAddr>().map_or(IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
+    limiter.allow("search", client_ip(peer, &parts.headers, &state.forms.trusted_proxies))
+}
+
+/// 429 with a page in the visitor's language.
+fn too_many_searches(state: &AppState, index: &SiteIndex, path: &str) -> Response {
+    let notice = crate::site::Notice::new("search_rate_limited", 429);
+    let mut res = match crate::site::render_notice(&state.theme, index, index.lang_of_path(path), &notice) {
+        Ok(r) => forms::fresh(r, StatusCode::TOO_MANY_REQUESTS),
+        Err(_) => (StatusCode::TOO_MANY_REQUESTS, "Too many searches\n").into_response(),
+    };
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    res
 }
 
 async fn get_page(
     state: &Arc<AppState>,
     index: &Arc<SiteIndex>,
     path: &str,
-    query: Option<&str>,
+    req: PageRequest,
     headers: &HeaderMap,
 ) -> Response {
-    let req = page_request(index, path, query);
     // A page with a form is kept with a hole for its token, which every
     // request fills with a fresh one (`token_page`).
     let form_page = match index.resolve(path) {
@@ -231,8 +251,22 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-fn method_not_allowed() -> Response {
-    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "Method not allowed\n").into_response()
+/// `GET /readyz`: 200 when the database takes a write (the snapshot is
+/// loaded before the server listens). A load balancer sends traffic
+/// elsewhere while it is 503, for example while the disk is full; the check
+/// writes at most once a second, however often it is asked.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.ready().await {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "the database does not take writes\n").into_response()
+    }
+}
+
+/// 405, with the methods the path does accept.
+fn method_not_allowed(takes_posts: bool) -> Response {
+    let allow = if takes_posts { "GET, HEAD, POST" } else { "GET, HEAD" };
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, allow)], "Method not allowed\n").into_response()
 }
 
 fn not_found(state: &AppState, index: &SiteIndex, path: &str) -> Response {
@@ -249,10 +283,21 @@ fn status(code: u16) -> StatusCode {
 fn redirect(to: &str, status: StatusCode) -> Response {
     let mut res = Response::new(Body::empty());
     *res.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(to) {
+    if let Ok(v) = HeaderValue::from_str(&local_location(to)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res
+}
+
+/// A path on this site stays on this site: browsers read a `Location` that
+/// starts with `//` or `/\` as another host, so backslashes are escaped and
+/// leading slashes collapsed. Absolute URLs (an editor's redirect to
+/// another site) pass unchanged.
+fn local_location(to: &str) -> std::borrow::Cow<'_, str> {
+    if !to.starts_with('/') || !(to.starts_with("//") || to.contains('\\')) {
+        return to.into();
+    }
+    format!("/{}", to.trim_start_matches('/').replace('\\', "%5C")).into()
 }
 
 /// The canonical spelling of a path, when it differs: no trailing slash
@@ -315,6 +360,19 @@ mod tests {
         assert_eq!(canonical_path("/de/"), None);
         assert_eq!(canonical_path("/"), None);
         assert_eq!(canonical_path("/de/fall"), None);
+    }
+
+    #[test]
+    fn no_redirect_leaves_the_site() {
+        for (path, location) in [("/\\evil.example/", "/%5Cevil.example"), ("//evil.example/", "/evil.example")] {
+            let to = canonical_path(path).unwrap();
+            let res = redirect(&to, StatusCode::MOVED_PERMANENTLY);
+            assert_eq!(res.headers()[header::LOCATION], location, "{path}");
+        }
+        assert_eq!(local_location("/a\\b"), "/a%5Cb");
+        assert_eq!(local_location("///\\x"), "/%5Cx");
+        assert_eq!(local_location("https://elsewhere.example/x"), "https://elsewhere.example/x");
+        assert_eq!(local_location("/case"), "/case");
     }
 
     #[test]

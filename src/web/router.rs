@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use super::headers::{add_security_headers, limit_request_head};
+use super::headers::{add_hsts, add_security_headers, limit_request_head};
 use super::state::AppState;
 use super::{admin_api, api, public};
 
@@ -33,23 +33,31 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/{kind}/{key}/revisions/{number}/restore", post(admin_api::restore))
         .fallback(admin_api::not_found)
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT));
+    // Every answer under /api/v1/ is JSON with CORS, errors included.
+    let content_api = Router::new()
+        .route("/", get(api::root).options(api::preflight))
+        .route("/openapi.json", get(api::openapi).options(api::preflight))
+        .route("/{kind}", get(api::list).options(api::preflight))
+        .route("/{kind}/{key}", get(api::item).options(api::preflight))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
     let public = Router::new()
         .route("/healthz", get(public::healthz))
+        .route("/readyz", get(public::readyz))
         .route("/api/v1", get(api::root).options(api::preflight))
-        .route("/api/v1/", get(api::root).options(api::preflight))
-        .route("/api/v1/openapi.json", get(api::openapi).options(api::preflight))
-        .route("/api/v1/{kind}", get(api::list).options(api::preflight))
-        .route("/api/v1/{kind}/{key}", get(api::item).options(api::preflight))
+        .nest("/api/v1/", content_api)
         .route("/assets/{*file}", get(public::asset))
         .route("/files/{name}", get(public::file))
         .fallback(public::page)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
-    Router::new()
+    let https = state.base_url.starts_with("https://");
+    let app = Router::new()
         .nest("/api/admin/v1", admin_api)
         .nest("/admin", super::admin::routes().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT)))
         .merge(public)
         .with_state(state)
         .layer(axum::middleware::from_fn(limit_request_head))
         .layer(axum::middleware::map_response(add_security_headers))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    if https { app.layer(axum::middleware::map_response(add_hsts)) } else { app }
 }

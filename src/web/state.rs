@@ -48,6 +48,8 @@ pub struct AppState {
     /// Held while a search index is built in the background: edits in a
     /// row build it once, for the snapshot current when the build starts.
     searching: tokio::sync::Mutex<()>,
+    /// The last readiness check and when it ran (`ready`).
+    readiness: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 impl AppState {
@@ -80,7 +82,28 @@ impl AppState {
             generations,
             refreshing: tokio::sync::Mutex::new(()),
             searching: tokio::sync::Mutex::new(()),
+            readiness: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// Whether the database takes writes, checked at most once a second:
+    /// probes that arrive together wait for one check and share its answer.
+    pub async fn ready(&self) -> bool {
+        let mut last = self.readiness.lock().await;
+        match *last {
+            Some((at, ready)) if at.elapsed() < Duration::from_secs(1) => ready,
+            _ => {
+                let ready = match self.store.check_writable().await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error_chain(&e), "not ready: the database refuses writes");
+                        false
+                    }
+                };
+                *last = Some((std::time::Instant::now(), ready));
+                ready
+            }
+        }
     }
 
     /// The current snapshot.
@@ -168,6 +191,9 @@ impl AppState {
             loop {
                 tick.tick().await;
                 state.forms.limiter.forget_idle();
+                if let Some(limiter) = &state.forms.search_limiter {
+                    limiter.forget_idle();
+                }
                 if let Err(e) = state.refresh().await {
                     tracing::warn!(error = %format!("{e:#}"), "could not check for content changes");
                 }

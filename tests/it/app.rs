@@ -103,7 +103,9 @@ impl TestApp {
         (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec())
     }
 
-    /// Any request: status, headers and the body as text.
+    /// Any request: status, headers and the body as text. It carries the
+    /// app's own `Origin`, as a browser's post from one of its pages does,
+    /// unless `headers` name one.
     pub async fn request(
         &self,
         method: &str,
@@ -112,6 +114,9 @@ impl TestApp {
         body: &str,
     ) -> (StatusCode, header::HeaderMap, String) {
         let mut req = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8080");
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin")) {
+            req = req.header(header::ORIGIN, "http://127.0.0.1:8080");
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -135,6 +140,7 @@ impl TestApp {
         let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         let req = Request::post(path)
             .header(header::HOST, "127.0.0.1:8080")
+            .header(header::ORIGIN, "http://127.0.0.1:8080")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();

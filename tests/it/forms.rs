@@ -19,7 +19,7 @@ fn sel(s: &str) -> Selector {
 
 /// Starts a server whose mail goes to `smtp_url` (or, if empty, to `.eml`
 /// files), with test-friendly form timing plus `extra` config lines.
-fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
+pub(crate) fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("casefile.toml");
     std::fs::write(
@@ -50,7 +50,12 @@ async fn form(c: &reqwest::Client, server: &Server, path: &str) -> (String, Stri
     (token, action)
 }
 
-async fn post(c: &reqwest::Client, server: &Server, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post(
+    c: &reqwest::Client,
+    server: &Server,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     c.post(server.url(path))
         .header("origin", &server.base)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -69,7 +74,12 @@ fn encode(fields: &[(&str, &str)]) -> String {
 }
 
 /// Fills in the form on `page` like a person: load, wait, send.
-async fn submit(c: &reqwest::Client, server: &Server, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn submit(
+    c: &reqwest::Client,
+    server: &Server,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let (token, action) = form(c, server, page).await;
     tokio::time::sleep(MIN_FILL + Duration::from_millis(100)).await;
     let mut all = vec![("token", token.as_str())];
@@ -611,6 +621,33 @@ async fn without_smtp_mail_goes_to_files_and_erasure_deletes_them() {
     assert_eq!(post(&c, &server, "/my-data/erase", &[("t", &token)]).await.status(), 200);
     assert!(files_to(who).is_empty(), "the mail files about the address are gone");
     assert!(rows_mentioning(&server.data, who).await.is_empty());
+    // No file of the data folder holds a copy, the write-ahead log included.
+    let holding: Vec<_> = entries_under(&server.data)
+        .into_iter()
+        .filter(|p| p.is_file() && std::fs::read(p).unwrap().windows(who.len()).any(|w| w == who.as_bytes()))
+        .collect();
+    assert!(holding.is_empty(), "erased, yet still in {holding:?}");
+    // Everything Casefile made in it is its owner's alone: files 0600,
+    // folders 0700 (the test wrote the config file).
+    use std::os::unix::fs::PermissionsExt;
+    let made = entries_under(&server.data).into_iter().filter(|p| !p.ends_with("casefile.toml"));
+    for p in made.chain([server.data.clone()]) {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is open to others: {:o}", p.display(), mode & 0o777);
+    }
+}
+
+/// Every file and folder below `dir`.
+pub(crate) fn entries_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(entries_under(&path));
+        }
+        found.push(path);
+    }
+    found
 }
 
 /// `?tls=required` never falls back to plain text: against a server without

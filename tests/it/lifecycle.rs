@@ -194,7 +194,7 @@ fn a_request_in_flight_finishes_after_sigterm() {
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = "name=A&email=a%40example.org&subject=S&message=M";
-    write!(conn, "POST /contact HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    write!(conn, "POST /contact HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
     conn.write_all(&body.as_bytes()[..10]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let pid = server.child.id().to_string();

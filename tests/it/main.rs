@@ -16,6 +16,7 @@ mod forms;
 mod in_process;
 mod lifecycle;
 mod public_site;
+mod resilience;
 mod server;
 mod smtp;
 mod store;

@@ -159,7 +159,7 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
             return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response());
         };
         signed.form = super::public::parse_query(&String::from_utf8_lossy(&bytes));
-        let same_origin = super::forms::same_origin(&parts.headers, state.forms.public_base_url.as_deref());
+        let same_origin = super::origin::is_same_origin(&parts.headers, state.forms.public_base_url.as_deref());
         if !same_origin || !session::csrf_ok(&signed.session, signed.field("csrf")) {
             let p = Page { error: Some("admin_csrf"), ..signed.page("admin_dashboard", "") };
             return Err(page(state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
@@ -181,7 +181,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let lang = ui_lang(req.headers());
     let peer = req.extensions().get::<PeerAddr>().map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
     let ip = client_ip(peer, req.headers(), &state.forms.trusted_proxies);
-    let same_origin = super::forms::same_origin(req.headers(), state.forms.public_base_url.as_deref());
+    let same_origin = super::origin::is_same_origin(req.headers(), state.forms.public_base_url.as_deref());
     let Ok(body): Result<Bytes, _> = axum::body::to_bytes(req.into_body(), super::router::BODY_LIMIT).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response();
     };

@@ -41,7 +41,7 @@ pub async fn form(State(state): State<Arc<AppState>>, req: Request) -> Response 
 /// `POST /admin/setup`: the first owner, signed in at once.
 pub async fn submit(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let lang = ui_lang(req.headers());
-    if !crate::web::forms::same_origin(req.headers(), state.forms.public_base_url.as_deref()) {
+    if !crate::web::origin::is_same_origin(req.headers(), state.forms.public_base_url.as_deref()) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused\n").into_response();
     }
     let Ok(body) = axum::body::to_bytes(req.into_body(), crate::web::router::BODY_LIMIT).await else {

@@ -23,8 +23,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
-use super::abuse::{FormLimiter, client_ip};
+use super::abuse::{RateLimiter, client_ip};
 use super::error::Error;
+use super::origin::{Provenance, is_same_origin, provenance};
 use super::state::AppState;
 use super::tokens::{FORM_TOKEN_SECONDS, Signer};
 use crate::config::FormRules;
@@ -44,7 +45,10 @@ pub struct Forms {
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// Per-address submission counts.
-    pub limiter: FormLimiter,
+    pub limiter: RateLimiter,
+    /// Per-address search counts (the search box is a form too); `None`
+    /// without a limit.
+    pub search_limiter: Option<RateLimiter>,
     /// Wakes the mail worker after a mail is queued.
     pub wake: Arc<Notify>,
     /// The configured public base URL, if any; links in mails use it, or
@@ -199,7 +203,10 @@ pub async fn handle(
         (true, None) => submit(&req, body, arrived).await,
         (false, Some("thanks")) => Ok(req.notice(Notice::new(req.sent_key(), 200))),
         (post, Some(action)) => {
-            if post && !same_origin(headers, state.forms.public_base_url.as_deref()) {
+            // A mailed link's button, or a mail provider's one-click
+            // unsubscribe (which states no origin): the token in the link
+            // is the credential, so only a cross-site post is refused.
+            if post && provenance(headers, state.forms.public_base_url.as_deref()) == Provenance::CrossSite {
                 return Some(req.notice(Notice::new("forbidden", 403)));
             }
             match (&req.kind, action) {
@@ -230,7 +237,7 @@ pub async fn handle(
 /// load must be cheap); every other answer waits for [`ANSWER_FLOOR`].
 async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> Result<Response, Error> {
     let forms = &req.state.forms;
-    if !same_origin(req.headers, forms.public_base_url.as_deref()) {
+    if !is_same_origin(req.headers, forms.public_base_url.as_deref()) {
         return Ok(req.notice(Notice::new("forbidden", 403)));
     }
     if !forms.limiter.allow(req.kind.name(), req.ip) {
@@ -262,33 +269,6 @@ async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instan
 fn link_token(query: Option<&str>, body: &[u8]) -> String {
     let from = |bytes: &[u8]| form_urlencoded::parse(bytes).find(|(k, _)| k == "t").map(|(_, v)| v.into_owned());
     query.and_then(|q| from(q.as_bytes())).or_else(|| from(body)).unwrap_or_default()
-}
-
-/// Refuses cross-site form posts: browsers say where a request comes from
-/// in `Sec-Fetch-Site` and `Origin`. Requests without either (mail clients'
-/// one-click unsubscribe, command-line tools) carry no ambient credentials
-/// here, so there is nothing to forge. With a configured base URL the
-/// origin must be its origin (a proxy may rewrite `Host`); else it must
-/// name the `Host` the request came to.
-pub(crate) fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
-    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    if let Some(site) = get("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
-    }
-    let Some(origin) = get("origin") else { return true };
-    // Origins compared as origins: scheme, host and port, default ports
-    // included (`https://a` is `https://a:443`). `null` never matches.
-    let Ok(origin) = url::Url::parse(origin).map(|u| u.origin()) else { return false };
-    let expected = match base_url {
-        Some(base) => url::Url::parse(base),
-        None => match (&origin, get("host")) {
-            (url::Origin::Tuple(scheme, ..), Some(host)) => url::Url::parse(&format!("{scheme}://{host}")),
-            _ => return false,
-        },
-    };
-    expected.is_ok_and(|u| u.origin() == origin)
 }
 
 impl FormRequest<'_> {
@@ -437,35 +417,6 @@ pub fn fresh(r: Rendered, status: StatusCode) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cross_site_posts_are_refused() {
-        let h = |pairs: &[(&'static str, &'static str)]| {
-            let mut m = HeaderMap::new();
-            for (k, v) in pairs {
-                m.insert(*k, v.parse().unwrap());
-            }
-            m
-        };
-        let same = |pairs: &[(&'static str, &'static str)]| same_origin(&h(pairs), None);
-        assert!(same(&[("host", "a.org"), ("origin", "https://a.org"), ("sec-fetch-site", "same-origin")]));
-        assert!(same(&[]), "no browser, nothing to forge");
-        assert!(!same(&[("host", "a.org"), ("origin", "https://evil.org")]));
-        assert!(!same(&[("host", "a.org"), ("origin", "null")]));
-        assert!(!same(&[("sec-fetch-site", "cross-site")]));
-        assert!(!same(&[("sec-fetch-site", "same-site")]));
-        // Behind a proxy that rewrites Host, the configured origin counts.
-        let proxied = h(&[("host", "127.0.0.1:8080"), ("origin", "https://campaign.example")]);
-        assert!(same_origin(&proxied, Some("https://campaign.example/")));
-        assert!(same_origin(&proxied, Some("https://campaign.example/sub")));
-        assert!(!same_origin(&proxied, Some("https://other.example")));
-        assert!(!same_origin(&proxied, None));
-        // Default ports are the same origin; another port or scheme is not.
-        let port = h(&[("host", "a.org"), ("origin", "https://a.org:443")]);
-        assert!(same_origin(&port, Some("https://a.org")));
-        assert!(!same_origin(&port, Some("http://a.org")));
-        assert!(!same_origin(&port, Some("https://a.org:8443")));
-    }
 
     #[test]
     fn link_tokens_come_from_the_query_or_the_body() {
