@@ -61,8 +61,10 @@ impl Store {
     }
 
     async fn open_sqlite(url: &str) -> Result<Store> {
-        let pool =
-            backend::open_sqlite(url).await.with_context(|| format!("cannot open the database `{}`", redact(url)))?;
+        let pool = backend::open_sqlite(url)
+            .await
+            .map_err(migration_error)
+            .with_context(|| format!("cannot open the database `{}`", redact(url)))?;
         Ok(Store { pool })
     }
 
@@ -112,6 +114,22 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// sqlx wraps a migration error in a `sqlx::Error` that displays it and
+/// also gives it as its source, so the message would print twice; and a
+/// migration unknown to this binary needs a hint, not only its number.
+fn migration_error(e: sqlx::Error) -> anyhow::Error {
+    match e {
+        sqlx::Error::Migrate(m) => match *m {
+            sqlx::migrate::MigrateError::VersionMissing(v) => anyhow::anyhow!(
+                "the database has migration {v}, which this version of Casefile does not know: a newer \
+                 Casefile upgraded it (run that one, or restore a backup taken before)"
+            ),
+            other => anyhow::Error::new(other),
+        },
+        other => anyhow::Error::new(other),
     }
 }
 

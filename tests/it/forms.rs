@@ -683,3 +683,36 @@ async fn required_tls_is_never_downgraded_and_given_up_mail_is_visible() {
     assert!(text.contains("failed 1"), "{text}");
     assert!(text.contains("contact_message") && text.contains("STARTTLS"), "{text}");
 }
+
+/// An address in UTF-8 to a server without SMTPUTF8 can never be sent: the
+/// mail fails at its first try (not after twelve hours of retries), and
+/// the operator sees why in `casefile outbox`.
+#[tokio::test]
+async fn a_permanent_refusal_fails_the_mail_at_once() {
+    if !smtp::available("smtputf8") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &smtp.url(), "");
+    let res = submit(&client(), &server, "/newsletter", &[("email", "jörg@example.org"), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 303);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"))
+            .args(["outbox", "--data"])
+            .arg(&data)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("failed 1") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(text.contains("failed 1") && text.contains("SMTPUTF8"), "{text}");
+    assert!(text.contains("after 1 tries"), "given up at the first try: {text}");
+    assert!(smtp.mails().is_empty());
+}

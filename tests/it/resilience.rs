@@ -366,3 +366,25 @@ fn is_closed(conn: &mut TcpStream) -> bool {
         Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
     }
 }
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_a_clear_error_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casefile.db");
+    let store = casefile::store::Store::open(&format!("sqlite:{}", db.display())).await.unwrap();
+    store.close().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display())).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let out = casefile().args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(dir.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("migration 9999") && err.contains("newer Casefile"), "{err}");
+    assert_eq!(err.matches("9999").count(), 1, "said once: {err}");
+}
