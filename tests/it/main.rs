@@ -15,6 +15,7 @@ mod documents;
 mod forms;
 mod in_process;
 mod lifecycle;
+mod properties;
 mod public_site;
 mod resilience;
 mod server;
