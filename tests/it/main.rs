@@ -15,6 +15,7 @@ mod documents;
 mod forms;
 mod in_process;
 mod lifecycle;
+mod observatory;
 mod properties;
 mod public_site;
 mod resilience;
