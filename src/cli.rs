@@ -44,8 +44,11 @@ pub enum Command {
     /// Manage personal API tokens for the Admin API: add, list, revoke.
     #[command(subcommand)]
     Token(TokenAction),
-    /// Back up the database and media (not available yet).
-    Backup(StorageArgs),
+    /// Back up the database, the secret key, files and theme overrides into
+    /// one archive, while the server runs.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty data folder (or replace one with --force).
+    Restore(RestoreArgs),
     /// Import a content bundle or a WordPress export (not available yet).
     Import(StorageArgs),
 }
@@ -134,6 +137,30 @@ pub enum TokenAction {
     },
 }
 
+/// `casefile backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The archive to write (a new file; `.tar.gz` by convention).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// `casefile restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore, as `casefile backup` wrote it.
+    pub file: PathBuf,
+    /// Replace a data folder that is not empty (it is kept beside, renamed).
+    #[arg(long)]
+    pub force: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
 /// `casefile operator`.
 #[derive(Debug, Args)]
 pub struct OperatorArgs {
@@ -217,7 +244,25 @@ pub struct ServeArgs {
     #[arg(long, env = "CASEFILE_WRITE_TIMEOUT", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub write_timeout: Option<u64>,
 
+    /// Take a backup this often into `<data>/backups/`, e.g. `24h` or `6h 30m` [default: never].
+    #[arg(long, env = "CASEFILE_BACKUP_EVERY", value_name = "DURATION", value_parser = parse_duration)]
+    pub backup_every: Option<std::time::Duration>,
+
+    /// How many scheduled backups to keep; older ones are deleted [default: 7].
+    #[arg(long, env = "CASEFILE_BACKUP_KEEP", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_keep: Option<u32>,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,
+}
+
+/// A duration such as `24h`, `90m` or `1h 30m` (at least a second).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s.trim().parse().map_err(|e| format!("not a duration such as 24h: {e}"))?;
+    let d = std::time::Duration::try_from(d).map_err(|_| "a duration must be positive".to_owned())?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err("at least one second".into());
+    }
+    Ok(d)
 }

@@ -177,6 +177,8 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Connection limits.
     pub connections: ConnectionLimits,
+    /// Scheduled backups, if any: how often, and how many are kept.
+    pub backups: Option<(std::time::Duration, usize)>,
 }
 
 /// Anti-abuse settings of the public forms.
@@ -244,6 +246,7 @@ impl ServeConfig {
             forms,
             trusted_proxies: args.trusted_proxies.clone(),
             connections,
+            backups: args.backup_every.map(|every| (every, args.backup_keep.unwrap_or(7) as usize)),
         })
     }
 }

@@ -56,7 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(action) => runtime.block_on(casefile::cmd::user::user(action)),
         Command::Token(action) => runtime.block_on(casefile::cmd::user::token(action)),
-        Command::Export(_) | Command::Backup(_) | Command::Import(_) => {
+        Command::Backup(args) => runtime.block_on(casefile::cmd::backup::backup(args)),
+        Command::Restore(args) => runtime.block_on(casefile::cmd::backup::restore(args)),
+        Command::Export(_) | Command::Import(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backup;
 pub mod operator;
 pub mod outbox;
 pub mod serve;

@@ -57,6 +57,9 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     warn_on_default_operator(&state.store, state.site_id, addr).await?;
     worker.spawn();
     state.spawn_refresher(REFRESH_EVERY);
+    if let Some((every, keep)) = config.backups {
+        crate::backup::schedule(config.storage.database_url.clone(), config.storage.data_dir.clone(), every, keep);
+    }
     if let Some(link) = crate::web::admin::setup_link(&state).await {
         tracing::warn!(
             "no one can sign in to the admin yet: open {link} within the hour to choose the first owner's \

@@ -38,8 +38,31 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Pool, sqlx::Error> {
         .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    copy_before_migrating(&pool, &migrator, url).await?;
+    migrator.run(&pool).await?;
     Ok(pool)
+}
+
+/// Before migrations change the schema of a database that has content, a
+/// copy of it as it was: `casefile.db.before-migration-<N>` beside it, for
+/// going back to the older Casefile if the new one disappoints.
+async fn copy_before_migrating(pool: &Pool, migrator: &sqlx::migrate::Migrator, url: &str) -> Result<(), sqlx::Error> {
+    let Location::File(path) = location(url) else { return Ok(()) };
+    let applied: Option<i64> =
+        match sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(pool).await {
+            Ok(v) => v,
+            // A new database: nothing to keep.
+            Err(_) => return Ok(()),
+        };
+    let Some(applied) = applied else { return Ok(()) };
+    let Some(next) = migrator.iter().map(|m| m.version).find(|v| *v > applied) else { return Ok(()) };
+    let dest = std::path::PathBuf::from(format!("{}.before-migration-{next}", path.display()));
+    if !dest.exists() {
+        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy()).execute(pool).await?;
+        tracing::info!(copy = %dest.display(), "kept a copy of the database before upgrading its schema");
+    }
+    Ok(())
 }
 
 /// Where a database URL keeps its data.
@@ -64,6 +87,32 @@ pub(crate) fn location(url: &str) -> Location {
         Ok(options) => Location::File(options.get_filename().to_owned()),
         Err(_) => Location::File(db.into()),
     }
+}
+
+/// Opens an existing SQLite file as it is: no creation, no migration (a
+/// backup or a check must not change what it copies).
+async fn connect_as_is(url: &str) -> Result<sqlx::SqliteConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    SqliteConnectOptions::from_str(url)?.create_if_missing(false).busy_timeout(Duration::from_secs(5)).connect().await
+}
+
+/// Writes a consistent copy of the database at `url` to `dest` while other
+/// processes may be writing (`VACUUM INTO` reads in one transaction).
+pub(crate) async fn snapshot_into(url: &str, dest: &std::path::Path) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = connect_as_is(url).await?;
+    sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy()).execute(&mut conn).await?;
+    conn.close().await
+}
+
+/// SQLite's own check of a database file: `Ok` when it says "ok".
+pub(crate) async fn check_integrity(path: &std::path::Path) -> Result<Result<(), String>, sqlx::Error> {
+    use sqlx::Connection;
+    let url = format!("sqlite:{}?mode=ro", path.display());
+    let mut conn = connect_as_is(&url).await?;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+    conn.close().await?;
+    Ok(if verdict == "ok" { Ok(()) } else { Err(verdict) })
 }
 
 /// Whether a pooled connection may be handed out again. When a COMMIT

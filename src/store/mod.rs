@@ -117,6 +117,31 @@ impl Store {
     }
 }
 
+/// Writes a consistent copy of the SQLite database at `url` to `dest`,
+/// without migrating or changing it, while a server may be writing to it.
+pub async fn snapshot_database(url: &str, dest: &std::path::Path) -> Result<()> {
+    match backend::location(url) {
+        backend::Location::File(path) if !path.exists() => {
+            anyhow::bail!("no database at {}: is --data right?", path.display())
+        }
+        backend::Location::File(_) => {}
+        backend::Location::Memory => anyhow::bail!("a database in memory cannot be backed up"),
+        backend::Location::Server => {
+            anyhow::bail!("`casefile backup` copies SQLite databases; back up a database server with its own tools")
+        }
+    }
+    backend::snapshot_into(url, dest).await.with_context(|| format!("cannot copy the database `{}`", redact(url)))
+}
+
+/// Checks an SQLite file with SQLite's own `integrity_check`.
+pub async fn check_database_file(path: &std::path::Path) -> Result<()> {
+    match backend::check_integrity(path).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(verdict)) => anyhow::bail!("the database {} is damaged: {verdict}", path.display()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read the database {}", path.display()))),
+    }
+}
+
 /// sqlx wraps a migration error in a `sqlx::Error` that displays it and
 /// also gives it as its source, so the message would print twice; and a
 /// migration unknown to this binary needs a hint, not only its number.

@@ -8,6 +8,7 @@ mod admin;
 mod admin_api;
 mod api;
 mod app;
+mod backup;
 mod browser;
 mod content;
 mod discovery;
