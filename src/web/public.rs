@@ -344,7 +344,7 @@ fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageReque
 }
 
 /// Decodes `a=1&b=x+y%21`; malformed escapes are kept literally.
-pub(super) fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 

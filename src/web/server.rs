@@ -237,3 +237,33 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_are_logged_once_a_minute() {
+        let mut log = ErrorLog::default();
+        let e = std::io::Error::from_raw_os_error(24); // EMFILE
+        for _ in 0..1000 {
+            log.log(&e);
+        }
+        assert_eq!(log.unlogged, 999, "one line for a thousand failures within the minute");
+        log.last = Some(Instant::now() - ACCEPT_ERROR_LOG_EVERY);
+        log.log(&e);
+        assert_eq!(log.unlogged, 0, "a minute later, one line more (saying how many were not logged)");
+    }
+
+    #[test]
+    fn each_address_has_its_share_and_gets_it_back() {
+        let table = Arc::new(PerAddress { max: 2, open: Mutex::new(HashMap::new()) });
+        let (a, b): (IpAddr, IpAddr) = ([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
+        let first = PerAddress::enter(&table, a).unwrap();
+        let _second = PerAddress::enter(&table, a).unwrap();
+        assert!(PerAddress::enter(&table, a).is_none(), "a third from one address is refused");
+        assert!(PerAddress::enter(&table, b).is_some(), "another address has its own share");
+        drop(first);
+        assert!(PerAddress::enter(&table, a).is_some(), "a closed connection gives its place back");
+    }
+}

@@ -353,6 +353,13 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/news/new".into(),
         format!("/admin/news/{key}"),
         format!("/admin/news/{key}/revisions"),
+        "/admin/subscribers".into(),
+        "/admin/subscribers.csv".into(),
+        "/admin/signatures".into(),
+        "/admin/signatures.csv".into(),
+        "/admin/inbox".into(),
+        "/admin/inbox/1".into(),
+        "/admin/erase?email=a%40example.org".into(),
     ];
     let posts = [
         "/admin/sign-out".to_owned(),
@@ -362,6 +369,8 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         format!("/admin/news/{key}/preview"),
         format!("/admin/news/{key}/revisions/1/restore"),
         format!("/admin/trash/news/{key}/restore"),
+        "/admin/inbox/1/done".into(),
+        "/admin/erase".into(),
     ];
     let version = app.state.store.content_version(app.state.site_id).await.unwrap();
     for path in &gets {
@@ -426,4 +435,94 @@ async fn markup_in_admin_fields_never_becomes_markup() {
     set(&mut bad, "en.slug", "<b>x</b>");
     let (status, ..) = app.request("POST", path, &headers, &body(&bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a slug with markup is refused");
+}
+
+/// Subscribers, signatures and the inbox: listed, filtered, exported as CSV
+/// (formulas defused, no addresses in the petition's file), a message
+/// marked done, and one person's data erased.
+#[tokio::test]
+async fn editors_see_the_people_export_them_and_erase_one() {
+    let app = TestApp::builder().config(|c| c.form_min_seconds = Some(0.0)).build().await;
+    app.state.store.add_user("ed@example.org", Role::Editor, &hash_password(PASSWORD), 0).await.unwrap();
+    let post_form = |path: &'static str, fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let token = app.form_token(path).await;
+            let mut all = vec![("token", token.as_str())];
+            all.extend(fields);
+            assert_eq!(app.post(path, &all).await.status, StatusCode::SEE_OTHER, "{path}");
+        }
+    };
+    post_form("/newsletter", vec![("name", "=HYPERLINK(\"x\")"), ("email", "sub@example.org"), ("consent", "yes")])
+        .await;
+    post_form("/de/newsletter", vec![("name", "Jörg"), ("email", "jo@example.org"), ("consent", "yes")]).await;
+    post_form(
+        "/pardon",
+        vec![("name", "Sig Ner"), ("email", "sig@example.org"), ("country", "DE"), ("consent", "yes")],
+    )
+    .await;
+    app.deliver().await;
+    let token = app.mailed_token("/pardon/confirm");
+    assert_eq!(app.post("/pardon/confirm", &[("t", &token)]).await.status, StatusCode::OK);
+    post_form(
+        "/contact",
+        vec![
+            ("name", "Wri Ter"),
+            ("email", "sig@example.org"),
+            ("subject", "A question"),
+            ("message", "Is there news?"),
+        ],
+    )
+    .await;
+
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let get = |path: String| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move { app.request("GET", &path, &[("cookie", cookie.as_str())], "").await }
+    };
+    let (status, _, page) = get("/admin/subscribers".into()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("sub@example.org") && page.contains("jo@example.org"), "{page}");
+    let (_, _, page) = get("/admin/subscribers?lang=de".into()).await;
+    assert!(page.contains("jo@example.org") && !page.contains("sub@example.org"));
+    let (_, _, page) = get("/admin/subscribers?status=confirmed".into()).await;
+    assert!(!page.contains("jo@example.org"), "nobody confirmed the newsletter");
+    let (status, h, csv) = get("/admin/subscribers.csv".into()).await;
+    assert_eq!((status, h["content-type"].to_str().unwrap()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"subscribers-"));
+    assert!(csv.starts_with('\u{FEFF}') && csv.contains("jo@example.org,Jörg,de,pending"), "{csv}");
+    assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "a formula typed as a name stays text: {csv}");
+
+    let (_, _, page) = get("/admin/signatures".into()).await;
+    assert!(page.contains("Sig Ner") && page.contains("sig@example.org"), "{page}");
+    assert!(page.contains("1 confirmed signatures"), "{page}");
+    let (_, _, csv) = get("/admin/signatures.csv".into()).await;
+    assert!(csv.contains("Sig Ner,DE,") && !csv.contains("sig@example.org"), "{csv}");
+
+    let (_, _, page) = get("/admin/inbox".into()).await;
+    assert!(page.contains("A question"), "{page}");
+    let id = page.split("/admin/inbox/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (status, _, page) = get(format!("/admin/inbox/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Is there news?") && page.contains("mailto:sig%40example%2Eorg?subject=Re%3A%20A%20question"),
+        "{page}"
+    );
+    let csrf = input(&page, "csrf");
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (status, ..) = app
+        .request("POST", &format!("/admin/inbox/{id}/done"), &headers, &form(&[("csrf", &csrf), ("done", "1")]))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!get("/admin/inbox".into()).await.2.contains("A question"), "done messages leave the open list");
+    assert!(get("/admin/inbox?done=1".into()).await.2.contains("A question"));
+
+    let (_, _, page) = get("/admin/erase?email=SIG%40example.org".into()).await;
+    assert!(page.contains("sig@example.org"), "{page}");
+    let (status, _, page) =
+        app.request("POST", "/admin/erase", &headers, &form(&[("csrf", &csrf), ("email", "sig@example.org")])).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let left = app.state.store.personal_data(app.state.site_id, "sig@example.org").await.unwrap();
+    assert!(left.signatures.is_empty() && left.messages.is_empty() && left.consents.is_empty(), "{left:?}");
+    assert!(!get("/admin/signatures".into()).await.2.contains("Sig Ner"));
 }

@@ -267,6 +267,10 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         ("/admin/news/new", "admin-08-new"),
         ("/admin/trash", "admin-09-trash"),
         ("/admin/users", "admin-10-owners-only"),
+        ("/admin/subscribers", "admin-10a-subscribers"),
+        ("/admin/signatures", "admin-10b-signatures"),
+        ("/admin/inbox", "admin-10c-inbox"),
+        ("/admin/erase?email=nobody%40example.org", "admin-10d-erase"),
     ] {
         c.goto(&server.url(path)).await.unwrap();
         wait_text(&c, "").await;

@@ -54,6 +54,7 @@ fn a_port_in_use_is_a_clear_error_not_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"), "{err}");
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(!dir.path().join("data/casefile.db").exists(), "the port is bound before a database is made");
 }
 
 #[test]

@@ -33,17 +33,17 @@ pub(super) fn kind_of(name: &str) -> Option<ItemKind> {
 }
 
 /// Answers with the page `r` made, or the response it failed with.
-fn done(r: Result<Response, Response>) -> Response {
+pub(super) fn done(r: Result<Response, Response>) -> Response {
     r.unwrap_or_else(|res| res)
 }
 
-fn not_found(state: &AppState, s: &Signed) -> Response {
+pub(super) fn not_found(state: &AppState, s: &Signed) -> Response {
     let p = Page { error: Some("admin_not_found"), ..s.page("admin_dashboard", "") };
     page(state, "admin/message.html", &p, context! {}, StatusCode::NOT_FOUND)
 }
 
 /// A store failure as a page: busy is 503, anything unexpected 500.
-fn failed(state: &AppState, s: &Signed, e: &StoreError) -> Response {
+pub(super) fn failed(state: &AppState, s: &Signed, e: &StoreError) -> Response {
     let (status, key) = match e {
         StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "admin_busy"),
         StoreError::NotFound(_) => return not_found(state, s),

@@ -6,6 +6,7 @@
 //! cached (`no-store`) and carry the public site's security headers.
 
 mod items;
+mod people;
 mod preview;
 mod session;
 mod setup;
@@ -39,6 +40,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/users", get(items::users))
         .route("/audit", get(items::audit))
         .route("/trash", get(items::trash))
+        .route("/subscribers", get(people::subscribers))
+        .route("/subscribers.csv", get(people::subscribers_csv))
+        .route("/signatures", get(people::signatures))
+        .route("/signatures.csv", get(people::signatures_csv))
+        .route("/inbox", get(people::inbox))
+        .route("/inbox/{id}", get(people::message))
+        .route("/inbox/{id}/done", post(people::message_done))
+        .route("/erase", get(people::erase_form).post(people::erase))
         .route("/trash/{kind}/{key}/restore", post(items::restore_from_trash))
         .route("/{kind}", get(items::list))
         .route("/{kind}/new", get(items::new_form).post(items::create))
