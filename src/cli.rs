@@ -103,6 +103,15 @@ pub enum UserAction {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Turn a user's two-factor sign-in off (a lost phone and no recovery
+    /// code left); they can set it up again after signing in.
+    ResetTwoFactor {
+        /// The user's e-mail address.
+        email: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 /// `casefile token …`.

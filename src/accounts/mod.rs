@@ -4,6 +4,8 @@
 //! (19 MiB, 2 passes, 1 lane); tokens are 256 random bits, stored only as
 //! their SHA-256, so the database never holds a usable secret.
 
+pub mod two_factor;
+
 use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -49,6 +49,19 @@ pub async fn user(action: UserAction) -> Result<()> {
             eprintln!("removed {}", email.trim().to_lowercase());
             store.close().await;
         }
+        UserAction::ResetTwoFactor { email, storage } => {
+            let store = open(&storage).await?;
+            let was_on = store.disable_two_factor(&email).await?;
+            let email = email.trim().to_lowercase();
+            if was_on {
+                eprintln!(
+                    "two-factor sign-in is off for {email}: they sign in with the password and can set it up again"
+                );
+            } else {
+                eprintln!("{email} had no two-factor sign-in");
+            }
+            store.close().await;
+        }
     }
     Ok(())
 }

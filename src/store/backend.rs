@@ -49,14 +49,15 @@ pub(crate) async fn open_sqlite(url: &str) -> Result<Pool, sqlx::Error> {
 /// going back to the older Casefile if the new one disappoints.
 async fn copy_before_migrating(pool: &Pool, migrator: &sqlx::migrate::Migrator, url: &str) -> Result<(), sqlx::Error> {
     let Location::File(path) = location(url) else { return Ok(()) };
-    let applied: Option<i64> =
-        match sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(pool).await {
-            Ok(v) => v,
-            // A new database: nothing to keep.
-            Err(_) => return Ok(()),
-        };
-    let Some(applied) = applied else { return Ok(()) };
-    let Some(next) = migrator.iter().map(|m| m.version).find(|v| *v > applied) else { return Ok(()) };
+    let applied: Vec<i64> = match sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(pool).await {
+        Ok(v) => v,
+        // A new database: nothing to keep.
+        Err(_) => return Ok(()),
+    };
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let Some(next) = migrator.iter().map(|m| m.version).find(|v| !applied.contains(v)) else { return Ok(()) };
     let dest = std::path::PathBuf::from(format!("{}.before-migration-{next}", path.display()));
     if !dest.exists() {
         sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy()).execute(pool).await?;

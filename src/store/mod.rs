@@ -19,6 +19,7 @@ mod privacy;
 mod sessions;
 mod signatures;
 mod subscribers;
+mod two_factor;
 mod users;
 
 use anyhow::{Context, Result};
@@ -34,6 +35,7 @@ pub use privacy::{DataRequestOutcome, PersonalData};
 pub use sessions::{IDLE_SECONDS, MAX_SECONDS, Session};
 pub use signatures::{PetitionStats, SignRequest, Signing};
 pub use subscribers::{Outcome, SignUp, SignUpRequest, Subscriber};
+pub use two_factor::TwoFactor;
 pub use users::{TokenInfo, User};
 
 /// The handle every other module uses to reach the database.

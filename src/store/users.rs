@@ -85,6 +85,15 @@ impl Store {
         rows.into_iter().map(user_row).collect()
     }
 
+    /// The user with this id, if any.
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as("SELECT id, email, role, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(user_row).transpose()
+    }
+
     /// The user with this address and their password hash.
     pub async fn user_for_sign_in(&self, email: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, i64, String)> =

@@ -35,6 +35,8 @@ pub enum Purpose {
     DataAccess,
     /// Choose the first owner's address and password (no user exists yet).
     Setup,
+    /// The password was right; the second factor is still to come.
+    SecondFactor,
 }
 
 impl Purpose {
@@ -45,6 +47,7 @@ impl Purpose {
             Purpose::ConfirmSignature => "confirm-signature",
             Purpose::DataAccess => "data-access",
             Purpose::Setup => "setup",
+            Purpose::SecondFactor => "second-factor",
         }
     }
 }

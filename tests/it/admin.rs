@@ -360,6 +360,7 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/inbox".into(),
         "/admin/inbox/1".into(),
         "/admin/erase?email=a%40example.org".into(),
+        "/admin/two-factor".into(),
     ];
     let posts = [
         "/admin/sign-out".to_owned(),
@@ -371,6 +372,8 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         format!("/admin/trash/news/{key}/restore"),
         "/admin/inbox/1/done".into(),
         "/admin/erase".into(),
+        "/admin/two-factor".into(),
+        "/admin/users/two-factor".into(),
     ];
     let version = app.state.store.content_version(app.state.site_id).await.unwrap();
     for path in &gets {
@@ -525,4 +528,91 @@ async fn editors_see_the_people_export_them_and_erase_one() {
     let left = app.state.store.personal_data(app.state.site_id, "sig@example.org").await.unwrap();
     assert!(left.signatures.is_empty() && left.messages.is_empty() && left.consents.is_empty(), "{left:?}");
     assert!(!get("/admin/signatures".into()).await.2.contains("Sig Ner"));
+}
+
+/// Two-factor sign-in: set up with the app's first code (recovery codes
+/// shown once), then asked for after the password; a code works once, a
+/// recovery code once; owners can require it of everyone.
+#[tokio::test]
+async fn two_factor_sign_in_is_set_up_asked_for_and_can_be_required() {
+    use casefile::accounts::two_factor::code_at;
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (status, _, page) = app.request("GET", "/admin/two-factor", &headers, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("class=\"qr\" src=\"data:image"), "a QR code as an image");
+    let doc = scraper::Html::parse_document(&page);
+    let secret: String = doc
+        .select(&scraper::Selector::parse("code.secret").unwrap())
+        .next()
+        .unwrap()
+        .text()
+        .collect::<String>()
+        .replace(' ', "");
+    let csrf = input(&page, "csrf");
+    let enable = |code: String| form(&[("csrf", &csrf), ("action", "enable"), ("code", &code)]);
+    let (status, ..) = app.request("POST", "/admin/two-factor", &headers, &enable("123456".into())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a wrong first code turns nothing on");
+    let code = code_at(&secret, app.clock.now()).unwrap();
+    let (status, _, page) = app.request("POST", "/admin/two-factor", &headers, &enable(code.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let doc = scraper::Html::parse_document(&page);
+    let recovery: Vec<String> =
+        doc.select(&scraper::Selector::parse(".recovery-codes code").unwrap()).map(|c| c.text().collect()).collect();
+    assert_eq!(recovery.len(), 10);
+
+    // Signing in now takes the password, then a code.
+    let password = |email: &str| form(&[("email", email), ("password", PASSWORD)]);
+    let step_one = || async {
+        let (status, h, page) = app.request("POST", "/admin/sign-in", &[FORM], &password("ed@example.org")).await;
+        assert_eq!(status, StatusCode::OK, "the code is asked for: {page}");
+        assert!(h.get("set-cookie").is_none(), "no session before the second factor");
+        input(&page, "pending")
+    };
+    let step_two = |pending: String, code: String| {
+        let app = &app;
+        async move {
+            let body = form(&[("pending", &pending), ("code", &code)]);
+            let (status, h, _) = app.request("POST", "/admin/sign-in/code", &[FORM], &body).await;
+            (status, h.contains_key("set-cookie"))
+        }
+    };
+    let pending = step_one().await;
+    assert_eq!(step_two(pending.clone(), code.clone()).await, (StatusCode::UNPROCESSABLE_ENTITY, false), "no replay");
+    assert_eq!(step_two("0.0.bad".into(), code.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let next = code_at(&secret, app.clock.now()).unwrap();
+    assert_eq!(step_two(pending.clone(), next).await, (StatusCode::SEE_OTHER, true));
+    let pending = step_one().await;
+    assert_eq!(step_two(pending.clone(), recovery[0].to_uppercase()).await, (StatusCode::SEE_OTHER, true));
+    let pending = step_one().await;
+    assert_eq!(step_two(pending, recovery[0].clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY, "used up");
+    // The code step expires.
+    let pending = step_one().await;
+    app.clock.advance(std::time::Duration::from_secs(6 * 60));
+    let late = code_at(&secret, app.clock.now()).unwrap();
+    assert_eq!(step_two(pending, late).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An owner requires it of everyone: the owner, who has none, is sent to
+    // set it up before anything else.
+    let owner = sign_in(&app, "own@example.org").await;
+    let owner_headers = [FORM, ("cookie", owner.as_str())];
+    let (_, _, page) = app.request("GET", "/admin/users", &owner_headers, "").await;
+    assert!(page.contains("ed@example.org"));
+    let body = form(&[("csrf", &input(&page, "csrf")), ("require", "1")]);
+    let (status, ..) = app.request("POST", "/admin/users/two-factor", &owner_headers, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, h, _) = app.request("GET", "/admin/news", &owner_headers, "").await;
+    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/two-factor"));
+    let (status, ..) = app.request("GET", "/admin/two-factor", &owner_headers, "").await;
+    assert_eq!(status, StatusCode::OK);
+    // An editor may not change the rule.
+    let (status, ..) =
+        app.request("POST", "/admin/users/two-factor", &headers, &form(&[("csrf", &csrf), ("require", "0")])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The operator's reset for a lost phone: the password alone again.
+    assert!(app.state.store.disable_two_factor("ed@example.org").await.unwrap());
+    let (status, ..) = app.request("POST", "/admin/sign-in", &[FORM], &password("ed@example.org")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 }

@@ -10,6 +10,7 @@ mod people;
 mod preview;
 mod session;
 mod setup;
+mod two_factor;
 
 pub use setup::setup_link;
 
@@ -35,7 +36,10 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(items::dashboard))
         .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-in/code", post(two_factor::sign_in_code))
         .route("/sign-out", post(sign_out))
+        .route("/two-factor", get(two_factor::page).post(two_factor::change))
+        .route("/users/two-factor", post(two_factor::require))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/users", get(items::users))
         .route("/audit", get(items::audit))
@@ -162,6 +166,12 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
     let Some(session) = session::current(state, &parts.headers).await else {
         return Err(redirect("/admin/sign-in"));
     };
+    // Owners may require a second factor of everyone: until it is set up,
+    // the setup page (and signing out) is all there is.
+    let path = parts.uri.path();
+    if !path.ends_with("/two-factor") && !path.ends_with("/sign-out") && two_factor::missing(state, &session).await {
+        return Err(redirect("/admin/two-factor"));
+    }
     let mut signed = Signed { session, lang, form: Vec::new() };
     if parts.method == Method::POST {
         let Ok(bytes) = axum::body::to_bytes(body, super::router::API_BODY_LIMIT).await else {
@@ -201,17 +211,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
     let (email, password) = (get("email"), get("password"));
     match session::sign_in(&state, email, password, ip).await {
-        Ok(session::SignIn::Started(cookie)) => {
-            let mut res = redirect("/admin");
-            res.headers_mut().insert(header::SET_COOKIE, cookie);
-            res
-        }
-        Ok(session::SignIn::Refused) => {
-            session::sign_in_page(&state, lang, StatusCode::UNPROCESSABLE_ENTITY, Note::Refused, email)
-        }
-        Ok(session::SignIn::Throttled) => {
-            session::sign_in_page(&state, lang, StatusCode::TOO_MANY_REQUESTS, Note::Throttled, email)
-        }
+        Ok(outcome) => two_factor::answer(&state, lang, outcome, email),
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "sign-in failed");
             (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Service unavailable\n").into_response()

@@ -15,6 +15,7 @@ use super::{Page, page};
 use crate::accounts;
 use crate::store::{Session, User};
 use crate::web::state::AppState;
+use crate::web::tokens::Purpose;
 
 /// The cookie's name.
 const COOKIE: &str = "casefile_session";
@@ -58,10 +59,30 @@ pub fn csrf_ok(session: &Session, posted: Option<&str>) -> bool {
 pub enum SignIn {
     /// A new session: the `Set-Cookie` value.
     Started(HeaderValue),
-    /// Wrong address or password (the same answer for both).
+    /// The password was right and the user has two-factor sign-in: the
+    /// code is asked for next, carrying this signed, short-lived token.
+    SecondFactor(String),
+    /// A wrong or used code: asked for again, with the same token.
+    WrongCode(String),
+    /// Wrong address or password (the same answer for both), or the time
+    /// for the code ran out.
     Refused,
     /// Too many failures lately.
     Throttled,
+}
+
+/// How long the code may take after the password.
+const SECOND_FACTOR_SECONDS: i64 = 5 * 60;
+
+/// The throttle's scopes for an attempt: the account and the client.
+fn scopes(email: &str, ip: IpAddr) -> [String; 2] {
+    [format!("email:{email}"), format!("ip:{ip}")]
+}
+
+async fn throttled(state: &AppState, scopes: &[String; 2], now: i64) -> Result<bool, crate::store::Error> {
+    let since = now - THROTTLE_WINDOW;
+    Ok(state.store.sign_in_failures(&scopes[0], since).await? >= MAX_FAILURES_PER_ACCOUNT
+        || state.store.sign_in_failures(&scopes[1], since).await? >= MAX_FAILURES_PER_IP)
 }
 
 /// Checks the throttle, then the password (against a decoy hash when the
@@ -69,11 +90,8 @@ pub enum SignIn {
 pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) -> Result<SignIn, crate::store::Error> {
     let now = state.clock.now();
     let email = email.trim().to_lowercase();
-    let scopes = [format!("email:{email}"), format!("ip:{ip}")];
-    let since = now - THROTTLE_WINDOW;
-    if state.store.sign_in_failures(&scopes[0], since).await? >= MAX_FAILURES_PER_ACCOUNT
-        || state.store.sign_in_failures(&scopes[1], since).await? >= MAX_FAILURES_PER_IP
-    {
+    let scopes = scopes(&email, ip);
+    if throttled(state, &scopes, now).await? {
         return Ok(SignIn::Throttled);
     }
     let found = state.store.user_for_sign_in(&email).await?;
@@ -87,8 +105,57 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) 
         state.store.record_sign_in_failure(&scopes, now).await?;
         return Ok(SignIn::Refused);
     };
+    if state.store.two_factor(user.id).await?.secret.is_some() {
+        let pending = format!("{:032x}", user.id);
+        let token = state.forms.signer.link_token(Purpose::SecondFactor, &pending, now + SECOND_FACTOR_SECONDS);
+        return Ok(SignIn::SecondFactor(token));
+    }
     tracing::info!(user = user.email, "signed in to the admin");
     Ok(SignIn::Started(start(state, &user).await?))
+}
+
+/// The second step for a user with two-factor sign-in: a code from their
+/// app (each time step once) or an unused recovery code. Wrong codes count
+/// against the same throttle as wrong passwords.
+pub async fn second_factor(
+    state: &AppState,
+    pending: &str,
+    code: &str,
+    ip: IpAddr,
+) -> Result<SignIn, crate::store::Error> {
+    let now = state.clock.now();
+    let user_id = state
+        .forms
+        .signer
+        .check_link_token(Purpose::SecondFactor, pending, now)
+        .and_then(|hex| i64::from_str_radix(&hex, 16).ok());
+    let Some(user) = (match user_id {
+        Some(id) => state.store.user(id).await?,
+        None => None,
+    }) else {
+        return Ok(SignIn::Refused);
+    };
+    let scopes = scopes(&user.email, ip);
+    if throttled(state, &scopes, now).await? {
+        return Ok(SignIn::Throttled);
+    }
+    if !code_matches(state, &user, code, now).await? {
+        state.store.record_sign_in_failure(&scopes, now).await?;
+        return Ok(SignIn::WrongCode(pending.to_owned()));
+    }
+    tracing::info!(user = user.email, "signed in to the admin with a second factor");
+    Ok(SignIn::Started(start(state, &user).await?))
+}
+
+/// Whether `code` is the user's current code (not used before) or one of
+/// their unused recovery codes, which it then uses up.
+pub async fn code_matches(state: &AppState, user: &User, code: &str, now: i64) -> Result<bool, crate::store::Error> {
+    use crate::accounts::two_factor;
+    let Some(secret) = state.store.two_factor(user.id).await?.secret else { return Ok(false) };
+    if let Some(step) = two_factor::check_code(&secret, code, now) {
+        return state.store.accept_two_factor_step(user.id, step).await;
+    }
+    state.store.use_recovery_code(user.id, &two_factor::recovery_code_hash(code), now).await
 }
 
 /// Starts a session for `user`; returns the `Set-Cookie` value.
