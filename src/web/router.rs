@@ -48,6 +48,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .nest("/api/v1/", content_api)
         .route("/assets/{*file}", get(public::asset))
         .route("/files/{name}", get(public::file))
+        .route("/review/{token}", get(super::admin::review_page))
         .fallback(public::page)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let https = state.base_url.starts_with("https://");

@@ -37,6 +37,8 @@ pub enum Purpose {
     Setup,
     /// The password was right; the second factor is still to come.
     SecondFactor,
+    /// Read an item before it is published (a review link).
+    Review,
 }
 
 impl Purpose {
@@ -48,6 +50,7 @@ impl Purpose {
             Purpose::DataAccess => "data-access",
             Purpose::Setup => "setup",
             Purpose::SecondFactor => "second-factor",
+            Purpose::Review => "review",
         }
     }
 }

@@ -361,6 +361,7 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/inbox/1".into(),
         "/admin/erase?email=a%40example.org".into(),
         "/admin/two-factor".into(),
+        format!("/admin/news/{key}/review-links"),
     ];
     let posts = [
         "/admin/sign-out".to_owned(),
@@ -374,6 +375,8 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/erase".into(),
         "/admin/two-factor".into(),
         "/admin/users/two-factor".into(),
+        format!("/admin/news/{key}/review-links"),
+        format!("/admin/news/{key}/review-links/1/revoke"),
     ];
     let version = app.state.store.content_version(app.state.site_id).await.unwrap();
     for path in &gets {
@@ -615,4 +618,69 @@ async fn two_factor_sign_in_is_set_up_asked_for_and_can_be_required() {
     assert!(app.state.store.disable_two_factor("ed@example.org").await.unwrap());
     let (status, ..) = app.request("POST", "/admin/sign-in", &[FORM], &password("ed@example.org")).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+/// A review link opens a draft for someone without an account, as it
+/// would be published, until it expires or is revoked; nothing else does.
+#[tokio::test]
+async fn a_review_link_shows_a_draft_until_revoked_or_expired() {
+    use casefile::content::{Item, ItemKind, Status};
+    let app = app_with_users().await;
+    let (store, site) = (&app.state.store, app.state.site_id);
+    let key = "2019-11-25-released-on-parole";
+    let Some(Item::News(mut post)) = store.item(site, ItemKind::News, key).await.unwrap() else { panic!("a post") };
+    post.meta.status = Status::Draft;
+    for t in post.text.values_mut() {
+        t.title = "A draft for the lawyer".into();
+    }
+    let change = casefile::store::Change { author: "test", note: "draft" };
+    store.update_item(site, &Item::News(post), change).await.unwrap();
+    app.refresh().await;
+    assert!(!app.get("/news").await.body.contains("A draft for the lawyer"), "the draft is not public");
+
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let links = format!("/admin/news/{key}/review-links");
+    let (status, _, page) = app.request("GET", &links, &headers, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let make = form(&[("csrf", &input(&page, "csrf")), ("days", "2")]);
+    let (status, _, page) = app.request("POST", &links, &headers, &make).await;
+    assert_eq!(status, StatusCode::OK);
+    let review = review_link_in(&page);
+    let (status, h, body) = app.request("GET", &review, &[], "").await;
+    assert_eq!(status, StatusCode::OK, "no account needed");
+    assert!(body.contains("A draft for the lawyer") && body.contains("Review copy"), "the draft, marked as such");
+    assert_eq!(h["x-robots-tag"], "noindex");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h.get("set-cookie").is_none());
+    let (_, _, de) = app.request("GET", &format!("{review}?lang=de"), &[], "").await;
+    assert!(de.contains("Fassung zur Durchsicht"));
+    for forged in ["/review/nonsense", &review.replace('.', ".0")] {
+        assert_eq!(app.request("GET", forged, &[], "").await.0, StatusCode::NOT_FOUND, "{forged}");
+    }
+    // Revoked: gone at once.
+    let (_, _, page) = app.request("GET", &links, &headers, "").await;
+    let doc = scraper::Html::parse_document(&page);
+    let sel = scraper::Selector::parse("form[action$='/revoke']").unwrap();
+    let revoke = doc.select(&sel).next().unwrap().value().attr("action").unwrap().to_owned();
+    let body = form(&[("csrf", &input(&page, "csrf"))]);
+    let (status, ..) = app.request("POST", &revoke, &headers, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.request("GET", &review, &[], "").await.0, StatusCode::NOT_FOUND);
+    // Another link, expired: gone too.
+    let (_, _, page) = app.request("GET", &links, &headers, "").await;
+    let (_, _, page) =
+        app.request("POST", &links, &headers, &form(&[("csrf", &input(&page, "csrf")), ("days", "1")])).await;
+    let second = review_link_in(&page);
+    assert_eq!(app.request("GET", &second, &[], "").await.0, StatusCode::OK);
+    app.clock.advance(std::time::Duration::from_secs(86_400 + 60));
+    assert_eq!(app.request("GET", &second, &[], "").await.0, StatusCode::NOT_FOUND);
+}
+
+/// The path of the new review link shown on the page.
+fn review_link_in(page: &str) -> String {
+    let doc = scraper::Html::parse_document(page);
+    let sel = scraper::Selector::parse(".notice a").unwrap();
+    let href = doc.select(&sel).next().expect("the new link").value().attr("href").unwrap();
+    href[href.find("/review/").unwrap()..].to_owned()
 }

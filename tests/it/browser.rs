@@ -272,6 +272,7 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         ("/admin/inbox", "admin-10c-inbox"),
         ("/admin/erase?email=nobody%40example.org", "admin-10d-erase"),
         ("/admin/two-factor", "admin-10e-two-factor"),
+        ("/admin/news/2019-11-25-released-on-parole/review-links", "admin-10f-review-links"),
     ] {
         c.goto(&server.url(path)).await.unwrap();
         wait_text(&c, "").await;

@@ -8,10 +8,12 @@
 mod items;
 mod people;
 mod preview;
+mod review;
 mod session;
 mod setup;
 mod two_factor;
 
+pub use review::show as review_page;
 pub use setup::setup_link;
 
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/{key}/delete", post(items::delete))
         .route("/{kind}/{key}/preview", post(preview::preview))
         .route("/{kind}/{key}/revisions", get(items::revisions))
+        .route("/{kind}/{key}/review-links", get(review::list).post(review::create))
+        .route("/{kind}/{key}/review-links/{id}/revoke", post(review::revoke))
         .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
 }
 

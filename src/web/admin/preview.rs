@@ -28,52 +28,60 @@ pub async fn preview(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let site = state.index().site.clone();
+    let site = &state.index().site;
     let lang = query.iter().find_map(|(k, v)| (k == "lang").then(|| v.parse::<Lang>().ok()).flatten());
     let lang = lang.filter(|l| site.languages.contains(l)).unwrap_or(site.default_lang());
     let key = if key == "new" { s.field("key").unwrap_or("").trim().to_owned() } else { key };
     let item = kind_of(&name).ok_or_else(|| "no such type".to_owned()).and_then(|kind| {
         Editor::from_form(&s, &site.languages).to_item(kind, if key.is_empty() { "preview" } else { &key })
     });
-    let mut item = match item {
+    let item = match item {
         Ok(item) => item,
         Err(e) => {
             let p = Page { error: Some("admin_invalid"), detail: Some(e), ..s.page("admin_preview", &name) };
             return page(&state, "admin/message.html", &p, context! {}, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    // Shown as if published now, whatever its status.
-    if let Some(meta) = item.meta_mut() {
-        *meta = Meta { status: Status::Published, published_at: None, ..meta.clone() };
-    }
-    let now = state.clock.now();
-    let Some(path) = path_in(&site, &item, lang) else {
-        let p = Page { error: Some("admin_no_preview"), ..s.page("admin_preview", &name) };
-        return page(&state, "admin/message.html", &p, context! {}, StatusCode::OK);
-    };
-    let mut site = site;
-    site.retain_items(|i| !(i.kind() == item.as_ref().kind() && i.key() == item.as_ref().key()));
-    site.push(item);
-    site.sort();
-    let rendered =
-        SiteIndex::without_search(site, 0, now, &state.base_url).map_err(|e| e.to_string()).and_then(|index| {
-            crate::site::render(&state.theme, &index, &PageRequest { path, page: 1, ..PageRequest::default() })
-                .map_err(|e| crate::error_chain(&e))
-        });
-    match rendered {
-        Ok(r) => {
-            let mut res = (StatusCode::OK, r.html).into_response();
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::site::HTML));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
-            res
+    match render_as_published(&state, item, lang) {
+        Ok(Some(html)) => preview_response(html),
+        Ok(None) => {
+            let p = Page { error: Some("admin_no_preview"), ..s.page("admin_preview", &name) };
+            page(&state, "admin/message.html", &p, context! {}, StatusCode::OK)
         }
         Err(e) => {
             let p = Page { error: Some("admin_invalid"), detail: Some(e), ..s.page("admin_preview", &name) };
             page(&state, "admin/message.html", &p, context! {}, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+/// The page `item` would show in `lang` once published, rendered with the
+/// public templates over a copy of the snapshot; `None` for a kind that
+/// shows on no page of its own (sources, redirects, documents, media).
+pub(crate) fn render_as_published(state: &AppState, mut item: Item, lang: Lang) -> Result<Option<String>, String> {
+    let mut site = state.index().site.clone();
+    // Shown as if published now, whatever its status.
+    if let Some(meta) = item.meta_mut() {
+        *meta = Meta { status: Status::Published, published_at: None, ..meta.clone() };
+    }
+    let Some(path) = path_in(&site, &item, lang) else { return Ok(None) };
+    site.retain_items(|i| !(i.kind() == item.as_ref().kind() && i.key() == item.as_ref().key()));
+    site.push(item);
+    site.sort();
+    let index = SiteIndex::without_search(site, 0, state.clock.now(), &state.base_url).map_err(|e| e.to_string())?;
+    let request = PageRequest { path, page: 1, ..PageRequest::default() };
+    let rendered = crate::site::render(&state.theme, &index, &request).map_err(|e| crate::error_chain(&e))?;
+    Ok(Some(rendered.html))
+}
+
+/// A page that is not the published site: never cached, never indexed.
+pub(crate) fn preview_response(html: String) -> Response {
+    let mut res = (StatusCode::OK, html).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::site::HTML));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    res
 }
 
 /// Where the item shows in `lang`: its own page, or the page that lists
