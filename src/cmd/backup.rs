@@ -42,12 +42,15 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
     let summary = tokio::task::spawn_blocking(move || crate::backup::unpack(&file, &dir)).await??;
     crate::store::check_database_file(&staging.path().join(crate::backup::DATABASE)).await?;
     let kept = if occupied { Some(set_aside(&target)?) } else { None };
+    let aside =
+        kept.as_ref().map_or(String::new(), |k| format!(" (the folder it replaces is kept as {})", k.display()));
     if target.exists() {
-        std::fs::remove_dir(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+        std::fs::remove_dir(&target).with_context(|| format!("cannot replace {}{aside}", target.display()))?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, &target)
-        .with_context(|| format!("cannot move the restored data to {}", target.display()))?;
+    std::fs::rename(&staged, &target).with_context(|| {
+        format!("cannot move the restored data from {} to {}{aside}", staged.display(), target.display())
+    })?;
     println!("restored {} files ({} bytes) into {}", summary.files, summary.bytes, target.display());
     if let Some(kept) = kept {
         println!("the folder it replaced is kept as {}", kept.display());

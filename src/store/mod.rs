@@ -37,7 +37,7 @@ pub use review_links::{NewReviewLink, ReviewLink};
 pub use sessions::{IDLE_SECONDS, MAX_SECONDS, Session};
 pub use signatures::{PetitionStats, SignRequest, Signing};
 pub use subscribers::{Outcome, SignUp, SignUpRequest, Subscriber};
-pub use two_factor::TwoFactor;
+pub use two_factor::{CodeAttempt, Throttle, TwoFactor};
 pub use users::{TokenInfo, User};
 
 /// The handle every other module uses to reach the database.

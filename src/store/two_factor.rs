@@ -17,7 +17,90 @@ pub struct TwoFactor {
     pub recovery_left: i64,
 }
 
+/// What one attempt at the second step came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeAttempt {
+    /// A current code, not used before, or an unused recovery code (now used).
+    Accepted,
+    /// Anything else; counted as a failed sign-in.
+    Wrong,
+    /// Too many failures lately; the code was not looked at.
+    Throttled,
+}
+
+/// The throttle an attempt is counted against: (scope, most failures since).
+pub struct Throttle<'a> {
+    pub scopes: &'a [(String, i64)],
+    pub since: i64,
+}
+
 impl Store {
+    /// One attempt at the second step, decided in one write transaction:
+    /// the failures are counted, the code checked (`step_of` gives the time
+    /// step a code is valid for with the stored secret) and the outcome
+    /// recorded in one go, so that attempts sent at once are counted one
+    /// after another and cannot all pass the count before any is recorded.
+    pub async fn attempt_second_factor(
+        &self,
+        user_id: i64,
+        throttle: &Throttle<'_>,
+        now: i64,
+        step_of: impl Fn(&str) -> Option<i64>,
+        recovery_hash: &str,
+    ) -> Result<CodeAttempt> {
+        let mut tx = self.begin_write().await?;
+        for (scope, most) in throttle.scopes {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE scope = $1 AND at >= $2")
+                .bind(scope)
+                .bind(throttle.since)
+                .fetch_one(&mut *tx)
+                .await?;
+            if n >= *most {
+                return Ok(CodeAttempt::Throttled);
+            }
+        }
+        let secret: Option<String> = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+        let mut accepted = false;
+        if let Some(step) = secret.as_deref().and_then(&step_of) {
+            accepted = sqlx::query(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(user_id)
+            .bind(step)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+        }
+        if !accepted && secret.is_some() {
+            accepted = sqlx::query(
+                "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(recovery_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+        }
+        if !accepted {
+            for (scope, _) in throttle.scopes {
+                sqlx::query("INSERT INTO sign_in_failures (scope, at) VALUES ($1, $2)")
+                    .bind(scope)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(if accepted { CodeAttempt::Accepted } else { CodeAttempt::Wrong })
+    }
+
     /// A user's second factor.
     pub async fn two_factor(&self, user_id: i64) -> Result<TwoFactor> {
         let (secret, pending): (Option<String>, Option<String>) =
@@ -100,32 +183,6 @@ impl Store {
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(was_on)
-    }
-
-    /// Accepts a code's time step once: true when `step` is later than the
-    /// last one accepted (so a code seen over a shoulder cannot be replayed).
-    pub async fn accept_two_factor_step(&self, user_id: i64, step: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
-        )
-        .bind(user_id)
-        .bind(step)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Uses up a recovery code; true when it was unused.
-    pub async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(code_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Whether owners require two-factor sign-in of everyone.

@@ -56,7 +56,7 @@ pub struct RateLimiter {
 
 /// The unit a limit counts: an IPv4 address, or an IPv6 /64 network (one
 /// household or server gets a whole /64, so single IPv6 addresses are free).
-fn limit_key(ip: IpAddr) -> IpAddr {
+pub fn limit_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();

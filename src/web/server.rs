@@ -82,7 +82,7 @@ pub async fn serve(
         let counted = if trusted_proxies.contains(&peer.ip()) {
             None
         } else {
-            match PerAddress::enter(&per_address, peer.ip()) {
+            match PerAddress::enter(&per_address, super::abuse::limit_key(peer.ip())) {
                 Some(counted) => Some(counted),
                 // Over the cap: closed at once (dropping the stream).
                 None => continue,
@@ -115,7 +115,8 @@ pub async fn serve(
     }
 }
 
-/// Open connections per client address.
+/// Open connections per client address (an IPv6 /64 counts as one, as in
+/// the rate limits: one household or server holds a whole /64).
 struct PerAddress {
     max: usize,
     open: Mutex<HashMap<IpAddr, usize>>,

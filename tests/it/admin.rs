@@ -188,6 +188,17 @@ async fn an_edit_shows_at_once_and_a_stale_save_is_refused_with_both_versions() 
     // Revisions: two, the older one restorable.
     let (_, _, revisions) = app.request("GET", &format!("{path}/revisions"), &auth, "").await;
     assert!(revisions.contains("ed@example.org") && revisions.contains("/restore"));
+    // The edit compared with the revision before it, word by word, in its
+    // language only.
+    let doc = scraper::Html::parse_document(&revisions);
+    let sel = scraper::Selector::parse("a[href$='/diff']").unwrap();
+    let diff = doc.select(&sel).next().expect("a compare link").value().attr("href").unwrap().to_owned();
+    let (status, _, page) = app.request("GET", &diff, &auth, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let ins: Vec<&str> = page.split("<ins>").skip(1).map(|p| p.split("</ins>").next().unwrap()).collect();
+    assert!(ins.iter().any(|i| i.contains("edited in the admin")), "the added words, as one run: {ins:?}");
+    assert!(page.contains("<h2>English</h2>") && !page.contains("<h2>German</h2>"), "only the English text changed");
+    assert_eq!(app.request("GET", &format!("{diff}?with=999999"), &auth, "").await.0, StatusCode::NOT_FOUND);
 
     // Owners only: users and the audit log, which names the edit.
     assert_eq!(app.request("GET", "/admin/users", &auth, "").await.0, StatusCode::FORBIDDEN);
@@ -362,6 +373,7 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/erase?email=a%40example.org".into(),
         "/admin/two-factor".into(),
         format!("/admin/news/{key}/review-links"),
+        format!("/admin/news/{key}/revisions/1/diff"),
     ];
     let posts = [
         "/admin/sign-out".to_owned(),
@@ -683,4 +695,63 @@ fn review_link_in(page: &str) -> String {
     let sel = scraper::Selector::parse(".notice a").unwrap();
     let href = doc.select(&sel).next().expect("the new link").value().attr("href").unwrap();
     href[href.find("/review/").unwrap()..].to_owned()
+}
+
+/// Guesses at the second step sent all at once are counted one after
+/// another: no more than the account's limit of them is ever checked.
+#[tokio::test]
+async fn code_guesses_sent_at_once_are_throttled_like_sequential_ones() {
+    use casefile::accounts::two_factor;
+    let app = app_with_users().await;
+    let store = &app.state.store;
+    let user = store.users().await.unwrap().into_iter().find(|u| u.email == "ed@example.org").unwrap();
+    let secret = two_factor::new_secret();
+    store.set_pending_two_factor(user.id, &secret).await.unwrap();
+    assert!(store.enable_two_factor(user.id, &secret, 0, &[]).await.unwrap());
+    let (status, _, page) = app
+        .request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "ed@example.org"), ("password", PASSWORD)]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let pending = input(&page, "pending");
+    let right = two_factor::code_at(&secret, app.clock.now()).unwrap();
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let guesses = (0..12).map(|_| {
+        let body = form(&[("pending", &pending), ("code", wrong)]);
+        let app = &app;
+        async move { app.request("POST", "/admin/sign-in/code", &[FORM], &body).await.0 }
+    });
+    let statuses = futures_join(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 7), "{statuses:?}");
+    // Throttled now, even with the right code.
+    let body = form(&[("pending", &pending), ("code", &right)]);
+    assert_eq!(app.request("POST", "/admin/sign-in/code", &[FORM], &body).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Runs futures concurrently on this task and returns their outputs.
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out = Vec::new();
+    // Poll them all together: each awaits the database in turn.
+    let results = std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out.len() <= i {
+                out.push(None);
+            }
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    });
+    results.await;
+    out.into_iter().map(|v| v.expect("ready")).collect()
 }

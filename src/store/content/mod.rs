@@ -247,6 +247,17 @@ impl Store {
         // Its own links and names go with it: a trashed item holds nothing.
         sqlx::query("DELETE FROM item_links WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM item_names WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
+        // A review link shows this item only: deleted, its links end for
+        // good (a later item with the same key is another item).
+        sqlx::query(
+            "UPDATE review_links SET revoked_at = $4 WHERE site_id = $1 AND kind = $2 AND key = $3 AND revoked_at IS NULL",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .bind(ts)
+        .execute(&mut *tx)
+        .await?;
         let written = finish(&mut tx, site_id, kind, key, "delete", &data, change, ts).await?;
         tx.commit().await?;
         Ok(written)

@@ -5,6 +5,7 @@
 //! session's CSRF token and a same-origin request. Answers are never
 //! cached (`no-store`) and carry the public site's security headers.
 
+mod diff;
 mod items;
 mod people;
 mod preview;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/{key}/review-links", get(review::list).post(review::create))
         .route("/{kind}/{key}/review-links/{id}/revoke", post(review::revoke))
         .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
+        .route("/{kind}/{key}/revisions/{number}/diff", get(diff::diff))
 }
 
 /// What every admin page shows around its content.
@@ -172,8 +174,9 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
     };
     // Owners may require a second factor of everyone: until it is set up,
     // the setup page (and signing out) is all there is.
-    let path = parts.uri.path();
-    if !path.ends_with("/two-factor") && !path.ends_with("/sign-out") && two_factor::missing(state, &session).await {
+    // (The path is below `/admin`: the router nests these routes.)
+    let exempt = matches!(parts.uri.path(), "/two-factor" | "/sign-out");
+    if !exempt && two_factor::missing(state, &session).await {
         return Err(redirect("/admin/two-factor"));
     }
     let mut signed = Signed { session, lang, form: Vec::new() };

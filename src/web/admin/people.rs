@@ -30,7 +30,8 @@ impl Query {
     }
 
     fn page(&self) -> i64 {
-        self.get("page").parse().ok().filter(|p| *p >= 1).unwrap_or(1)
+        // Bounded, so that the offset never overflows.
+        self.get("page").parse().ok().filter(|p| (1..=1_000_000).contains(p)).unwrap_or(1)
     }
 }
 

@@ -102,6 +102,12 @@ pub async fn revoke(
     done(
         async {
             let s = signed(&state, req).await?;
+            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
+            let links =
+                state.store.review_links_of(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+            if !links.iter().any(|l| l.id == id) {
+                return Err(not_found(&state, &s));
+            }
             let revoked = state.store.revoke_review_link(state.site_id, id, state.clock.now()).await;
             revoked.map_err(|e| failed(&state, &s, &e))?;
             Ok(redirect(&format!("/admin/{name}/{key}/review-links")))

@@ -13,7 +13,7 @@ use axum::response::Response;
 
 use super::{Page, page};
 use crate::accounts;
-use crate::store::{Session, User};
+use crate::store::{CodeAttempt, Session, User};
 use crate::web::state::AppState;
 use crate::web::tokens::Purpose;
 
@@ -135,27 +135,32 @@ pub async fn second_factor(
     }) else {
         return Ok(SignIn::Refused);
     };
-    let scopes = scopes(&user.email, ip);
-    if throttled(state, &scopes, now).await? {
-        return Ok(SignIn::Throttled);
+    let [account, client] = scopes(&user.email, ip);
+    let limits = [(account, MAX_FAILURES_PER_ACCOUNT), (client, MAX_FAILURES_PER_IP)];
+    let throttle = crate::store::Throttle { scopes: &limits, since: now - THROTTLE_WINDOW };
+    let recovery = accounts::two_factor::recovery_code_hash(code);
+    let step_of = |secret: &str| accounts::two_factor::check_code(secret, code, now);
+    match state.store.attempt_second_factor(user.id, &throttle, now, step_of, &recovery).await? {
+        CodeAttempt::Accepted => {
+            tracing::info!(user = user.email, "signed in to the admin with a second factor");
+            Ok(SignIn::Started(start(state, &user).await?))
+        }
+        CodeAttempt::Wrong => Ok(SignIn::WrongCode(pending.to_owned())),
+        CodeAttempt::Throttled => Ok(SignIn::Throttled),
     }
-    if !code_matches(state, &user, code, now).await? {
-        state.store.record_sign_in_failure(&scopes, now).await?;
-        return Ok(SignIn::WrongCode(pending.to_owned()));
-    }
-    tracing::info!(user = user.email, "signed in to the admin with a second factor");
-    Ok(SignIn::Started(start(state, &user).await?))
 }
 
 /// Whether `code` is the user's current code (not used before) or one of
-/// their unused recovery codes, which it then uses up.
+/// their unused recovery codes, which it then uses up. Wrong codes count
+/// against the account's sign-in limit, so a stolen session cannot guess
+/// its way to turning the second factor off.
 pub async fn code_matches(state: &AppState, user: &User, code: &str, now: i64) -> Result<bool, crate::store::Error> {
-    use crate::accounts::two_factor;
-    let Some(secret) = state.store.two_factor(user.id).await?.secret else { return Ok(false) };
-    if let Some(step) = two_factor::check_code(&secret, code, now) {
-        return state.store.accept_two_factor_step(user.id, step).await;
-    }
-    state.store.use_recovery_code(user.id, &two_factor::recovery_code_hash(code), now).await
+    let limits = [(format!("email:{}", user.email), MAX_FAILURES_PER_ACCOUNT)];
+    let throttle = crate::store::Throttle { scopes: &limits, since: now - THROTTLE_WINDOW };
+    let recovery = accounts::two_factor::recovery_code_hash(code);
+    let step_of = |secret: &str| accounts::two_factor::check_code(secret, code, now);
+    let attempt = state.store.attempt_second_factor(user.id, &throttle, now, step_of, &recovery).await?;
+    Ok(attempt == CodeAttempt::Accepted)
 }
 
 /// Starts a session for `user`; returns the `Set-Cookie` value.

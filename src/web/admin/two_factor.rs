@@ -67,12 +67,13 @@ pub async fn sign_in_code(State(state): State<Arc<AppState>>, req: Request) -> R
 }
 
 /// Whether this user must set up a second factor before anything else
-/// (owners require it and they have none). A failing database answers no:
-/// the page they open fails on its own.
+/// (owners require it and they have none). When the database cannot say,
+/// the answer is yes: a security rule fails closed.
 pub async fn missing(state: &AppState, session: &Session) -> bool {
     match (state.store.two_factor_required().await, state.store.two_factor(session.user.id).await) {
+        (Ok(false), _) => false,
         (Ok(true), Ok(tf)) => tf.secret.is_none(),
-        _ => false,
+        _ => true,
     }
 }
 
