@@ -20,6 +20,16 @@ pub mod site;
 pub mod store;
 pub mod web;
 
+/// The innermost cause of an error, for a one-line message where the
+/// layers above it repeat its text (sqlx's do).
+pub fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
 /// An error and its causes on one line, for the log (what `{:#}` does for
 /// `anyhow`, for the typed errors).
 pub fn error_chain(e: &dyn std::error::Error) -> String {

@@ -48,10 +48,11 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         );
     }
     let (state, worker) = build(&config, addr, mailer, Clock::system()).await?;
-    state.store.check_writable().await.with_context(|| {
-        format!(
-            "the database {} does not take writes (a read-only file or a full disk?)",
-            crate::store::redact(&config.storage.database_url)
+    state.store.check_writable().await.map_err(|e| {
+        anyhow::anyhow!(
+            "the database {} does not take writes (a read-only file or a full disk?): {}",
+            crate::store::redact(&config.storage.database_url),
+            crate::root_cause(&e)
         )
     })?;
     warn_on_default_operator(&state.store, state.site_id, addr).await?;

@@ -388,3 +388,33 @@ async fn a_database_from_a_newer_version_is_a_clear_error_said_once() {
     assert!(err.contains("migration 9999") && err.contains("newer Casefile"), "{err}");
     assert_eq!(err.matches("9999").count(), 1, "said once: {err}");
 }
+
+/// Makes a file immutable (even for root) until dropped.
+struct Immutable(std::path::PathBuf);
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_database_that_takes_no_write_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(Server::start_in(&data).terminate().success());
+    let db = data.join("casefile.db");
+    let made = Command::new("chattr").arg("+i").arg(&db).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !made {
+        assert!(std::env::var_os("CASEFILE_REQUIRE_MOUNT").is_none(), "chattr +i failed, and CI runs as root");
+        eprintln!("SKIPPED read_only_database: chattr +i needs root");
+        return;
+    }
+    let _guard = Immutable(db);
+    let out = casefile().args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(&data).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("does not take writes"), "{err}");
+    assert_eq!(err.matches("readonly").count(), 1, "the cause, said once: {err}");
+    assert!(!err.contains("listening on"), "{err}");
+}
