@@ -670,6 +670,11 @@ async fn a_review_link_shows_a_draft_until_revoked_or_expired() {
     for forged in ["/review/nonsense", &review.replace('.', ".0")] {
         assert_eq!(app.request("GET", forged, &[], "").await.0, StatusCode::NOT_FOUND, "{forged}");
     }
+    // A source shows on no page of its own: no link for it.
+    let source = store.items_of(site, ItemKind::Source).await.unwrap()[0].0.as_ref().key().to_owned();
+    let body = form(&[("csrf", &input(&page, "csrf")), ("days", "1")]);
+    let (status, ..) = app.request("POST", &format!("/admin/sources/{source}/review-links"), &headers, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // Revoked: gone at once.
     let (_, _, page) = app.request("GET", &links, &headers, "").await;
     let doc = scraper::Html::parse_document(&page);

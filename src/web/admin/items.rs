@@ -16,7 +16,6 @@ use minijinja::{Value, context};
 use serde_json::{Map, Value as Json};
 
 use super::{Page, Signed, page, redirect, signed};
-use crate::accounts::Role;
 use crate::content::{Item, ItemKind, Lang, Status};
 use crate::store::{Change, Error as StoreError, ListFilter};
 use crate::web::admin_api::{type_name, types};
@@ -398,9 +397,8 @@ pub async fn restore_from_trash(
 pub async fn audit(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(async {
         let s = signed(&state, req).await?;
-        if s.session.user.role != Role::Owner {
-            let p = Page { error: Some("admin_forbidden"), ..s.page("admin_audit", "audit") };
-            return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+        if let Some(refused) = s.refuse_editor(&state, "admin_audit", "audit") {
+            return Err(refused);
         }
         let recent = state.store.recent_revisions(state.site_id, 200).await.map_err(|e| failed(&state, &s, &e))?;
         let rows: Vec<Value> = recent
@@ -421,9 +419,8 @@ pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Response
     done(
         async {
             let s = signed(&state, req).await?;
-            if s.session.user.role != Role::Owner {
-                let p = Page { error: Some("admin_forbidden"), ..s.page("admin_users", "users") };
-                return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+            if let Some(refused) = s.refuse_editor(&state, "admin_users", "users") {
+                return Err(refused);
             }
             let store = &state.store;
             let fail = |e| failed(&state, &s, &e);

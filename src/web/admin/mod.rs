@@ -159,6 +159,16 @@ impl Signed {
         self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// For an editor, the 403 page of `title_key` (owners only here);
+    /// `None` for an owner.
+    pub fn refuse_editor(&self, state: &AppState, title_key: &'static str, current: &str) -> Option<Response> {
+        if self.session.user.role == crate::accounts::Role::Owner {
+            return None;
+        }
+        let p = Page { error: Some("admin_forbidden"), ..self.page(title_key, current) };
+        Some(page(state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN))
+    }
+
     /// A page for this user.
     pub fn page<'a>(&'a self, title_key: &'static str, current: &'a str) -> Page<'a> {
         Page { lang: self.lang, session: Some(&self.session), title_key, current, ..Page::default() }

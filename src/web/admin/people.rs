@@ -111,7 +111,7 @@ pub async fn subscribers_csv(State(state): State<Arc<AppState>>, req: Request) -
                     opt_time(r.confirmed_at),
                 ]
             });
-            Ok(csv_download("subscribers", &header, lines))
+            Ok(csv_download("subscribers", state.clock.now(), &header, lines))
         }
         .await,
     )
@@ -182,7 +182,7 @@ pub async fn signatures_csv(State(state): State<Arc<AppState>>, req: Request) ->
                 state.store.confirmed_signatures(state.site_id, &petition).await.map_err(|e| failed(&state, &s, &e))?;
             let header = ["name", "country", "confirmed (UTC)"];
             let lines = rows.iter().map(|r| vec![r.name.clone(), r.country.clone(), opt_time(r.confirmed_at)]);
-            Ok(csv_download(&format!("signatures-{petition}"), &header, lines))
+            Ok(csv_download(&format!("signatures-{petition}"), state.clock.now(), &header, lines))
         }
         .await,
     )
@@ -317,7 +317,7 @@ fn opt_time(t: Option<i64>) -> String {
 
 /// A CSV file to download (RFC 4180, UTF-8 with a byte order mark so that
 /// spreadsheet programs read umlauts right).
-fn csv_download(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Response {
+fn csv_download(name: &str, now: i64, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Response {
     let mut body = String::from("\u{FEFF}");
     body.push_str(&csv_line(header.iter().map(|h| h.to_string())));
     for row in rows {
@@ -327,7 +327,7 @@ fn csv_download(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<Stri
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let day = jiff::Timestamp::now().strftime("%Y-%m-%d");
+    let day = crate::site::ymd(now);
     let file = format!("attachment; filename=\"{name}-{day}.csv\"");
     if let Ok(v) = HeaderValue::from_str(&file) {
         h.insert(header::CONTENT_DISPOSITION, v);

@@ -84,6 +84,13 @@ pub(crate) fn preview_response(html: String) -> Response {
     res
 }
 
+/// Whether items of `kind` show on a page of the site (sources, redirects,
+/// documents and media are shown inside other pages, or not at all).
+pub(crate) fn shows_on_a_page(kind: crate::content::ItemKind) -> bool {
+    use crate::content::ItemKind::*;
+    !matches!(kind, Document | Media | Source | Redirect | Settings)
+}
+
 /// Where the item shows in `lang`: its own page, or the page that lists
 /// its kind.
 fn path_in(site: &crate::content::Site, item: &Item, lang: Lang) -> Option<String> {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
 use super::items::{done, failed, kind_of, not_found};
-use super::preview::{preview_response, render_as_published};
+use super::preview::{preview_response, render_as_published, shows_on_a_page};
 use super::{Page, page, redirect, signed};
 use crate::content::Lang;
 use crate::store::NewReviewLink;
@@ -59,7 +59,8 @@ async fn links_page(
         })
         .collect();
     let p = Page { title: Some(key.to_owned()), ..s.page("admin_review_links", name) };
-    let ctx = context! { type => name, key, links, new_link, default_days => DEFAULT_DAYS, max_days => MAX_DAYS };
+    let ctx = context! { type => name, key, links, new_link, default_days => DEFAULT_DAYS, max_days => MAX_DAYS,
+    can_review => shows_on_a_page(kind) };
     Ok(page(state, "admin/review_links.html", &p, ctx, StatusCode::OK))
 }
 
@@ -75,6 +76,10 @@ pub async fn create(
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             if state.store.item(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?.is_none() {
                 return Err(not_found(&state, &s));
+            }
+            if !shows_on_a_page(kind) {
+                let p = Page { error: Some("admin_review_no_page"), ..s.page("admin_review_links", &name) };
+                return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::UNPROCESSABLE_ENTITY));
             }
             let days =
                 s.field("days").and_then(|d| d.trim().parse::<i64>().ok()).unwrap_or(DEFAULT_DAYS).clamp(1, MAX_DAYS);

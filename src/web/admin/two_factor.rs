@@ -13,7 +13,6 @@ use minijinja::context;
 use super::items::{done, failed};
 use super::session::{self, Note, SignIn};
 use super::{Page, Signed, redirect, signed, ui_lang};
-use crate::accounts::Role;
 use crate::accounts::two_factor;
 use crate::content::Lang;
 use crate::store::Session;
@@ -174,9 +173,8 @@ pub async fn require(State(state): State<Arc<AppState>>, req: Request) -> Respon
     done(
         async {
             let s = signed(&state, req).await?;
-            if s.session.user.role != Role::Owner {
-                let p = Page { error: Some("admin_forbidden"), ..s.page("admin_users", "users") };
-                return Err(super::page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+            if let Some(refused) = s.refuse_editor(&state, "admin_users", "users") {
+                return Err(refused);
             }
             let required = s.field("require") == Some("1");
             state.store.set_two_factor_required(required).await.map_err(|e| failed(&state, &s, &e))?;
