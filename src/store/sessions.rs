@@ -66,28 +66,43 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed sign-in under each scope (`email:…`, `ip:…`).
-    pub async fn record_sign_in_failure(&self, scopes: &[String], now: i64) -> Result<()> {
+    /// Records a sign-in attempt as failed under each scope (`email:…`,
+    /// `ip:…`) before its password is checked, and returns the rows and how
+    /// many failures each scope has since `since`, this one included.
+    /// Recording first is what makes attempts sent at once count one after
+    /// another; a right password then takes its rows back
+    /// (`forget_sign_in_attempt`).
+    pub async fn begin_sign_in_attempt(&self, scopes: &[String], since: i64, now: i64) -> Result<(Vec<i64>, Vec<i64>)> {
         let mut tx = super::backend::begin_write(&self.pool).await?;
+        let (mut rows, mut counts) = (Vec::new(), Vec::new());
         for scope in scopes {
-            sqlx::query("INSERT INTO sign_in_failures (scope, at) VALUES ($1, $2)")
+            let id: i64 = sqlx::query_scalar("INSERT INTO sign_in_failures (scope, at) VALUES ($1, $2) RETURNING id")
                 .bind(scope)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+            rows.push(id);
+            counts.push(
+                sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE scope = $1 AND at >= $2")
+                    .bind(scope)
+                    .bind(since)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            );
         }
         sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(now - 86_400).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok((rows, counts))
     }
 
-    /// Failed sign-ins under `scope` since `since`.
-    pub async fn sign_in_failures(&self, scope: &str, since: i64) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE scope = $1 AND at >= $2")
-            .bind(scope)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
+    /// Takes back the rows of an attempt that turned out right (or that
+    /// was refused unchecked, so refusals do not extend the lock-out).
+    pub async fn forget_sign_in_attempt(&self, rows: &[i64]) -> Result<()> {
+        let mut tx = super::backend::begin_write(&self.pool).await?;
+        for id in rows {
+            sqlx::query("DELETE FROM sign_in_failures WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

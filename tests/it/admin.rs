@@ -760,3 +760,21 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     results.await;
     out.into_iter().map(|v| v.expect("ready")).collect()
 }
+
+/// Wrong passwords sent all at once are counted one after another too.
+#[tokio::test]
+async fn password_guesses_sent_at_once_are_throttled_like_sequential_ones() {
+    let app = app_with_users().await;
+    let guesses = (0..9).map(|i| {
+        let body = form(&[("email", "ed@example.org"), ("password", &format!("wrong guess {i}"))]);
+        let app = &app;
+        async move { app.request("POST", "/admin/sign-in", &[FORM], &body).await.0 }
+    });
+    let statuses = futures_join(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 4), "{statuses:?}");
+    // The right password is refused too while the limit holds.
+    let right = form(&[("email", "ed@example.org"), ("password", PASSWORD)]);
+    assert_eq!(app.request("POST", "/admin/sign-in", &[FORM], &right).await.0, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -79,19 +79,16 @@ fn scopes(email: &str, ip: IpAddr) -> [String; 2] {
     [format!("email:{email}"), format!("ip:{ip}")]
 }
 
-async fn throttled(state: &AppState, scopes: &[String; 2], now: i64) -> Result<bool, crate::store::Error> {
-    let since = now - THROTTLE_WINDOW;
-    Ok(state.store.sign_in_failures(&scopes[0], since).await? >= MAX_FAILURES_PER_ACCOUNT
-        || state.store.sign_in_failures(&scopes[1], since).await? >= MAX_FAILURES_PER_IP)
-}
-
-/// Checks the throttle, then the password (against a decoy hash when the
-/// address is unknown, so both take as long), and starts a session.
+/// Records the attempt and checks the throttle, then the password (against
+/// a decoy hash when the address is unknown, so both take as long), and
+/// starts a session.
 pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) -> Result<SignIn, crate::store::Error> {
     let now = state.clock.now();
     let email = email.trim().to_lowercase();
     let scopes = scopes(&email, ip);
-    if throttled(state, &scopes, now).await? {
+    let (attempt, counts) = state.store.begin_sign_in_attempt(&scopes, now - THROTTLE_WINDOW, now).await?;
+    if counts[0] > MAX_FAILURES_PER_ACCOUNT || counts[1] > MAX_FAILURES_PER_IP {
+        state.store.forget_sign_in_attempt(&attempt).await?;
         return Ok(SignIn::Throttled);
     }
     let found = state.store.user_for_sign_in(&email).await?;
@@ -101,10 +98,9 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: IpAddr) 
     let matches =
         tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password)).await.unwrap_or(false);
     let user: Option<User> = found.filter(|_| matches).map(|(u, _)| u);
-    let Some(user) = user else {
-        state.store.record_sign_in_failure(&scopes, now).await?;
-        return Ok(SignIn::Refused);
-    };
+    // A wrong password keeps the attempt's rows: it was a failure.
+    let Some(user) = user else { return Ok(SignIn::Refused) };
+    state.store.forget_sign_in_attempt(&attempt).await?;
     if state.store.two_factor(user.id).await?.secret.is_some() {
         let pending = format!("{:032x}", user.id);
         let token = state.forms.signer.link_token(Purpose::SecondFactor, &pending, now + SECOND_FACTOR_SECONDS);
