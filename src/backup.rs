@@ -64,10 +64,7 @@ pub struct Summary {
 /// `database_url` into `out` (a new file): consistent while a server
 /// writes to it.
 pub async fn take(database_url: &str, data_dir: &Path, out: &Path) -> Result<Summary> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_of(out);
     let staging = tempfile::Builder::new()
         .prefix(".casefile-backup-")
         .tempdir_in(&parent)
@@ -170,6 +167,15 @@ fn write_archive(manifest: &Manifest, sources: &[(String, PathBuf)], to: &Path) 
     let file = tar.into_inner()?.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     Ok(())
+}
+
+/// The folder a path is in (`.` for a bare name): where staging folders go,
+/// so that the final rename stays on one file system.
+pub fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Every regular file below `dir`, as (archive path, file), in a stable order.

@@ -32,7 +32,7 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
     }
     // A server on the folder would keep writing to the replaced files.
     let _lock = if occupied { crate::store::lock_for_serving(&default_db)? } else { None };
-    let parent = parent_of(&target);
+    let parent = crate::backup::parent_of(&target);
     std::fs::create_dir_all(&parent)?;
     let staging = tempfile::Builder::new()
         .prefix(".casefile-restore-")
@@ -64,12 +64,4 @@ fn set_aside(dir: &Path) -> Result<PathBuf> {
     let aside = PathBuf::from(format!("{}.before-restore-{stamp}", dir.display()));
     std::fs::rename(dir, &aside).with_context(|| format!("cannot move {} aside", dir.display()))?;
     Ok(aside)
-}
-
-/// The folder a path is in (`.` for a bare name).
-fn parent_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
 }

@@ -4,17 +4,7 @@
 
 use super::Store;
 use super::error::Result;
-
-/// A subscriber as the admin lists them.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SubscriberRow {
-    pub email: String,
-    pub name: String,
-    pub lang: String,
-    pub status: String,
-    pub created_at: i64,
-    pub confirmed_at: Option<i64>,
-}
+use super::privacy::SubscriptionData;
 
 /// Which subscribers to list: empty strings match all.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +46,7 @@ impl Store {
         f: &SubscriberFilter,
         offset: i64,
         limit: i64,
-    ) -> Result<(i64, Vec<SubscriberRow>)> {
+    ) -> Result<(i64, Vec<SubscriptionData>)> {
         let total = sqlx::query_scalar(
             "SELECT COUNT(*) FROM subscribers WHERE site_id = $1 AND ($2 = '' OR lang = $2) AND ($3 = '' OR status = $3)",
         )
@@ -66,7 +56,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let rows = sqlx::query_as(
-            "SELECT email, name, lang, status, created_at, confirmed_at FROM subscribers \
+            "SELECT email, name, lang, status, created_at, confirmed_at, unsubscribed_at FROM subscribers \
              WHERE site_id = $1 AND ($2 = '' OR lang = $2) AND ($3 = '' OR status = $3) \
              ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
         )
@@ -81,9 +71,9 @@ impl Store {
     }
 
     /// Every subscriber that matches, oldest first (for a CSV export).
-    pub async fn all_subscribers(&self, site_id: i64, f: &SubscriberFilter) -> Result<Vec<SubscriberRow>> {
+    pub async fn all_subscribers(&self, site_id: i64, f: &SubscriberFilter) -> Result<Vec<SubscriptionData>> {
         Ok(sqlx::query_as(
-            "SELECT email, name, lang, status, created_at, confirmed_at FROM subscribers \
+            "SELECT email, name, lang, status, created_at, confirmed_at, unsubscribed_at FROM subscribers \
              WHERE site_id = $1 AND ($2 = '' OR lang = $2) AND ($3 = '' OR status = $3) ORDER BY created_at, id",
         )
         .bind(site_id)

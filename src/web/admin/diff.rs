@@ -43,9 +43,9 @@ pub async fn diff(
                 let state = &state;
                 async move { state.store.revision(state.site_id, id).await.map(|r| r.data) }
             };
-            let new = load(number).await.map_err(|e| failed(&state, &s, &e))?;
+            let new = load(number).await.map_err(fail)?;
             let old = match other {
-                Some(id) => load(id).await.map_err(|e| failed(&state, &s, &e))?,
+                Some(id) => load(id).await.map_err(fail)?,
                 None => "{}".to_owned(),
             };
             let languages: Vec<&str> = state.index().site.languages.iter().map(|l| l.code()).collect();

@@ -426,12 +426,12 @@ pub async fn users(State(state): State<Arc<AppState>>, req: Request) -> Response
             let fail = |e| failed(&state, &s, &e);
             let mut rows = Vec::new();
             for u in store.users().await.map_err(fail)? {
-                let two_factor = store.two_factor(u.id).await.map_err(|e| failed(&state, &s, &e))?.secret.is_some();
+                let two_factor = store.two_factor(u.id).await.map_err(fail)?.secret.is_some();
                 rows.push(
                     context! { email => &u.email, role => u.role.as_str(), created_at => u.created_at, two_factor },
                 );
             }
-            let required = store.two_factor_required().await.map_err(|e| failed(&state, &s, &e))?;
+            let required = store.two_factor_required().await.map_err(fail)?;
             let p = s.page("admin_users", "users");
             Ok(page(&state, "admin/users.html", &p, context! { users => rows, required }, StatusCode::OK))
         }

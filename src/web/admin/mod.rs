@@ -213,27 +213,42 @@ async fn sign_in_form(State(state): State<Arc<AppState>>, req: Request) -> Respo
     session::sign_in_page(&state, lang, StatusCode::OK, note, "")
 }
 
-async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let lang = ui_lang(req.headers());
-    let peer = req.extensions().get::<PeerAddr>().map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
-    let ip = client_ip(peer, req.headers(), &state.forms.trusted_proxies);
-    let same_origin = super::origin::is_same_origin(req.headers(), state.forms.public_base_url.as_deref());
-    let Ok(body): Result<Bytes, _> = axum::body::to_bytes(req.into_body(), super::router::BODY_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response();
-    };
-    if !same_origin {
-        return (StatusCode::FORBIDDEN, "Cross-site sign-in refused\n").into_response();
-    }
-    let form = super::public::parse_query(&String::from_utf8_lossy(&body));
-    let get = |name: &str| form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
-    let (email, password) = (get("email"), get("password"));
-    match session::sign_in(&state, email, password, ip).await {
-        Ok(outcome) => two_factor::answer(&state, lang, outcome, email),
-        Err(e) => {
-            tracing::error!(error = %crate::error_chain(&e), "sign-in failed");
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Service unavailable\n").into_response()
+/// A post of a sign-in step, made before any session exists: the UI
+/// language, the client's address and the fields. A cross-site or
+/// oversized post is answered here.
+struct SignInPost {
+    lang: Lang,
+    ip: std::net::IpAddr,
+    form: Vec<(String, String)>,
+}
+
+impl SignInPost {
+    async fn read(state: &AppState, req: Request) -> Result<SignInPost, Response> {
+        let lang = ui_lang(req.headers());
+        let peer = req.extensions().get::<PeerAddr>().map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
+        let ip = client_ip(peer, req.headers(), &state.forms.trusted_proxies);
+        let same_origin = super::origin::is_same_origin(req.headers(), state.forms.public_base_url.as_deref());
+        let Ok(body): Result<Bytes, _> = axum::body::to_bytes(req.into_body(), super::router::BODY_LIMIT).await else {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response());
+        };
+        if !same_origin {
+            return Err((StatusCode::FORBIDDEN, "Cross-site sign-in refused\n").into_response());
         }
+        Ok(SignInPost { lang, ip, form: super::public::parse_query(&String::from_utf8_lossy(&body)) })
     }
+
+    fn get(&self, name: &str) -> &str {
+        self.form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+async fn sign_in(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let post = match SignInPost::read(&state, req).await {
+        Ok(post) => post,
+        Err(res) => return res,
+    };
+    let (email, password) = (post.get("email"), post.get("password"));
+    two_factor::answer(&state, post.lang, session::sign_in(&state, email, password, post.ip).await, email)
 }
 
 async fn sign_out(State(state): State<Arc<AppState>>, req: Request) -> Response {

@@ -11,7 +11,7 @@ use minijinja::{Value, context};
 
 use super::items::{done, failed};
 use super::{Page, Signed, page, redirect, signed};
-use crate::store::{SignatureRow, SubscriberFilter, SubscriberRow};
+use crate::store::{SignatureRow, SubscriberFilter, SubscriptionData};
 use crate::web::state::AppState;
 
 /// Rows per page.
@@ -59,7 +59,7 @@ fn subscriber_filter(q: &Query) -> SubscriberFilter {
     }
 }
 
-fn subscriber_value(r: &SubscriberRow) -> Value {
+fn subscriber_value(r: &SubscriptionData) -> Value {
     context! { email => &r.email, name => &r.name, lang => &r.lang, status => &r.status,
     created_at => r.created_at, confirmed_at => r.confirmed_at }
 }
@@ -155,7 +155,7 @@ pub async fn signatures(State(state): State<Arc<AppState>>, req: Request) -> Res
                 .store
                 .signatures_page(state.site_id, &petition, (page_no - 1) * PER_PAGE, PER_PAGE)
                 .await
-                .map_err(|e| failed(&state, &s, &e))?;
+                .map_err(fail)?;
             let (prev, next, pages) = pager("/admin/signatures", &[("petition", &petition)], page_no, total);
             let confirmed: i64 = per_day.iter().map(|(_, n)| n).sum();
             let per_day: Vec<Value> =

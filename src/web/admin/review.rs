@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 use super::items::{done, failed, kind_of, not_found};
 use super::preview::{preview_response, render_as_published, shows_on_a_page};
 use super::{Page, page, redirect, signed};
-use crate::content::Lang;
+use crate::content::{ItemKind, Lang};
 use crate::store::NewReviewLink;
 use crate::web::state::AppState;
 use crate::web::tokens::Purpose;
@@ -32,23 +32,30 @@ pub async fn list(
     done(
         async {
             let s = signed(&state, req).await?;
-            links_page(&state, &s, &name, &key, None).await
+            let kind = existing(&state, &s, &name, &key).await?;
+            links_page(&state, &s, kind, &name, &key, None).await
         }
         .await,
     )
 }
 
+/// The kind of an item that exists, or the 404 page.
+async fn existing(state: &AppState, s: &super::Signed, name: &str, key: &str) -> Result<ItemKind, Response> {
+    let Some(kind) = kind_of(name) else { return Err(not_found(state, s)) };
+    match state.store.item(state.site_id, kind, key).await.map_err(|e| failed(state, s, &e))? {
+        Some(_) => Ok(kind),
+        None => Err(not_found(state, s)),
+    }
+}
+
 async fn links_page(
     state: &AppState,
     s: &super::Signed,
+    kind: ItemKind,
     name: &str,
     key: &str,
     new_link: Option<String>,
 ) -> Result<Response, Response> {
-    let Some(kind) = kind_of(name) else { return Err(not_found(state, s)) };
-    if state.store.item(state.site_id, kind, key).await.map_err(|e| failed(state, s, &e))?.is_none() {
-        return Err(not_found(state, s));
-    }
     let now = state.clock.now();
     let links = state.store.review_links_of(state.site_id, kind, key).await.map_err(|e| failed(state, s, &e))?;
     let links: Vec<Value> = links
@@ -73,10 +80,7 @@ pub async fn create(
     done(
         async {
             let s = signed(&state, req).await?;
-            let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
-            if state.store.item(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?.is_none() {
-                return Err(not_found(&state, &s));
-            }
+            let kind = existing(&state, &s, &name, &key).await?;
             if !shows_on_a_page(kind) {
                 let p = Page { error: Some("admin_review_no_page"), ..s.page("admin_review_links", &name) };
                 return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::UNPROCESSABLE_ENTITY));
@@ -92,7 +96,7 @@ pub async fn create(
             made.map_err(|e| failed(&state, &s, &e))?;
             let token = state.forms.signer.link_token(Purpose::Review, &nonce, expires);
             tracing::info!(by, kind = name, key, days, "review link made");
-            links_page(&state, &s, &name, &key, Some(format!("{}/review/{token}", state.base_url))).await
+            links_page(&state, &s, kind, &name, &key, Some(format!("{}/review/{token}", state.base_url))).await
         }
         .await,
     )

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,16 +11,23 @@ use minijinja::context;
 
 use super::items::{done, failed};
 use super::session::{self, Note, SignIn};
-use super::{Page, Signed, redirect, signed, ui_lang};
+use super::{Page, SignInPost, Signed, redirect, signed};
 use crate::accounts::two_factor;
 use crate::content::Lang;
 use crate::store::Session;
-use crate::web::abuse::{PeerAddr, client_ip};
 use crate::web::state::AppState;
 
 /// The answer to a sign-in step: the session, the code page, or the
 /// sign-in page with what went wrong.
-pub fn answer(state: &AppState, lang: Lang, outcome: SignIn, email: &str) -> Response {
+pub fn answer(state: &AppState, lang: Lang, outcome: Result<SignIn, crate::store::Error>, email: &str) -> Response {
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "sign-in failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Service unavailable\n")
+                .into_response();
+        }
+    };
     match outcome {
         SignIn::Started(cookie) => {
             let mut res = redirect("/admin");
@@ -44,25 +50,12 @@ fn code_page(state: &AppState, lang: Lang, status: StatusCode, error: Option<&'s
 
 /// `POST /admin/sign-in/code`: the code after the password.
 pub async fn sign_in_code(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let lang = ui_lang(req.headers());
-    let peer = req.extensions().get::<PeerAddr>().map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.ip());
-    let ip = client_ip(peer, req.headers(), &state.forms.trusted_proxies);
-    let same_origin = crate::web::origin::is_same_origin(req.headers(), state.forms.public_base_url.as_deref());
-    let Ok(body): Result<Bytes, _> = axum::body::to_bytes(req.into_body(), crate::web::router::BODY_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response();
+    let post = match SignInPost::read(&state, req).await {
+        Ok(post) => post,
+        Err(res) => return res,
     };
-    if !same_origin {
-        return (StatusCode::FORBIDDEN, "Cross-site sign-in refused\n").into_response();
-    }
-    let form = crate::web::public::parse_query(&String::from_utf8_lossy(&body));
-    let get = |name: &str| form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
-    match session::second_factor(&state, get("pending"), get("code"), ip).await {
-        Ok(outcome) => answer(&state, lang, outcome, ""),
-        Err(e) => {
-            tracing::error!(error = %crate::error_chain(&e), "sign-in failed");
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Service unavailable\n").into_response()
-        }
-    }
+    let outcome = session::second_factor(&state, post.get("pending"), post.get("code"), post.ip).await;
+    answer(&state, post.lang, outcome, "")
 }
 
 /// Whether this user must set up a second factor before anything else
@@ -97,7 +90,7 @@ async fn setup_page(
     let user = &s.session.user;
     let fail = |e| failed(state, s, &e);
     let tf = state.store.two_factor(user.id).await.map_err(fail)?;
-    let required = state.store.two_factor_required().await.map_err(|e| failed(state, s, &e))?;
+    let required = state.store.two_factor_required().await.map_err(fail)?;
     let p = Page { error, ..s.page("admin_two_factor", "two-factor") };
     if tf.secret.is_some() {
         let ctx = context! { on => true, recovery_left => tf.recovery_left, required };
@@ -107,7 +100,7 @@ async fn setup_page(
         Some(secret) => secret,
         None => {
             let secret = two_factor::new_secret();
-            state.store.set_pending_two_factor(user.id, &secret).await.map_err(|e| failed(state, s, &e))?;
+            state.store.set_pending_two_factor(user.id, &secret).await.map_err(fail)?;
             secret
         }
     };
