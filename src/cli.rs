@@ -49,8 +49,12 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup into an empty data folder (or replace one with --force).
     Restore(RestoreArgs),
-    /// Import a content bundle or a WordPress export (not available yet).
-    Import(StorageArgs),
+    /// Import a content bundle (docs/BUNDLE.md) into the site, or bring in
+    /// the built-in default content of this version (--default).
+    Import(ImportArgs),
+    /// Write all content (every item in every language, drafts, sources,
+    /// redirects, settings, document files) as a bundle.
+    ExportContent(ExportContentArgs),
 }
 
 /// Where data lives; the same for every subcommand.
@@ -165,6 +169,46 @@ pub struct RestoreArgs {
     /// Replace a data folder that is not empty (it is kept beside, renamed).
     #[arg(long)]
     pub force: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// `casefile import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The bundle folder (with site.toml at its top).
+    #[arg(required_unless_present = "default", conflicts_with = "default")]
+    pub dir: Option<PathBuf>,
+    /// Bring in this version's built-in default content: items nobody has
+    /// changed since the default put them there are updated; items an
+    /// editor changed, trashed or deleted are kept as they are.
+    #[arg(long)]
+    pub default: bool,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Move to the trash the items the bundle lacks (listed first; asks,
+    /// unless --yes).
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask before pruning.
+    #[arg(long)]
+    pub yes: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// `casefile export-content`.
+#[derive(Debug, Args)]
+pub struct ExportContentArgs {
+    /// The folder to write the bundle into (new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also write every item's revisions (revisions.jsonl; import ignores it).
+    #[arg(long)]
+    pub revisions: bool,
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -40,6 +40,11 @@ fn named_files(site: &Site) -> Vec<(String, String, &'static [&'static str])> {
     documents.chain(pages).chain(news).map(|(dir, f, kinds)| (format!("{dir}/{f}"), f.clone(), kinds)).collect()
 }
 
+/// The files the site's items name: (path in a bundle, stored name).
+pub fn bundle_paths(site: &Site) -> Vec<(String, String)> {
+    named_files(site).into_iter().map(|(path, name, _)| (path, name)).collect()
+}
+
 /// Whether an item of `site` names `name` as its file. Only those are
 /// served, so a draft's file stays private until the draft is published.
 pub fn is_named(site: &Site, name: &str) -> bool {

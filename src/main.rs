@@ -58,7 +58,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(action) => runtime.block_on(casefile::cmd::user::token(action)),
         Command::Backup(args) => runtime.block_on(casefile::cmd::backup::backup(args)),
         Command::Restore(args) => runtime.block_on(casefile::cmd::backup::restore(args)),
-        Command::Export(_) | Command::Import(_) => {
+        Command::Import(args) => runtime.block_on(casefile::cmd::content::import(args)),
+        Command::ExportContent(args) => runtime.block_on(casefile::cmd::content::export(args)),
+        Command::Export(_) => {
             anyhow::bail!("this subcommand is reserved and not available yet")
         }
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod backup;
+pub mod content;
 pub mod operator;
 pub mod outbox;
 pub mod serve;

@@ -14,7 +14,7 @@ use crate::config::ServeConfig;
 use crate::mail::worker::MailWorker;
 use crate::mail::{MailConfig, Mailer};
 use crate::site::Theme;
-use crate::store::{Change, Error as StoreError, Store};
+use crate::store::{Error as StoreError, Store};
 use crate::web::abuse::{FORM_WINDOW, RateLimiter, SEARCH_WINDOW};
 use crate::web::forms::Forms;
 use crate::web::tokens::Signer;
@@ -158,7 +158,7 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
     // Files first: a crash in between leaves files nobody links, never
     // links to missing files.
     crate::documents::store_files(&bundle, &attachments, files_dir)?;
-    let change = Change { author: "system", note: "the built-in default site" };
+    let change = crate::store::DEFAULT_CONTENT;
     let id = match existing {
         Some(id) => {
             store.import_items(id, &bundle, change).await?;

@@ -81,8 +81,10 @@ macro_rules! item_kinds {
             $( #[doc = concat!("A `", $name, "` item.")] $variant($ty), )*
         }
 
-        /// An item of any kind, borrowed from a [`Site`].
-        #[derive(Clone, Copy, Debug)]
+        /// An item of any kind, borrowed from a [`Site`]. It serialises as
+        /// the item itself.
+        #[derive(Clone, Copy, Debug, Serialize)]
+        #[serde(untagged)]
         pub enum ItemRef<'a> {
             $( #[doc = concat!("A `", $name, "` item.")] $variant(&'a $ty), )*
         }

@@ -108,8 +108,10 @@ pub struct Meta {
     /// When the item was created.
     #[serde(skip)]
     pub created_at: i64,
-    /// When the item was last changed.
-    #[serde(skip)]
+    /// When the item was last changed. Not part of its stored JSON (the
+    /// row has it); read from a bundle's `updated` (RFC 3339), which an
+    /// export writes so that a copy shows the same dates.
+    #[serde(default, rename = "updated", skip_serializing, deserialize_with = "rfc3339_or_zero")]
     pub updated_at: i64,
 }
 
@@ -211,6 +213,12 @@ pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
         .map_err(|_| format!("invalid time `{s}` (expected RFC 3339, e.g. 2026-12-01T09:00:00Z)"))
 }
 
+fn rfc3339_or_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(rfc3339_opt::deserialize(d)?.unwrap_or(0))
+}
+
+/// An optional time (serde `with`): written as unix seconds, read from
+/// RFC 3339 text or unix seconds.
 mod rfc3339_opt {
     use serde::{Deserialize, Deserializer, Serializer};
 

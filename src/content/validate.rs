@@ -163,18 +163,26 @@ impl ItemRef<'_> {
 impl Site {
     /// Every item's own rules, then the rules across items: keys and names
     /// unique, every reference resolves, the pages every site needs exist.
+    /// The first problem, if any (see [`Site::problems`] for all of them).
     pub fn validate(&self) -> Result<(), Invalid> {
-        check_langs(&self.languages, &self.text, "site.toml")?;
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every rule the site breaks, each naming its file: a bundle with
+    /// mistakes is refused with all of them listed, not one per attempt.
+    pub fn problems(&self) -> Vec<Invalid> {
+        let mut out = Vec::new();
+        out.extend(check_langs(&self.languages, &self.text, "site.toml").err());
         let mut keys = HashSet::new();
         let mut names: HashMap<(String, String), String> = HashMap::new();
         for item in self.items() {
-            item.check(&self.languages)?;
+            out.extend(item.check(&self.languages).err());
             if !keys.insert((item.kind(), item.key())) {
-                return Err(Invalid(format!("{}: the key is used twice", item.label())));
+                out.push(Invalid(format!("{}: the key is used twice", item.label())));
             }
             for (space, name) in item.names() {
                 if let Some(other) = names.insert((space.clone(), name.clone()), item.label()) {
-                    return Err(Invalid(format!(
+                    out.push(Invalid(format!(
                         "{}: the {space} name `{name}` is also claimed by {other}",
                         item.label()
                     )));
@@ -184,16 +192,13 @@ impl Site {
         for item in self.items() {
             for (kind, key) in item.links() {
                 if !keys.contains(&(kind, key)) {
-                    return Err(Invalid(format!(
-                        "{}: refers to the {kind} `{key}`, which does not exist",
-                        item.label()
-                    )));
+                    out.push(Invalid(format!("{}: refers to the {kind} `{key}`, which does not exist", item.label())));
                 }
             }
         }
         for r in &self.redirects {
             if self.redirects.iter().any(|x| x.from == r.to) {
-                return Err(Invalid(format!(
+                out.push(Invalid(format!(
                     "redirects.toml: `{}` leads to another redirect; point it at the final address",
                     r.from
                 )));
@@ -201,9 +206,9 @@ impl Site {
         }
         for t in [Template::Home, Template::News] {
             if self.page_with(t).is_none() {
-                return Err(Invalid(format!("the site has no page with the template `{}`", t.file())));
+                out.push(Invalid(format!("the site has no page with the template `{}`", t.file())));
             }
         }
-        Ok(())
+        out
     }
 }

@@ -26,7 +26,10 @@ mod users;
 use anyhow::{Context, Result};
 
 pub use consent::Consent;
-pub use content::{Change, ListFilter, Listed, Revision, RevisionInfo, Trashed, Written, changed_fields};
+pub use content::{
+    Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, ListFilter, Listed, Planned, Revision, RevisionInfo,
+    Trashed, Written, changed_fields,
+};
 pub use error::Error;
 pub use lock::{DatabaseLock, lock_for_serving};
 pub use messages::NewMessage;

@@ -11,6 +11,7 @@ mod app;
 mod backup;
 mod browser;
 mod content;
+mod content_io;
 mod discovery;
 mod documents;
 mod forms;

@@ -8,6 +8,7 @@
 //! rules live with the content model (`content::item`, `content::validate`),
 //! so this module is the same for every kind: one write path, not fourteen.
 
+mod import;
 mod list;
 mod load;
 mod revisions;
@@ -18,6 +19,7 @@ use super::Store;
 use super::backend::{self, Conn, Tx};
 use super::error::{Error, Result};
 
+pub use import::{Action, ImportReport, ImportRules, Planned};
 pub use list::{ListFilter, Listed};
 pub use revisions::{Revision, RevisionInfo, changed_fields};
 
@@ -29,6 +31,11 @@ pub struct Change<'a> {
     /// A short note ("fixed a typo", "imported from the bundle").
     pub note: &'a str,
 }
+
+/// The author and note of the built-in default content. An upgrade of the
+/// default (`casefile import --default`) changes only items whose latest
+/// revision is by this author: nobody has edited them since.
+pub const DEFAULT_CONTENT: Change<'static> = Change { author: "system", note: "the built-in default site" };
 
 /// What a write made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +71,9 @@ struct Record<'a> {
     key: &'a str,
     status: Status,
     published_at: Option<i64>,
+    /// When a new row says it last changed: an imported item's own time
+    /// (a bundle's `updated`); the write's time where it has none.
+    updated_at: Option<i64>,
     data: String,
     file_text: &'a str,
     /// What lists show: the title, and the languages that have one.
@@ -85,6 +95,7 @@ impl<'a> Record<'a> {
             key: item.key(),
             status: meta.map_or(Status::Published, |m| m.status),
             published_at: meta.and_then(|m| m.published_at),
+            updated_at: meta.map(|m| m.updated_at).filter(|t| *t > 0),
             data,
             file_text: match item {
                 ItemRef::Document(d) => &d.extracted_text,
@@ -101,6 +112,7 @@ impl<'a> Record<'a> {
             key: "site",
             status: Status::Published,
             published_at: None,
+            updated_at: None,
             data: serde_json::to_string(s).expect("settings serialise"),
             file_text: "",
             title: String::new(),
@@ -242,23 +254,7 @@ impl Store {
                 list.join(", ")
             )));
         }
-        let ts = super::now();
-        sqlx::query("UPDATE items SET deleted_at = $2 WHERE id = $1").bind(id).bind(ts).execute(&mut *tx).await?;
-        // Its own links and names go with it: a trashed item holds nothing.
-        sqlx::query("DELETE FROM item_links WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM item_names WHERE item_id = $1").bind(id).execute(&mut *tx).await?;
-        // A review link shows this item only: deleted, its links end for
-        // good (a later item with the same key is another item).
-        sqlx::query(
-            "UPDATE review_links SET revoked_at = $4 WHERE site_id = $1 AND kind = $2 AND key = $3 AND revoked_at IS NULL",
-        )
-        .bind(site_id)
-        .bind(kind.as_str())
-        .bind(key)
-        .bind(ts)
-        .execute(&mut *tx)
-        .await?;
-        let written = finish(&mut tx, site_id, kind, key, "delete", &data, change, ts).await?;
+        let written = trash(&mut tx, site_id, (id, &data), kind, key, change, super::now()).await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -395,18 +391,29 @@ async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>
         // once all are in (`validate` checked them already).
         write_unchecked(tx, site_id, &Record::of(item), Mode::Create, change, ts).await?;
     }
-    let dangling: Option<(String, String)> = sqlx::query_as(
-        "SELECT l.kind, l.key FROM item_links l WHERE l.site_id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM items i WHERE i.site_id = l.site_id AND i.kind = l.kind AND i.key = l.key \
-          AND i.deleted_at IS NULL) LIMIT 1",
+    check_no_dangling(tx, site_id).await
+}
+
+/// Refuses a state in which a live item refers to something that is not
+/// live, naming every such reference.
+async fn check_no_dangling(tx: &mut Tx, site_id: i64) -> Result<()> {
+    let dangling: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT i.kind, i.key, l.kind, l.key FROM item_links l JOIN items i ON i.id = l.item_id \
+         WHERE l.site_id = $1 AND i.deleted_at IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM items t WHERE t.site_id = l.site_id AND t.kind = l.kind AND t.key = l.key \
+          AND t.deleted_at IS NULL) ORDER BY i.kind, i.key, l.kind, l.key",
     )
     .bind(site_id)
-    .fetch_optional(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    match dangling {
-        Some((kind, key)) => Err(Invalid(format!("the {kind} `{key}` is referred to but does not exist")).into()),
-        None => Ok(()),
+    if dangling.is_empty() {
+        return Ok(());
     }
+    let list: Vec<String> = dangling
+        .iter()
+        .map(|(k, x, tk, tx)| format!("the {k} `{x}` refers to the {tk} `{tx}`, which does not exist"))
+        .collect();
+    Err(Invalid(list.join("\n")).into())
 }
 
 fn check_settings(s: &SiteSettings) -> Result<()> {
@@ -441,7 +448,33 @@ async fn live_row(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Resul
         .ok_or_else(|| Error::NotFound(format!("there is no {kind} `{key}`")))
 }
 
-/// Writes one item and checks that what it refers to exists.
+/// Moves the live row `(id, data)` to the trash: its links and names go
+/// with it (a trashed item holds nothing), and so do its review links (a
+/// later item with the same key is another item).
+async fn trash(
+    tx: &mut Tx,
+    site_id: i64,
+    (id, data): (i64, &str),
+    kind: ItemKind,
+    key: &str,
+    change: Change<'_>,
+    ts: i64,
+) -> Result<Written> {
+    sqlx::query("UPDATE items SET deleted_at = $2 WHERE id = $1").bind(id).bind(ts).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM item_links WHERE item_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM item_names WHERE item_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query(
+        "UPDATE review_links SET revoked_at = $4 WHERE site_id = $1 AND kind = $2 AND key = $3 AND revoked_at IS NULL",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(ts)
+    .execute(&mut **tx)
+    .await?;
+    finish(tx, site_id, kind, key, "delete", data, change, ts).await
+}
+
 /// The newest revision of an item (0 when it has none).
 async fn latest_revision(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<i64> {
     let latest: Option<i64> =
@@ -530,7 +563,7 @@ async fn write_unchecked(
             .bind(r.published_at)
             .bind(&r.data)
             .bind(r.file_text)
-            .bind(ts)
+            .bind(r.updated_at.unwrap_or(ts))
             .bind(&r.title)
             .bind(&r.text_langs)
             .fetch_one(&mut **tx)

@@ -102,6 +102,24 @@ impl Store {
             .collect()
     }
 
+    /// Every revision of the site with its data, oldest first.
+    pub async fn site_revisions(&self, site_id: i64) -> Result<Vec<Revision>> {
+        type Row = (i64, String, String, String, String, i64, i64, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, action, author, note, data, version, created_at, kind, key FROM revisions \
+             WHERE site_id = $1 ORDER BY id",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, action, author, note, data, version, created_at, kind, key)| {
+                let info = RevisionInfo { id, action, author, note, version, created_at };
+                Ok(Revision { info, kind: kind.parse().map_err(Error::Corrupt)?, key, data })
+            })
+            .collect()
+    }
+
     /// One revision with its data.
     pub async fn revision(&self, site_id: i64, id: i64) -> Result<Revision> {
         let info: RevisionInfo = sqlx::query_as(

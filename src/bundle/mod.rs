@@ -1,22 +1,30 @@
 //! Reading a content bundle (see `docs/BUNDLE.md`) into a [`content::Site`].
 //!
 //! A bundle is a folder of Markdown files with TOML front matter. The default
-//! site's bundle is embedded in the binary ([`DefaultBundle`]); reading one
-//! from disk comes with `casefile import`. This module parses and validates; it does
-//! not touch the database (`store::import` writes what it returns).
+//! site's bundle is embedded in the binary ([`DefaultBundle`]); `folder`
+//! reads one from disk (`casefile import`) and writes one (`casefile
+//! export-content`, with `write` turning a site back into files). This
+//! module parses and validates; it does not touch the database
+//! (`store::content::import` writes what it returns).
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use rust_embed::Embed;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::content::{
     Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, Operator, Page, Person, Petition, PressReport,
     Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
 };
 use crate::documents::Attachment;
+
+mod folder;
+mod write;
+
+pub use folder::{read as read_folder, write as write_folder};
+pub use write::files as to_files;
 
 /// The default site, embedded at build time.
 #[derive(Embed)]
@@ -50,11 +58,12 @@ fn is_text(path: &str) -> bool {
     path.ends_with(".md") || path.ends_with(".toml")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct SiteFile {
     key: String,
     default_language: Lang,
     languages: Vec<Lang>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     subject: Option<Subject>,
     #[serde(default)]
     operator: Operator,
@@ -62,29 +71,57 @@ struct SiteFile {
     text: Localized<SiteText>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RedirectsFile {
     #[serde(default)]
     redirect: Vec<Redirect>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct SourcesFile {
     #[serde(default)]
     source: Vec<Source>,
 }
 
-/// Parses and validates a whole bundle. Every error names the file.
-pub fn parse(files: &[BundleFile]) -> Result<Site> {
-    let get = |name: &str| {
-        files
-            .iter()
-            .find(|(p, _)| p == name)
-            .map(|(_, t)| t.as_str())
-            .ok_or_else(|| anyhow!("the bundle has no {name}"))
+/// Every mistake found in a bundle, one per line, each naming its file
+/// (and, for TOML syntax and fields, the line).
+#[derive(Debug, Default, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct Problems(pub Vec<String>);
+
+impl Problems {
+    fn note(&mut self, problem: impl Into<String>) {
+        self.0.push(problem.into());
+    }
+
+    /// Reads a TOML text that starts on line `first_line` of `path`.
+    fn toml<T: DeserializeOwned>(&mut self, path: &str, text: &str, first_line: usize) -> Option<T> {
+        toml::from_str(text).map_err(|e| self.note(toml_problem(path, text, first_line, &e))).ok()
+    }
+}
+
+/// `path:line: message` for a TOML error.
+fn toml_problem(path: &str, text: &str, first_line: usize, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let line = first_line + text[..span.start.min(text.len())].matches('\n').count();
+            format!("{path}:{line}: {message}")
+        }
+        None => format!("{path}: {message}"),
+    }
+}
+
+/// Parses and validates a whole bundle. On a mistake, nothing is returned
+/// but every mistake found, each naming its file.
+pub fn parse(files: &[BundleFile]) -> Result<Site, Problems> {
+    let mut problems = Problems::default();
+    let get = |name: &str| files.iter().find(|(p, _)| p == name).map(|(_, t)| t.as_str());
+    let Some(site_text) = get("site.toml") else {
+        return Err(Problems(vec!["the bundle has no site.toml".into()]));
     };
-    let site_file: SiteFile = toml::from_str(get("site.toml")?).context("site.toml")?;
+    let Some(site_file) = problems.toml::<SiteFile>("site.toml", site_text, 1) else { return Err(problems) };
     let mut languages = vec![site_file.default_language];
     languages.extend(site_file.languages.iter().copied().filter(|l| *l != site_file.default_language));
     let mut site = Site {
@@ -95,21 +132,40 @@ pub fn parse(files: &[BundleFile]) -> Result<Site> {
         operator: site_file.operator,
         ..Site::default()
     };
-    site.sources = toml::from_str::<SourcesFile>(get("sources.toml")?).context("sources.toml")?.source;
-    if let Ok(text) = get("redirects.toml") {
-        site.redirects = toml::from_str::<RedirectsFile>(text).context("redirects.toml")?.redirect;
+    match get("sources.toml") {
+        Some(text) => {
+            site.sources = problems.toml::<SourcesFile>("sources.toml", text, 1).map(|f| f.source).unwrap_or_default()
+        }
+        None => problems.note("the bundle has no sources.toml"),
     }
-    site.pages = items(files, "pages", &site.languages)?;
-    site.news = items(files, "news", &site.languages)?;
-    site.timeline = items(files, "timeline", &site.languages)?;
-    site.press = items(files, "press", &site.languages)?;
-    site.people = items(files, "people", &site.languages)?;
-    site.books = items(files, "books", &site.languages)?;
-    site.evidence = items(files, "evidence", &site.languages)?;
-    site.documents = items(files, "documents", &site.languages)?;
-    site.media = items(files, "media", &site.languages)?;
-    site.petitions = items(files, "petitions", &site.languages)?;
-    site.validate()?;
+    if let Some(text) = get("redirects.toml") {
+        site.redirects =
+            problems.toml::<RedirectsFile>("redirects.toml", text, 1).map(|f| f.redirect).unwrap_or_default();
+    }
+    // The site-wide files must read for the rules across items to mean
+    // anything; an item file that does not read stands in as an empty item
+    // (so what refers to it still resolves) whose own problems are not news.
+    let cross_checks = problems.0.is_empty();
+    let langs = site.languages.clone();
+    site.pages = items(files, "pages", &langs, &mut problems);
+    site.news = items(files, "news", &langs, &mut problems);
+    site.timeline = items(files, "timeline", &langs, &mut problems);
+    site.press = items(files, "press", &langs, &mut problems);
+    site.people = items(files, "people", &langs, &mut problems);
+    site.books = items(files, "books", &langs, &mut problems);
+    site.evidence = items(files, "evidence", &langs, &mut problems);
+    site.documents = items(files, "documents", &langs, &mut problems);
+    site.media = items(files, "media", &langs, &mut problems);
+    site.petitions = items(files, "petitions", &langs, &mut problems);
+    if cross_checks {
+        let unread: Vec<String> = problems.0.iter().filter_map(|p| p.split(':').next()).map(str::to_owned).collect();
+        let fresh =
+            site.problems().into_iter().map(|e| e.0).filter(|p| !unread.iter().any(|u| p.starts_with(u.as_str())));
+        problems.0.extend(fresh.collect::<Vec<_>>());
+    }
+    if !problems.0.is_empty() {
+        return Err(problems);
+    }
     site.sort();
     Ok(site)
 }
@@ -138,26 +194,55 @@ macro_rules! bundle_item {
 bundle_item!(with_body: Page, NewsPost, TimelineEvent, PressReport, Person, Book, EvidenceItem, Petition);
 bundle_item!(without_body: Document, MediaItem);
 
-fn items<T: DeserializeOwned + BundleItem>(files: &[BundleFile], folder: &str, langs: &[Lang]) -> Result<Vec<T>> {
+/// The items of one folder; a file with a mistake is noted and left out.
+fn items<T: DeserializeOwned + BundleItem + Default>(
+    files: &[BundleFile],
+    folder: &str,
+    langs: &[Lang],
+    problems: &mut Problems,
+) -> Vec<T> {
     let prefix = format!("{folder}/");
     let mut out = Vec::new();
     for (path, text) in files {
         let Some(name) = path.strip_prefix(&prefix).and_then(|n| n.strip_suffix(".md")) else { continue };
-        check_key(name).with_context(|| path.clone())?;
-        let (front, body) = split_front_matter(text).with_context(|| path.clone())?;
-        let mut item: T = toml::from_str(front).with_context(|| format!("{path}: front matter"))?;
-        item.set_key(name.to_owned());
-        for (lang, text) in split_bodies(body).with_context(|| path.clone())? {
-            if !langs.contains(&lang) {
-                bail!("{path}: body section for `{lang}`, which site.toml does not list");
-            }
-            if !item.set_body(lang, text) {
-                bail!("{path}: this kind of item has no body; put the text in the front matter");
-            }
-        }
-        out.push(item);
+        let read = item(path, name, text, langs, problems)
+            .unwrap_or_else(|e| {
+                problems.note(format!("{path}: {e:#}"));
+                None
+            })
+            .unwrap_or_else(|| {
+                let mut stand_in = T::default();
+                stand_in.set_key(name.to_owned());
+                stand_in
+            });
+        out.push(read);
     }
-    Ok(out)
+    out
+}
+
+/// One item file; `Ok(None)` where its front matter was noted as wrong.
+fn item<T: DeserializeOwned + BundleItem>(
+    path: &str,
+    name: &str,
+    text: &str,
+    langs: &[Lang],
+    problems: &mut Problems,
+) -> Result<Option<T>> {
+    check_key(name)?;
+    let (front, body) = split_front_matter(text)?;
+    // The front matter starts on the line after the opening `+++`.
+    let Some(mut item) = problems.toml::<T>(path, front, 2) else { return Ok(None) };
+    item.set_key(name.to_owned());
+
+    for (lang, text) in split_bodies(body)? {
+        if !langs.contains(&lang) {
+            bail!("body section for `{lang}`, which site.toml does not list");
+        }
+        if !item.set_body(lang, text) {
+            bail!("this kind of item has no body; put the text in the front matter");
+        }
+    }
+    Ok(Some(item))
 }
 
 /// Splits `+++\n<toml>\n+++\n<body>`.

@@ -1,0 +1,155 @@
+//! `casefile import` and `casefile export-content`: content in and out as
+//! a bundle (`docs/BUNDLE.md`). The merge rules are in
+//! `store::content::import`; here are the files, the questions and the
+//! report.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, Result, bail};
+
+use crate::bundle;
+use crate::cli::{ExportContentArgs, ImportArgs};
+use crate::config::Storage;
+use crate::content::Site;
+use crate::documents::Attachment;
+use crate::store::{Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, Store};
+
+/// Imports a bundle folder, or the built-in default content (`--default`).
+pub async fn import(args: ImportArgs) -> Result<()> {
+    let storage = Storage::resolve(&args.storage)?;
+    let (site, attachments, from) = match &args.dir {
+        Some(dir) => {
+            let (texts, others) = bundle::read_folder(dir)?;
+            (read_bundle(&texts, &others)?, others, format!("imported from {}", dir.display()))
+        }
+        None => {
+            let others = bundle::default_attachments();
+            let site = read_bundle(&bundle::default_files(), &others)?;
+            (site, others, format!("the built-in default site of Casefile {}", env!("CARGO_PKG_VERSION")))
+        }
+    };
+    let change = if args.default {
+        Change { author: DEFAULT_CONTENT.author, note: &from }
+    } else {
+        Change { author: "import", note: &from }
+    };
+    // The default content changes only what it put there itself.
+    let only_by = args.default.then_some(DEFAULT_CONTENT.author);
+    let rules = ImportRules { prune: args.prune, only_by, dry_run: true };
+
+    storage.prepare()?;
+    let store = Store::open(&storage.database_url).await?;
+    let plan = store.import_bundle(&site, rules, change).await?;
+    if args.dry_run || !plan.changes_anything() {
+        print_report(&plan);
+        println!("{}", if args.dry_run { "dry run: nothing was changed" } else { "nothing to change" });
+        store.close().await;
+        return Ok(());
+    }
+    if !args.yes && !confirm_prune(&plan)? {
+        store.close().await;
+        bail!("nothing was changed");
+    }
+    // Files first: a failure in between leaves files nobody links, never
+    // links to missing files.
+    crate::documents::store_files(&site, &attachments, &storage.data_dir.join("files"))?;
+    let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
+    print_report(&report);
+    println!("imported; a running server shows it within seconds");
+    store.close().await;
+    Ok(())
+}
+
+/// Parses and checks a bundle; every mistake is listed and nothing is read.
+fn read_bundle(texts: &[bundle::BundleFile], attachments: &[Attachment]) -> Result<Site> {
+    let mut site = bundle::parse(texts).map_err(|problems| {
+        let n = problems.0.len();
+        anyhow::anyhow!(
+            "the bundle has {n} mistake{}; nothing was imported:\n{problems}",
+            if n == 1 { "" } else { "s" }
+        )
+    })?;
+    crate::documents::attach(&mut site, attachments).context("nothing was imported")?;
+    Ok(site)
+}
+
+/// Lists what `--prune` would delete and asks; without a terminal to ask
+/// on, `--yes` is required.
+fn confirm_prune(plan: &ImportReport) -> Result<bool> {
+    let deleted: Vec<_> = plan.planned.iter().filter(|p| p.action == Action::Delete).collect();
+    if deleted.is_empty() {
+        return Ok(true);
+    }
+    println!("--prune moves these {} items to the trash:", deleted.len());
+    for p in &deleted {
+        println!("  {} `{}`", p.kind, p.key);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("nothing was changed: add --yes to move them to the trash without being asked");
+    }
+    print!("Move them to the trash and import? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn print_report(report: &ImportReport) {
+    for p in &report.planned {
+        let (word, why) = match &p.action {
+            Action::Create => ("create", String::new()),
+            Action::Update => ("update", String::new()),
+            Action::Delete => ("delete", String::new()),
+            Action::Keep(why) => ("keep", format!(" ({why})")),
+        };
+        println!("{word:<7} {} `{}`{why}", p.kind, p.key);
+    }
+    let count = |f: fn(&Action) -> bool| report.planned.iter().filter(|p| f(&p.action)).count();
+    println!(
+        "{} created, {} updated, {} deleted, {} kept, {} unchanged",
+        count(|a| *a == Action::Create),
+        count(|a| *a == Action::Update),
+        count(|a| *a == Action::Delete),
+        count(|a| matches!(a, Action::Keep(_))),
+        report.unchanged
+    );
+}
+
+/// Writes the site's content, drafts included, as a bundle folder.
+pub async fn export(args: ExportContentArgs) -> Result<()> {
+    let storage = Storage::resolve(&args.storage)?;
+    let store = crate::cmd::outbox::open_existing(&storage).await?;
+    let key = store.first_site_key().await?.ok_or_else(|| anyhow::anyhow!("the database holds no site yet"))?;
+    let site_id = store.site_id(&key).await?.ok_or_else(|| anyhow::anyhow!("the site `{key}` vanished"))?;
+    let site = store.load_site(site_id).await?;
+    let mut texts = bundle::to_files(&site)?;
+    let mut files = Vec::new();
+    for (path, name) in crate::documents::bundle_paths(&site) {
+        let stored = storage.data_dir.join("files").join(&name);
+        let bytes =
+            std::fs::read(&stored).with_context(|| format!("{path}: its file is missing from {}", stored.display()))?;
+        files.push((path, bytes));
+    }
+    if args.revisions {
+        texts.push(("revisions.jsonl".to_owned(), revisions_jsonl(&store, site_id).await?));
+    }
+    store.close().await;
+    bundle::write_folder(&args.out, &texts, &files)?;
+    println!("wrote {} items and {} files into {}", site.items().count(), files.len(), args.out.display());
+    Ok(())
+}
+
+/// Every revision of the site, oldest first, one JSON object per line.
+async fn revisions_jsonl(store: &Store, site_id: i64) -> Result<String> {
+    let mut out = String::new();
+    for r in store.site_revisions(site_id).await? {
+        let data: serde_json::Value = serde_json::from_str(&r.data).unwrap_or(serde_json::Value::Null);
+        let line = serde_json::json!({
+            "id": r.info.id, "kind": r.kind, "key": r.key, "action": r.info.action, "author": r.info.author,
+            "note": r.info.note, "version": r.info.version, "created_at": r.info.created_at, "data": data,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}

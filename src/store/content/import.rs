@@ -1,0 +1,276 @@
+//! Importing a bundle into a site that may hold content already: items are
+//! matched by kind and key, new ones created, changed ones updated (each
+//! with a revision naming the import), unchanged ones left alone, and
+//! nothing deleted unless asked. All in one transaction: the whole bundle
+//! or nothing, and a dry run is the same work rolled back.
+
+use std::collections::HashSet;
+
+use crate::content::{Invalid, Item, ItemKind, ItemRef, Site};
+
+use super::super::backend::{self, Tx};
+use super::super::error::{Error, Result};
+use super::{Change, Mode, Record, Store, insert_site, load, read_settings, trash, write_unchecked};
+
+/// What an import may do to what is there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportRules<'a> {
+    /// Move to the trash the live items the bundle lacks.
+    pub prune: bool,
+    /// Change only items whose latest revision is by this author (an
+    /// upgrade of the default content, `"system"`): an item an editor
+    /// changed, trashed or deleted is kept as the editor left it. `None`:
+    /// the bundle wins.
+    pub only_by: Option<&'a str>,
+    /// Check and plan everything, then roll it back.
+    pub dry_run: bool,
+}
+
+/// What an import does to one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new item.
+    Create,
+    /// A changed item, updated.
+    Update,
+    /// An item the bundle lacks, moved to the trash (`prune`).
+    Delete,
+    /// An item left as it is, and why.
+    Keep(String),
+}
+
+/// One item's action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// Its kind (`settings` for the site's settings).
+    pub kind: ItemKind,
+    /// Its key.
+    pub key: String,
+    /// What the import does to it.
+    pub action: Action,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Every item created, updated, deleted or kept, in bundle order.
+    pub planned: Vec<Planned>,
+    /// How many items were already as the bundle has them.
+    pub unchanged: usize,
+    /// Whether the site was created by this import.
+    pub new_site: bool,
+}
+
+impl ImportReport {
+    /// Whether the import changes anything.
+    pub fn changes_anything(&self) -> bool {
+        self.planned.iter().any(|p| !matches!(p.action, Action::Keep(_)))
+    }
+
+    fn note(&mut self, kind: ItemKind, key: &str, action: Action) {
+        self.planned.push(Planned { kind, key: key.to_owned(), action });
+    }
+}
+
+impl Store {
+    /// Imports a validated bundle into the site with its key, creating the
+    /// site in a database that holds none. Refused as a whole (nothing
+    /// written) when the result would break a rule: a reference to an
+    /// item that is not there, a name taken by an item the bundle lacks.
+    pub async fn import_bundle(
+        &self,
+        bundle: &Site,
+        rules: ImportRules<'_>,
+        change: Change<'_>,
+    ) -> Result<ImportReport> {
+        let mut tx = backend::begin_write(&self.pool).await?;
+        let ts = crate::store::now();
+        let mut report = ImportReport::default();
+        let site_id = match site_for(&mut tx, &bundle.key).await? {
+            Some(id) => {
+                import_settings(&mut tx, id, bundle, rules, change, &mut report).await?;
+                id
+            }
+            None => {
+                report.new_site = true;
+                report.note(ItemKind::Settings, "site", Action::Create);
+                insert_site(&mut tx, &bundle.key, &bundle.settings(), change, ts).await?
+            }
+        };
+        for item in bundle.items() {
+            if let Some(action) = import_item(&mut tx, site_id, item, rules, change, ts).await? {
+                report.note(item.kind(), item.key(), action);
+            } else {
+                report.unchanged += 1;
+            }
+        }
+        if rules.prune {
+            prune(&mut tx, site_id, bundle, rules, change, ts, &mut report).await?;
+        }
+        super::check_no_dangling(&mut tx, site_id).await?;
+        let problems = load::site(&mut tx, site_id).await?.problems();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
+            return Err(Invalid(format!("after the import: {}", list.join("\n"))).into());
+        }
+        if rules.dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// The site with this key; none when the database holds no site. A
+/// database that serves another site is refused: it serves one.
+async fn site_for(tx: &mut Tx, key: &str) -> Result<Option<i64>> {
+    let sites: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, key FROM sites ORDER BY id").fetch_all(&mut **tx).await?;
+    match sites.iter().find(|(_, k)| k == key) {
+        Some((id, _)) => Ok(Some(*id)),
+        None if sites.is_empty() => Ok(None),
+        None => Err(Error::Conflict(format!(
+            "this database holds the site `{}`, and the bundle is the site `{key}` (the key in its site.toml)",
+            sites[0].1
+        ))),
+    }
+}
+
+async fn import_settings(
+    tx: &mut Tx,
+    site_id: i64,
+    bundle: &Site,
+    rules: ImportRules<'_>,
+    change: Change<'_>,
+    report: &mut ImportReport,
+) -> Result<()> {
+    let settings = bundle.settings();
+    if read_settings(tx, site_id).await? == settings {
+        report.unchanged += 1;
+    } else if let Some(why) = kept_because(tx, site_id, ItemKind::Settings, "site", rules).await? {
+        report.note(ItemKind::Settings, "site", Action::Keep(why));
+    } else {
+        let record = Record::settings(&settings);
+        write_unchecked(tx, site_id, &record, Mode::Update, change, crate::store::now()).await?;
+        report.note(ItemKind::Settings, "site", Action::Update);
+    }
+    Ok(())
+}
+
+/// Imports one item; `None` when it is already as the bundle has it.
+async fn import_item(
+    tx: &mut Tx,
+    site_id: i64,
+    item: ItemRef<'_>,
+    rules: ImportRules<'_>,
+    change: Change<'_>,
+    ts: i64,
+) -> Result<Option<Action>> {
+    let (kind, key) = (item.kind(), item.key());
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT data, file_text, deleted_at FROM items WHERE site_id = $1 AND kind = $2 AND key = $3")
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let mut incoming = item.to_owned();
+    let action = if row.is_some() { Action::Update } else { Action::Create };
+    match row {
+        None => {
+            // Revisions without a row: an editor deleted it for good.
+            if rules.only_by.is_some() && super::latest_revision(tx, site_id, kind, key).await? > 0 {
+                return Ok(Some(Action::Keep("deleted from the trash".into())));
+            }
+        }
+        Some((_, _, Some(_))) if rules.only_by.is_some() => return Ok(Some(Action::Keep("in the trash".into()))),
+        Some((_, _, Some(_))) => {
+            return Err(Error::Conflict(format!(
+                "the {kind} `{key}` is in the trash: restore it, or empty it from the trash, and import again"
+            )));
+        }
+        Some((data, file_text, None)) => {
+            let mut previous = Item::from_json(kind, key, &data).map_err(Error::Corrupt)?;
+            if let Item::Document(d) = &mut previous {
+                d.extracted_text = file_text;
+            }
+            incoming.keep_old_slugs(&previous);
+            if same(&incoming, &previous) {
+                return Ok(None);
+            }
+            if let Some(why) = kept_because(tx, site_id, kind, key, rules).await? {
+                return Ok(Some(Action::Keep(why)));
+            }
+        }
+    }
+    // Items of a bundle refer to each other in any order: references are
+    // checked once all are in.
+    let record = Record::of(incoming.as_ref());
+    write_unchecked(tx, site_id, &record, Mode::Upsert, change, ts).await?;
+    Ok(Some(action))
+}
+
+/// Two states of an item are the same when their stored JSON and (for a
+/// document) the text of their file are.
+fn same(a: &Item, b: &Item) -> bool {
+    let text = |i: &Item| match i {
+        Item::Document(d) => d.extracted_text.clone(),
+        _ => String::new(),
+    };
+    a.as_ref().to_json() == b.as_ref().to_json() && text(a) == text(b)
+}
+
+/// Why an item is kept under `only_by`: the latest change is someone else's.
+async fn kept_because(
+    tx: &mut Tx,
+    site_id: i64,
+    kind: ItemKind,
+    key: &str,
+    rules: ImportRules<'_>,
+) -> Result<Option<String>> {
+    let Some(importer) = rules.only_by else { return Ok(None) };
+    let author: Option<String> = sqlx::query_scalar(
+        "SELECT author FROM revisions WHERE site_id = $1 AND kind = $2 AND key = $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(author.filter(|a| a != importer).map(|a| format!("changed by {a}")))
+}
+
+/// Moves to the trash every live item the bundle lacks (under `only_by`,
+/// only those nobody else changed).
+async fn prune(
+    tx: &mut Tx,
+    site_id: i64,
+    bundle: &Site,
+    rules: ImportRules<'_>,
+    change: Change<'_>,
+    ts: i64,
+    report: &mut ImportReport,
+) -> Result<()> {
+    let wanted: HashSet<(ItemKind, &str)> = bundle.items().map(|i| (i.kind(), i.key())).collect();
+    let live: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, kind, key, data FROM items WHERE site_id = $1 AND deleted_at IS NULL AND kind <> 'settings' \
+         ORDER BY kind, key",
+    )
+    .bind(site_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, kind, key, data) in live {
+        let kind: ItemKind = kind.parse().map_err(Error::Corrupt)?;
+        if wanted.contains(&(kind, key.as_str())) {
+            continue;
+        }
+        if let Some(why) = kept_because(tx, site_id, kind, &key, rules).await? {
+            report.note(kind, &key, Action::Keep(why));
+            continue;
+        }
+        trash(tx, site_id, (id, &data), kind, &key, change, ts).await?;
+        report.note(kind, &key, Action::Delete);
+    }
+    Ok(())
+}
