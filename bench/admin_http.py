@@ -60,6 +60,9 @@ def main():
         headers = {"Host": f"{host}:{port}"}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+            # As a browser says where a post comes from (Casefile refuses
+            # posts that do not).
+            headers["Origin"] = f"http://{host}:{port}"
         if cookie:
             headers["Cookie"] = cookie
         conn.request(method, path, body=body, headers=headers)

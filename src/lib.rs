@@ -4,6 +4,7 @@
 //! `ARCHITECTURE.md` for the map.
 
 pub mod accounts;
+pub mod alloc;
 pub mod backup;
 pub mod bundle;
 pub mod cli;

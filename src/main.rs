@@ -9,7 +9,7 @@ use casefile::cli::{Cli, Command};
 use casefile::config::ServeConfig;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    casefile::alloc::limit_arenas();
     keep_new_files_private();
     let cli = match casefile::config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
@@ -79,24 +79,6 @@ fn names_something(spec: &str) -> bool {
         known_level || MODULES.iter().any(|m| target == *m || target.starts_with(&format!("{m}::")))
     })
 }
-
-/// glibc keeps a malloc arena per thread (up to eight per core), and the
-/// snapshot and search index rebuilt on the blocking pool after edits left
-/// hundreds of megabytes in them; two arenas keep that down and are no
-/// slower here (BENCHMARKS.md). `MALLOC_ARENA_MAX` in the environment wins.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a parameter of the allocator; it is
-        // called first thing in main, before any other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
 
 /// The data folder holds personal data (the database, its write-ahead log,
 /// mails on disk): what Casefile creates is readable by its own user only

@@ -65,6 +65,7 @@ impl AppState {
     ) -> Result<AppState> {
         let (files_dir, search_dir) = (data_dir.join("files"), data_dir.join("search"));
         let index = load_index(&store, site_id, &base_url, 0, clock.now(), &search_dir).await?;
+        release_free_memory().await;
         let index = RwLock::new(Arc::new(index));
         let generations = AtomicU64::new(0);
         Ok(AppState {
@@ -117,6 +118,7 @@ impl AppState {
     pub async fn refresh(&self) -> Result<bool> {
         let Some(index) = self.reload_pages().await? else { return Ok(false) };
         self.install_search(&index).await?;
+        release_free_memory().await;
         Ok(true)
     }
 
@@ -130,6 +132,7 @@ impl AppState {
             if let Err(e) = state.install_search(&index).await {
                 tracing::warn!(error = %format!("{e:#}"), "building the search index failed; the next change retries");
             }
+            release_free_memory().await;
         });
         Ok(true)
     }
@@ -200,6 +203,13 @@ impl AppState {
             }
         });
     }
+}
+
+/// What loading the content freed (the rows, the previous snapshot once
+/// its last reader let go) goes back to the system: it takes a few
+/// milliseconds on a large heap, so not on the async threads.
+async fn release_free_memory() {
+    let _ = tokio::task::spawn_blocking(crate::alloc::release_free_memory).await;
 }
 
 /// Loads the content and builds the snapshot (URL table, search index) off

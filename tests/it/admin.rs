@@ -778,3 +778,64 @@ async fn password_guesses_sent_at_once_are_throttled_like_sequential_ones() {
     let right = form(&[("email", "ed@example.org"), ("password", PASSWORD)]);
     assert_eq!(app.request("POST", "/admin/sign-in", &[FORM], &right).await.0, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn owners_change_the_site_settings_and_the_public_pages_follow() {
+    let app = app_with_users().await;
+    let editor = sign_in(&app, "ed@example.org").await;
+    assert_eq!(
+        app.request("GET", "/admin/settings", &[("cookie", editor.as_str())], "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let owner = sign_in(&app, "own@example.org").await;
+    let (status, _, page) = app.request("GET", "/admin/settings", &[("cookie", owner.as_str())], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let names = ["csrf", "revision", "lang_en", "lang_de", "default_language", "operator_name", "operator_email"];
+    let texts = ["en", "de"].iter().flat_map(|l| ["name", "tagline", "footer"].map(|f| format!("{f}_{l}")));
+    let mut values: Vec<(String, String)> =
+        names.iter().map(|n| n.to_string()).chain(texts).map(|n| (input(&page, &n), n)).map(|(v, n)| (n, v)).collect();
+    assert!(values.contains(&("operator_name".into(), "Friends of Jens Söring".into())), "{values:?}");
+    let set = |values: &mut Vec<(String, String)>, name: &str, value: &str| {
+        values.retain(|(k, _)| k != name);
+        values.push((name.into(), value.into()));
+    };
+    let stale = values.clone();
+    set(&mut values, "operator_name", "Verein Beispiel e.V.");
+    set(&mut values, "operator_address", "Musterstraße 1, 10115 Berlin");
+    set(&mut values, "footer_en", "A footer set in the admin.");
+    let body = |v: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(v).finish();
+    let headers = [FORM, ("cookie", owner.as_str())];
+
+    let (status, h, _) = app.request("POST", "/admin/settings", &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/admin/settings?saved=1");
+    let privacy = app.get("/privacy").await.body;
+    assert!(privacy.contains("Verein Beispiel e.V.") && privacy.contains("Musterstraße 1, 10115 Berlin"));
+    assert!(app.get("/").await.body.contains("A footer set in the admin."));
+
+    // The form as it was before that save: refused, nothing overwritten.
+    let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&stale)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("another owner saved the settings meanwhile"));
+    assert!(app.get("/privacy").await.body.contains("Verein Beispiel e.V."));
+
+    // Mistakes come back with what was entered and the reason.
+    let (_, _, page) = app.request("GET", "/admin/settings", &[("cookie", owner.as_str())], "").await;
+    set(&mut values, "revision", &input(&page, "revision"));
+    let mut bad = values.clone();
+    set(&mut bad, "operator_email", "not an address");
+    set(&mut bad, "operator_name", "Another name");
+    let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("not an address mail can be sent to") && input(&page, "operator_name") == "Another name");
+    let mut no_default = values.clone();
+    no_default.retain(|(k, _)| k != "lang_en");
+    let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&no_default)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The default language must be one of the site"));
+    assert!(app.get("/privacy").await.body.contains("Verein Beispiel e.V."), "nothing saved");
+
+    let (_, _, audit) = app.request("GET", "/admin/audit", &[("cookie", owner.as_str())], "").await;
+    let first_row = audit.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(first_row.contains("own@example.org") && first_row.contains("settings"), "{first_row}");
+}

@@ -138,11 +138,38 @@ impl Store {
         read_settings(&mut conn, site_id).await
     }
 
+    /// The settings of a site with their latest revision (for `save_settings_if`).
+    pub async fn settings_at(&self, site_id: i64) -> Result<(SiteSettings, i64)> {
+        let mut tx = backend::begin_read(&self.pool).await?;
+        let settings = read_settings(&mut tx, site_id).await?;
+        let revision = latest_revision(&mut tx, site_id, ItemKind::Settings, "site").await?;
+        tx.commit().await?;
+        Ok((settings, revision))
+    }
+
     /// Replaces a site's settings. Every item must still be valid (a new
     /// language needs every item's text in it).
     pub async fn save_settings(&self, site_id: i64, settings: &SiteSettings, change: Change<'_>) -> Result<Written> {
+        self.save_settings_if(site_id, settings, None, change).await
+    }
+
+    /// The same, if the settings' latest revision is still `expected`
+    /// (two owners never overwrite each other); else [`Error::Stale`].
+    pub async fn save_settings_if(
+        &self,
+        site_id: i64,
+        settings: &SiteSettings,
+        expected: Option<i64>,
+        change: Change<'_>,
+    ) -> Result<Written> {
         check_settings(settings)?;
         let mut tx = backend::begin_write(&self.pool).await?;
+        if let Some(expected) = expected {
+            let latest = latest_revision(&mut tx, site_id, ItemKind::Settings, "site").await?;
+            if latest != expected {
+                return Err(Error::Stale(format!("the settings were changed meanwhile (revision {latest})")));
+            }
+        }
         let mut site = load::site(&mut tx, site_id).await?;
         site.set_settings(settings.clone());
         site.validate()?;

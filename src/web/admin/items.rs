@@ -629,7 +629,7 @@ fn blank(v: Json) -> Json {
     }
 }
 
-async fn refresh(state: &Arc<AppState>) {
+pub(super) async fn refresh(state: &Arc<AppState>) {
     if let Err(e) = state.refresh_after_edit().await {
         tracing::warn!(error = %format!("{e:#}"), "reloading the snapshot after an edit failed; the next check will");
     }

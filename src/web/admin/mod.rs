@@ -11,6 +11,7 @@ mod people;
 mod preview;
 mod review;
 mod session;
+mod settings;
 mod setup;
 mod two_factor;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/users", get(items::users))
         .route("/audit", get(items::audit))
+        .route("/settings", get(settings::form).post(settings::save))
         .route("/trash", get(items::trash))
         .route("/subscribers", get(people::subscribers))
         .route("/subscribers.csv", get(people::subscribers_csv))
