@@ -209,7 +209,9 @@ impl AppState {
 /// its last reader let go) goes back to the system: it takes a few
 /// milliseconds on a large heap, so not on the async threads.
 async fn release_free_memory() {
+    let started = std::time::Instant::now();
     let _ = tokio::task::spawn_blocking(crate::alloc::release_free_memory).await;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "free heap pages returned to the system");
 }
 
 /// Loads the content and builds the snapshot (URL table, search index) off
