@@ -163,18 +163,20 @@ impl Store {
         Ok(DataRequestOutcome::LinkQueued)
     }
 
-    /// Whether anything `personal_data` would list is held about `email`.
+    /// Whether anything `personal_data` would list is held about `email`
+    /// (in either spelling of its domain, see [`other_spelling`]).
     async fn holds_data(&self, site_id: i64, email: &str) -> Result<bool> {
         Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM subscribers WHERE site_id = $1 AND email = $2) \
-             OR EXISTS (SELECT 1 FROM signatures WHERE site_id = $1 AND email = $2) \
-             OR EXISTS (SELECT 1 FROM messages WHERE site_id = $1 AND email = $2) \
-             OR EXISTS (SELECT 1 FROM consents WHERE site_id = $1 AND email = $2) \
-             OR EXISTS (SELECT 1 FROM outbox WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2) \
+            "SELECT EXISTS (SELECT 1 FROM subscribers WHERE site_id = $1 AND email IN ($2, $3)) \
+             OR EXISTS (SELECT 1 FROM signatures WHERE site_id = $1 AND email IN ($2, $3)) \
+             OR EXISTS (SELECT 1 FROM messages WHERE site_id = $1 AND email IN ($2, $3)) \
+             OR EXISTS (SELECT 1 FROM consents WHERE site_id = $1 AND email IN ($2, $3)) \
+             OR EXISTS (SELECT 1 FROM outbox WHERE site_id = $1 AND (recipient IN ($2, $3) OR reply_to IN ($2, $3)) \
                         AND kind <> 'data_access')",
         )
         .bind(site_id)
         .bind(email)
+        .bind(other_spelling(email))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -190,44 +192,50 @@ impl Store {
 
     /// Everything held about `email` on a site.
     pub async fn personal_data(&self, site_id: i64, email: &str) -> Result<PersonalData> {
+        let other = other_spelling(email);
         let subscriptions = sqlx::query_as(
             "SELECT email, name, lang, status, created_at, confirmed_at, unsubscribed_at FROM subscribers \
-             WHERE site_id = $1 AND email = $2",
+             WHERE site_id = $1 AND email IN ($2, $3)",
         )
         .bind(site_id)
         .bind(email)
+        .bind(&other)
         .fetch_all(&self.pool)
         .await?;
         let signatures = sqlx::query_as(
             "SELECT petition, name, country, show_name, lang, status, created_at, confirmed_at \
-             FROM signatures WHERE site_id = $1 AND email = $2 ORDER BY id",
+             FROM signatures WHERE site_id = $1 AND email IN ($2, $3) ORDER BY id",
         )
         .bind(site_id)
         .bind(email)
+        .bind(&other)
         .fetch_all(&self.pool)
         .await?;
         let messages = sqlx::query_as(
-            "SELECT name, subject, body, lang, ip, created_at FROM messages WHERE site_id = $1 AND email = $2 ORDER BY id",
+            "SELECT name, subject, body, lang, ip, created_at FROM messages WHERE site_id = $1 AND email IN ($2, $3) ORDER BY id",
         )
         .bind(site_id)
         .bind(email)
+        .bind(&other)
         .fetch_all(&self.pool)
         .await?;
         let consents = sqlx::query_as(
             "SELECT subject, text, lang, source_url, ip, given_at, confirmed_at, confirm_ip FROM consents \
-             WHERE site_id = $1 AND email = $2 ORDER BY id",
+             WHERE site_id = $1 AND email IN ($2, $3) ORDER BY id",
         )
         .bind(site_id)
         .bind(email)
+        .bind(&other)
         .fetch_all(&self.pool)
         .await?;
         // Data-access mails are left out: they exist because of the request.
         let mails = sqlx::query_as(
             "SELECT kind, subject, state, created_at FROM outbox \
-             WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2) AND kind <> 'data_access' ORDER BY id",
+             WHERE site_id = $1 AND (recipient IN ($2, $3) OR reply_to IN ($2, $3)) AND kind <> 'data_access' ORDER BY id",
         )
         .bind(site_id)
         .bind(email)
+        .bind(&other)
         .fetch_all(&self.pool)
         .await?;
         Ok(PersonalData { email: email.to_owned(), subscriptions, signatures, messages, consents, mails })
@@ -235,17 +243,18 @@ impl Store {
 
     /// Deletes everything held about `email` on a site, in one transaction.
     pub async fn erase_personal_data(&self, site_id: i64, email: &str) -> Result<()> {
+        let other = other_spelling(email);
         let mut tx = self.begin_write().await?;
         for sql in [
-            "DELETE FROM subscribers WHERE site_id = $1 AND email = $2",
-            "DELETE FROM signatures WHERE site_id = $1 AND email = $2",
-            "DELETE FROM messages WHERE site_id = $1 AND email = $2",
-            "DELETE FROM consents WHERE site_id = $1 AND email = $2",
-            "DELETE FROM data_requests WHERE site_id = $1 AND email = $2",
-            "DELETE FROM mail_throttle WHERE site_id = $1 AND email = $2",
-            "DELETE FROM outbox WHERE site_id = $1 AND (recipient = $2 OR reply_to = $2)",
+            "DELETE FROM subscribers WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM signatures WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM messages WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM consents WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM data_requests WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM mail_throttle WHERE site_id = $1 AND email IN ($2, $3)",
+            "DELETE FROM outbox WHERE site_id = $1 AND (recipient IN ($2, $3) OR reply_to IN ($2, $3))",
         ] {
-            sqlx::query(sql).bind(site_id).bind(email).execute(&mut *tx).await?;
+            sqlx::query(sql).bind(site_id).bind(email).bind(&other).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         super::backend::forget_deleted(&self.pool).await;
@@ -303,5 +312,20 @@ impl Store {
         // of the log was held up by a reader is completed here.
         super::backend::forget_deleted(&self.pool).await;
         Ok(n)
+    }
+}
+
+/// The same address with its domain spelled the other way: Unicode for an
+/// ASCII (`xn--`) domain. Addresses are stored with ASCII domains since
+/// 2026-11-26; rows stored before kept the domain as it was typed
+/// (`anna@müller.de`), and a person's data is found, exported and erased
+/// in both spellings.
+fn other_spelling(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let (unicode, _) = idna::domain_to_unicode(domain);
+            format!("{local}@{unicode}")
+        }
+        None => email.to_owned(),
     }
 }

@@ -320,3 +320,39 @@ async fn lists_are_paged_searched_filtered_and_show_missing_translations() {
         "an English-only site misses nothing"
     );
 }
+
+/// Rows stored before addresses were kept with ASCII domains hold the
+/// domain as typed: a request in today's spelling finds and erases them.
+#[tokio::test]
+async fn personal_data_is_found_and_erased_in_both_spellings_of_a_domain() {
+    let (dir, store, site, _) = default_site().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    for (email, nonce) in
+        [("anna@müller.example", "n1"), ("anna@xn--mller-kva.example", "n2"), ("bob@müller.example", "n3")]
+    {
+        sqlx::query(
+            "INSERT INTO subscribers (site_id, email, name, lang, status, unsubscribe_nonce, created_at) \
+             VALUES ($1, $2, 'A', 'de', 'confirmed', $3, 0)",
+        )
+        .bind(site)
+        .bind(email)
+        .bind(nonce)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("INSERT INTO messages (site_id, email, name, subject, body, lang, ip, created_at) VALUES ($1, 'anna@müller.example', 'A', 's', 'b', 'de', '', 0)")
+        .bind(site)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let held = store.personal_data(site, "anna@xn--mller-kva.example").await.unwrap();
+    assert_eq!((held.subscriptions.len(), held.messages.len()), (2, 1), "both spellings are found");
+    store.erase_personal_data(site, "anna@xn--mller-kva.example").await.unwrap();
+    let held = store.personal_data(site, "anna@xn--mller-kva.example").await.unwrap();
+    assert_eq!((held.subscriptions.len(), held.messages.len()), (0, 0), "both spellings are erased");
+    let bob = store.personal_data(site, "bob@xn--mller-kva.example").await.unwrap();
+    assert_eq!(bob.subscriptions.len(), 1, "another address is left alone");
+}

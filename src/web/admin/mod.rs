@@ -57,6 +57,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/inbox/{id}", get(people::message))
         .route("/inbox/{id}/done", post(people::message_done))
         .route("/erase", get(people::erase_form).post(people::erase))
+        .route("/erase/look", post(people::erase_look))
         .route("/trash/{kind}/{key}/restore", post(items::restore_from_trash))
         .route("/{kind}", get(items::list))
         .route("/{kind}/new", get(items::new_form).post(items::create))

@@ -256,14 +256,23 @@ pub async fn message_done(State(state): State<Arc<AppState>>, Path(id): Path<i64
     )
 }
 
-/// `GET /admin/erase?email=`: what is held about an address, and a button
-/// that erases it (a person's request made by mail or phone).
+/// `GET /admin/erase`: the form to look an address up.
 pub async fn erase_form(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let q = Query::of(&req);
+    done(signed(&state, req).await.map(|s| {
+        let ctx = context! { email => "", held => Value::from(()) };
+        page(&state, "admin/erase.html", &s.page("admin_erase", "subscribers"), ctx, StatusCode::OK)
+    }))
+}
+
+/// `POST /admin/erase/look`: what is held about an address, and a button
+/// that erases it. A post, not a query: the address stays out of URLs,
+/// proxy logs and the browser's history.
+pub async fn erase_look(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(
         async {
             let s = signed(&state, req).await?;
-            let email = crate::forms::email_address(q.get("email"));
+            let typed = s.field("email").unwrap_or("");
+            let email = crate::forms::email_address(typed);
             let held = match &email {
                 Some(e) => Some(state.store.personal_data(state.site_id, e).await.map_err(|e| failed(&state, &s, &e))?),
                 None => None,
@@ -272,7 +281,7 @@ pub async fn erase_form(State(state): State<Arc<AppState>>, req: Request) -> Res
                 context! { subscriptions => d.subscriptions.len(), signatures => d.signatures.len(),
                 messages => d.messages.len(), consents => d.consents.len(), mails => d.mails.len() }
             });
-            let ctx = context! { email => email.as_deref().unwrap_or(q.get("email")), held };
+            let ctx = context! { email => email.as_deref().unwrap_or(typed), held };
             Ok(page(&state, "admin/erase.html", &s.page("admin_erase", "subscribers"), ctx, StatusCode::OK))
         }
         .await,
