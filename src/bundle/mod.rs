@@ -46,6 +46,24 @@ pub fn default_files() -> Vec<BundleFile> {
         .collect()
 }
 
+/// A fingerprint of the embedded default bundle (SHA-256 over every file's
+/// path and bytes): a site remembers the one it was last given, and `serve`
+/// says when this binary's default content differs.
+pub fn default_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut paths: Vec<_> = DefaultBundle::iter().collect();
+    paths.sort();
+    let mut hasher = Sha256::new();
+    for path in paths {
+        let Some(file) = DefaultBundle::get(&path) else { continue };
+        for part in [path.as_bytes(), file.data.as_ref()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+    }
+    crate::ids::to_hex(&hasher.finalize())
+}
+
 /// The other files of the embedded default bundle (PDFs, images).
 pub fn default_attachments() -> Vec<Attachment> {
     DefaultBundle::iter()

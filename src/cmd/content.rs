@@ -41,6 +41,10 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     let store = Store::open(&storage.database_url).await?;
     let plan = store.import_bundle(&site, rules, change).await?;
     if args.dry_run || !plan.changes_anything() {
+        if args.default && !args.dry_run {
+            // Nothing to bring in (or only what editors changed): up to date.
+            crate::cmd::serve::remember_default_content(&store).await?;
+        }
         print_report(&plan);
         println!("{}", if args.dry_run { "dry run: nothing was changed" } else { "nothing to change" });
         store.close().await;
@@ -54,6 +58,9 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     // links to missing files.
     crate::documents::store_files(&site, &attachments, &storage.data_dir.join("files"))?;
     let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
+    if args.default {
+        crate::cmd::serve::remember_default_content(&store).await?;
+    }
     print_report(&report);
     println!("imported; a running server shows it within seconds");
     store.close().await;

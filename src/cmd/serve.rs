@@ -147,7 +147,10 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
     };
     if let Some(id) = existing {
         match store.settings(id).await {
-            Ok(_) => return Ok(id),
+            Ok(_) => {
+                hint_at_new_default_content(store).await?;
+                return Ok(id);
+            }
             Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -166,8 +169,30 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
         }
         None => store.import_site(&bundle, change).await?,
     };
+    remember_default_content(store).await?;
     tracing::info!(site = %bundle.key, "no content in the database: imported the default site");
     Ok(id)
+}
+
+/// Where the fingerprint of the default content a site was last given is kept.
+const DEFAULT_FINGERPRINT: &str = "default_content";
+
+/// Notes that the site has this binary's default content (what it was
+/// created with, or what `import --default` brought in).
+pub async fn remember_default_content(store: &Store) -> Result<()> {
+    Ok(store.set_install_value(DEFAULT_FINGERPRINT, &crate::bundle::default_fingerprint()).await?)
+}
+
+/// A site created by an older Casefile keeps its content; say when this
+/// binary brings other default content, and how to see what would change.
+async fn hint_at_new_default_content(store: &Store) -> Result<()> {
+    if store.install_value(DEFAULT_FINGERPRINT).await?.as_deref() != Some(&crate::bundle::default_fingerprint()) {
+        tracing::info!(
+            "this version's built-in default content differs from what this site was given; \
+             `casefile import --default --dry-run` lists what bringing it in would change (editors' changes are kept)"
+        );
+    }
+    Ok(())
 }
 
 /// The default site names its campaign as the controller on the privacy

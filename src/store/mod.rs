@@ -82,6 +82,27 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT id FROM sites WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
     }
 
+    /// A value kept for the whole install (`admin_settings`: the rule on
+    /// two-factor sign-in, the fingerprint of the default content).
+    pub async fn install_value(&self, key: &str) -> error::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM admin_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Sets a value kept for the whole install.
+    pub async fn set_install_value(&self, key: &str, value: &str) -> error::Result<()> {
+        sqlx::query(
+            "INSERT INTO admin_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The key of the first site (the one served when a host is not mapped).
     pub async fn first_site_key(&self) -> error::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT key FROM sites ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?)

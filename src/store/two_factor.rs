@@ -187,21 +187,11 @@ impl Store {
 
     /// Whether owners require two-factor sign-in of everyone.
     pub async fn two_factor_required(&self) -> Result<bool> {
-        let v: Option<String> = sqlx::query_scalar("SELECT value FROM admin_settings WHERE key = 'require_two_factor'")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(v.as_deref() == Some("1"))
+        Ok(self.install_value("require_two_factor").await?.as_deref() == Some("1"))
     }
 
     /// Sets whether everyone must use two-factor sign-in.
     pub async fn set_two_factor_required(&self, required: bool) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO admin_settings (key, value) VALUES ('require_two_factor', $1) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(if required { "1" } else { "0" })
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.set_install_value("require_two_factor", if required { "1" } else { "0" }).await
     }
 }

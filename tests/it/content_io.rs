@@ -218,5 +218,34 @@ async fn the_default_content_upgrade_updates_only_what_no_editor_changed() {
     assert_eq!(store.trash(site).await.unwrap().len(), 1, "what an editor deleted stays deleted");
     let again = ok(&["import", "--default", "--data", s(&data)]);
     assert!(again.contains("0 created, 0 updated") && again.contains("2 kept"), "{again}");
+
+    // `serve` says when the binary's default content is not what the site
+    // was last given, and only then.
+    assert!(!start_up_log(&data).contains("import --default --dry-run"), "up to date: no hint");
+    store.set_install_value("default_content", "an older version's").await.unwrap();
+    assert!(start_up_log(&data).contains("import --default --dry-run"), "a hint after an upgrade");
     store.close().await;
+}
+
+/// What `serve` logs until it listens.
+fn start_up_log(data: &Path) -> String {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data", s(data)])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok).take(50) {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log
 }
