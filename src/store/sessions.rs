@@ -38,14 +38,14 @@ impl Store {
     /// The live session with this id hash; marks it used (at most once a
     /// minute). An expired one is deleted and is `None`.
     pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
-        let row: Option<(i64, String, String, i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT u.id, u.email, u.role, u.created_at, s.csrf, s.created_at, s.last_seen_at
+        let row: Option<(i64, String, String, i64, Option<String>, String, i64, i64)> = sqlx::query_as(
+            "SELECT u.id, u.email, u.role, u.created_at, u.ui_lang, s.csrf, s.created_at, s.last_seen_at
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, email, role, user_created, csrf, created, seen)) = row else { return Ok(None) };
+        let Some((id, email, role, user_created, lang, csrf, created, seen)) = row else { return Ok(None) };
         if now - seen > IDLE_SECONDS || now - created > MAX_SECONDS {
             self.end_session(id_hash).await?;
             return Ok(None);
@@ -57,7 +57,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(Session { user: user_row((id, email, role, user_created))?, csrf }))
+        Ok(Some(Session { user: user_row((id, email, role, user_created, lang))?, csrf }))
     }
 
     /// Ends a session (signing out).

@@ -4,6 +4,7 @@
 use super::Store;
 use super::error::{Error, Result};
 use crate::accounts::Role;
+use crate::content::Lang;
 
 /// A user as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub struct User {
     pub role: Role,
     /// Created (unix seconds).
     pub created_at: i64,
+    /// The language they read the admin in; `None`: their browser's.
+    pub ui_lang: Option<Lang>,
 }
 
 /// An API token as listed (never the token itself).
@@ -35,14 +38,15 @@ pub struct TokenInfo {
     pub revoked_at: Option<i64>,
 }
 
-type UserRow = (i64, String, String, i64);
+type UserRow = (i64, String, String, i64, Option<String>);
 type TokenRow = (i64, String, String, i64, Option<i64>, Option<i64>);
-type TokenUserRow = (i64, i64, String, String, i64, Option<i64>);
+type TokenUserRow = (i64, i64, String, String, i64, Option<String>, Option<i64>);
 
-/// A user from its row (`id, email, role, created_at`).
+/// A user from its row (`id, email, role, created_at, ui_lang`).
 pub(super) fn user_row(row: UserRow) -> Result<User> {
     let role = row.2.parse().map_err(|_| Error::Corrupt(format!("user {}: role `{}`", row.0, row.2)))?;
-    Ok(User { id: row.0, email: row.1, role, created_at: row.3 })
+    let ui_lang = row.4.and_then(|l| l.parse().ok());
+    Ok(User { id: row.0, email: row.1, role, created_at: row.3, ui_lang })
 }
 
 impl Store {
@@ -51,7 +55,7 @@ impl Store {
         let email = email.trim().to_lowercase();
         let row: Option<UserRow> = sqlx::query_as(
             "INSERT INTO users (email, role, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-             ON CONFLICT (email) DO NOTHING RETURNING id, email, role, created_at",
+             ON CONFLICT (email) DO NOTHING RETURNING id, email, role, created_at, ui_lang",
         )
         .bind(&email)
         .bind(role.as_str())
@@ -67,7 +71,7 @@ impl Store {
     pub async fn add_first_owner(&self, email: &str, password_hash: &str, now: i64) -> Result<Option<User>> {
         let row: Option<UserRow> = sqlx::query_as(
             "INSERT INTO users (email, role, password_hash, created_at, updated_at)
-             SELECT $1, 'owner', $2, $3, $3 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id, email, role, created_at",
+             SELECT $1, 'owner', $2, $3, $3 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id, email, role, created_at, ui_lang",
         )
         .bind(email.trim().to_lowercase())
         .bind(password_hash)
@@ -79,29 +83,41 @@ impl Store {
 
     /// Every user, by address.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, role, created_at FROM users ORDER BY email")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<UserRow> =
+            sqlx::query_as("SELECT id, email, role, created_at, ui_lang FROM users ORDER BY email")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(user_row).collect()
     }
 
     /// The user with this id, if any.
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as("SELECT id, email, role, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<UserRow> =
+            sqlx::query_as("SELECT id, email, role, created_at, ui_lang FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(user_row).transpose()
     }
 
     /// The user with this address and their password hash.
     pub async fn user_for_sign_in(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row: Option<(i64, String, String, i64, String)> =
-            sqlx::query_as("SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1")
+        let row: Option<(i64, String, String, i64, Option<String>, String)> =
+            sqlx::query_as("SELECT id, email, role, created_at, ui_lang, password_hash FROM users WHERE email = $1")
                 .bind(email.trim().to_lowercase())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(id, email, role, at, hash)| Ok((user_row((id, email, role, at))?, hash))).transpose()
+        row.map(|(id, email, role, at, lang, hash)| Ok((user_row((id, email, role, at, lang))?, hash))).transpose()
+    }
+
+    /// Sets the language a user reads the admin in (`None`: the browser's).
+    pub async fn set_ui_lang(&self, user_id: i64, lang: Option<Lang>) -> Result<()> {
+        sqlx::query("UPDATE users SET ui_lang = $1 WHERE id = $2")
+            .bind(lang.map(Lang::code))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Replaces a user's password hash.
@@ -194,14 +210,14 @@ impl Store {
     /// minute, so that reading through the API does not write every time).
     pub async fn user_for_token(&self, token_hash: &str, now: i64) -> Result<Option<User>> {
         let row: Option<TokenUserRow> = sqlx::query_as(
-            "SELECT t.id, u.id, u.email, u.role, u.created_at, t.last_used_at
+            "SELECT t.id, u.id, u.email, u.role, u.created_at, u.ui_lang, t.last_used_at
              FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((token_id, id, email, role, created_at, last_used)) = row else { return Ok(None) };
+        let Some((token_id, id, email, role, created_at, lang, last_used)) = row else { return Ok(None) };
         if last_used.is_none_or(|t| now - t >= 60) {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
@@ -209,6 +225,6 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        user_row((id, email, role, created_at)).map(Some)
+        user_row((id, email, role, created_at, lang)).map(Some)
     }
 }

@@ -847,3 +847,30 @@ async fn owners_change_the_site_settings_and_the_public_pages_follow() {
     let first_row = audit.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
     assert!(first_row.contains("own@example.org") && first_row.contains("settings"), "{first_row}");
 }
+
+/// Each user reads the admin in the language they chose, whatever their
+/// browser prefers; without a choice, the browser's preference counts.
+#[tokio::test]
+async fn each_user_chooses_the_language_of_the_admin() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let english = [("cookie", cookie.as_str()), ("accept-language", "en-GB,en;q=0.9")];
+    let (_, _, page) = app.request("GET", "/admin/account", &english, "").await;
+    assert!(page.contains("Your account") && page.contains("<option value=\"\" selected>"), "the browser's choice");
+    let csrf = input(&page, "csrf");
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (status, h, _) =
+        app.request("POST", "/admin/account", &headers, &form(&[("csrf", &csrf), ("ui_lang", "de")])).await;
+    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/admin/account?saved=1"));
+    let (_, _, page) = app.request("GET", "/admin/news", &english, "").await;
+    assert!(
+        page.contains("<html lang=\"de\"") && page.contains("Ihr Konto"),
+        "German, though the browser asks for English"
+    );
+    let other = sign_in(&app, "own@example.org").await;
+    let (_, _, page) = app.request("GET", "/admin/news", &[("cookie", other.as_str()), english[1]], "").await;
+    assert!(page.contains("<html lang=\"en\""), "another user's choice is theirs");
+    app.request("POST", "/admin/account", &headers, &form(&[("csrf", &csrf), ("ui_lang", "")])).await;
+    let (_, _, page) = app.request("GET", "/admin/news", &english, "").await;
+    assert!(page.contains("<html lang=\"en\""), "back to the browser's choice");
+}

@@ -5,6 +5,7 @@
 //! session's CSRF token and a same-origin request. Answers are never
 //! cached (`no-store`) and carry the public site's security headers.
 
+mod account;
 mod diff;
 mod items;
 mod people;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-in/code", post(two_factor::sign_in_code))
         .route("/sign-out", post(sign_out))
         .route("/two-factor", get(two_factor::page).post(two_factor::change))
+        .route("/account", get(account::form).post(account::save))
         .route("/users/two-factor", post(two_factor::require))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/users", get(items::users))
@@ -138,8 +140,8 @@ pub fn redirect(to: &str) -> Response {
     res
 }
 
-/// The UI language: the user's choice is not stored yet, so the browser's
-/// first preference between the two the admin speaks.
+/// The browser's first preference between the two languages the admin
+/// speaks; a signed-in user's own choice (`/admin/account`) wins.
 fn ui_lang(headers: &HeaderMap) -> Lang {
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.trim_start().to_ascii_lowercase().starts_with("de") { Lang::De } else { Lang::En }
@@ -192,6 +194,7 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
     if !exempt && two_factor::missing(state, &session).await {
         return Err(redirect("/admin/two-factor"));
     }
+    let lang = session.user.ui_lang.unwrap_or(lang);
     let mut signed = Signed { session, lang, form: Vec::new() };
     if parts.method == Method::POST {
         let Ok(bytes) = axum::body::to_bytes(body, super::router::API_BODY_LIMIT).await else {
