@@ -20,6 +20,10 @@ pub const IDLE_SECONDS: i64 = 2 * 3600;
 /// How long a session lasts at most.
 pub const MAX_SECONDS: i64 = 12 * 3600;
 
+/// A session with its user: the user's row (see `users::user_row`), then
+/// the CSRF token, created and last seen.
+type SessionRow = (i64, String, String, i64, Option<String>, String, i64, i64);
+
 impl Store {
     /// Starts a session for a user.
     pub async fn create_session(&self, user_id: i64, id_hash: &str, csrf: &str, now: i64) -> Result<()> {
@@ -38,7 +42,7 @@ impl Store {
     /// The live session with this id hash; marks it used (at most once a
     /// minute). An expired one is deleted and is `None`.
     pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
-        let row: Option<(i64, String, String, i64, Option<String>, String, i64, i64)> = sqlx::query_as(
+        let row: Option<SessionRow> = sqlx::query_as(
             "SELECT u.id, u.email, u.role, u.created_at, u.ui_lang, s.csrf, s.created_at, s.last_seen_at
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
