@@ -245,6 +245,8 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     look(&c, "admin-04-editor").await;
     let title = c.find(Locator::Css("#en-title")).await.unwrap();
     let before = title.prop("value").await.unwrap().unwrap();
+    live_preview_follows_the_text(&c).await;
+    let title = c.find(Locator::Css("#en-title")).await.unwrap();
     title.clear().await.unwrap();
     title.send_keys("Released on parole (edited in a browser)").await.unwrap();
     c.find(Locator::Css("form.editor button[type=submit]")).await.unwrap().click().await.unwrap();
@@ -300,6 +302,33 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
 
     xss_corpus_never_runs(&c, &server).await;
     c.close().await.unwrap();
+}
+
+/// The preview button opens the preview in a window of its own; typing in
+/// the editor then updates that window (`assets/admin.js`), saving nothing.
+async fn live_preview_follows_the_text(c: &Client) {
+    let editor = c.window().await.unwrap();
+    c.find(Locator::Css("button[data-preview]")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let preview = loop {
+        let windows = c.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != editor) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the preview window never opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    c.switch_to_window(preview.clone()).await.unwrap();
+    wait_text(c, "released on parole").await;
+    c.switch_to_window(editor.clone()).await.unwrap();
+    c.find(Locator::Css("#en-title")).await.unwrap().send_keys(" (live)").await.unwrap();
+    c.switch_to_window(preview).await.unwrap();
+    wait_text(c, "(live)").await;
+    look(c, "admin-04a-live-preview").await;
+    c.close_window().await.unwrap();
+    c.switch_to_window(editor).await.unwrap();
+    c.refresh().await.unwrap();
+    wait_text(c, "Other fields").await;
 }
 
 /// Markup typed into every text field of an item (and the site settings)
