@@ -13,6 +13,7 @@ mod content;
 pub mod error;
 mod lock;
 mod messages;
+mod newsletters;
 pub mod outbox;
 mod people;
 mod privacy;
@@ -33,6 +34,7 @@ pub use content::{
 pub use error::Error;
 pub use lock::{DatabaseLock, lock_for_serving};
 pub use messages::NewMessage;
+pub use newsletters::{Newsletter, Progress, Recipient};
 pub use outbox::{NewMail, OutboxCounts, QueuedMail};
 pub use people::{MessageRow, SignatureRow, SubscriberFilter};
 pub use privacy::{DataRequestOutcome, PersonalData, SubscriptionData};

@@ -68,10 +68,21 @@ pub struct OutboxCounts {
 
 /// Queues `mail` inside the caller's transaction.
 pub async fn enqueue(conn: &mut Conn, site_id: i64, mail: &NewMail, now: i64) -> Result<()> {
+    enqueue_for(conn, site_id, mail, now, None).await
+}
+
+/// Queues a mail of a newsletter issue (`newsletter`), or of none.
+pub async fn enqueue_for(
+    conn: &mut Conn,
+    site_id: i64,
+    mail: &NewMail,
+    now: i64,
+    newsletter: Option<i64>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox (site_id, message_id, kind, recipient, reply_to, subject, body_text, body_html, \
-         list_unsubscribe, state, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10)",
+         list_unsubscribe, state, attempts, next_attempt_at, created_at, newsletter_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11)",
     )
     .bind(site_id)
     .bind(&mail.message_id)
@@ -83,6 +94,7 @@ pub async fn enqueue(conn: &mut Conn, site_id: i64, mail: &NewMail, now: i64) ->
     .bind(&mail.html)
     .bind(&mail.list_unsubscribe)
     .bind(now)
+    .bind(newsletter)
     .execute(conn)
     .await?;
     Ok(())

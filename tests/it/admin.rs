@@ -374,6 +374,10 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/two-factor".into(),
         format!("/admin/news/{key}/review-links"),
         format!("/admin/news/{key}/revisions/1/diff"),
+        "/admin/settings".into(),
+        "/admin/account".into(),
+        "/admin/newsletters".into(),
+        "/admin/newsletters/1".into(),
     ];
     let posts = [
         "/admin/sign-out".to_owned(),
@@ -390,6 +394,12 @@ async fn no_admin_route_opens_without_a_session_and_no_post_without_the_token() 
         "/admin/users/two-factor".into(),
         format!("/admin/news/{key}/review-links"),
         format!("/admin/news/{key}/review-links/1/revoke"),
+        "/admin/settings".into(),
+        "/admin/account".into(),
+        "/admin/newsletters".into(),
+        "/admin/newsletters/1".into(),
+        "/admin/newsletters/1/test".into(),
+        "/admin/newsletters/1/send".into(),
     ];
     let version = app.state.store.content_version(app.state.site_id).await.unwrap();
     for path in &gets {
@@ -873,4 +883,92 @@ async fn each_user_chooses_the_language_of_the_admin() {
     app.request("POST", "/admin/account", &headers, &form(&[("csrf", &csrf), ("ui_lang", "")])).await;
     let (_, _, page) = app.request("GET", "/admin/news", &english, "").await;
     assert!(page.contains("<html lang=\"en\""), "back to the browser's choice");
+}
+
+/// A newsletter: written and previewed in the admin, a test to the editor
+/// alone, then sent once to the confirmed subscribers of its language, each
+/// mail with its own one-click unsubscribe link; then it cannot change.
+#[tokio::test]
+async fn a_newsletter_is_previewed_tested_and_sent_once_to_confirmed_subscribers_of_its_language() {
+    let app = TestApp::builder().config(|c| c.form_min_seconds = Some(0.0)).build().await;
+    let store = &app.state.store;
+    store.add_user("ed@example.org", Role::Editor, &hash_password(PASSWORD), 0).await.unwrap();
+    // Two confirmed English subscribers, one pending, one German.
+    for (page, email, confirm) in [
+        ("/newsletter", "ann@example.org", true),
+        ("/newsletter", "bo@example.org", true),
+        ("/newsletter", "pending@example.org", false),
+        ("/de/newsletter", "de@example.org", true),
+    ] {
+        let token = app.form_token(page).await;
+        let fields = [("token", token.as_str()), ("name", ""), ("email", email), ("consent", "yes")];
+        assert_eq!(app.post(page, &fields).await.status, StatusCode::SEE_OTHER);
+        app.deliver().await;
+        if confirm {
+            let t = app.mailed_token(&format!("{page}/confirm"));
+            let res = app.post(&format!("{page}/confirm?t={t}"), &[]).await;
+            assert_eq!(res.status, StatusCode::OK, "{email} confirmed");
+            app.deliver().await;
+        }
+    }
+    let before = app.mails().len();
+
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let (_, _, list) = app.request("GET", "/admin/newsletters", &[("cookie", cookie.as_str())], "").await;
+    let csrf = input(&list, "csrf");
+    let (status, h, _) = app
+        .request("POST", "/admin/newsletters", &headers, &form(&[("csrf", &csrf), ("lang", "en"), ("subject", "News")]))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let path = h["location"].to_str().unwrap().to_owned();
+    let body = "## A new petition\n\nPlease **sign** it. <script>alert(1)</script>";
+    let save = form(&[("csrf", &csrf), ("subject", "Campaign news, December"), ("body", body)]);
+    assert_eq!(app.request("POST", &path, &headers, &save).await.0, StatusCode::SEE_OTHER);
+    let (_, _, page) = app.request("GET", &path, &[("cookie", cookie.as_str())], "").await;
+    assert!(page.contains("<h2>A new petition</h2>") && page.contains("<strong>sign</strong>"), "the HTML preview");
+    assert!(!page.contains("<script>alert(1)</script>"), "sanitised");
+
+    // A test goes to the editor alone.
+    assert_eq!(
+        app.request("POST", &format!("{path}/test"), &headers, &form(&[("csrf", &csrf)])).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.deliver().await, 1);
+    let test = app.mails().pop().unwrap();
+    assert!(test.contains("To: ed@example.org") && test.contains("[Test] Campaign news, December"), "{test}");
+
+    // Sent: to the two confirmed English subscribers, each with their own link.
+    assert_eq!(
+        app.request("POST", &format!("{path}/send"), &headers, &form(&[("csrf", &csrf)])).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, _, page) = app.request("GET", &path, &[("cookie", cookie.as_str())], "").await;
+    assert!(page.contains("http-equiv=\"refresh\""), "the progress page refreshes while mails wait");
+    assert_eq!(app.deliver().await, 2);
+    let sent: Vec<String> = app.mails().split_off(before + 1);
+    assert_eq!(sent.len(), 2);
+    let to = |m: &String| m.lines().find(|l| l.starts_with("To: ")).unwrap().to_owned();
+    let mut recipients: Vec<String> = sent.iter().map(to).collect();
+    recipients.sort();
+    assert_eq!(recipients, ["To: ann@example.org", "To: bo@example.org"]);
+    for m in &sent {
+        assert!(m.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{m}");
+        assert!(m.contains("/newsletter/unsubscribe?t="), "{m}");
+    }
+    let (_, _, page) = app.request("GET", &path, &[("cookie", cookie.as_str())], "").await;
+    assert!(!page.contains("http-equiv=\"refresh\"") && page.contains("Delivered: 2"), "done");
+    // The link in a mail unsubscribes that subscriber.
+    let t = app.mailed_token("/newsletter/unsubscribe");
+    assert_eq!(app.post(&format!("/newsletter/unsubscribe?t={t}"), &[]).await.status, StatusCode::OK);
+
+    // Once sent, it neither changes nor goes out again.
+    assert_eq!(
+        app.request("POST", &format!("{path}/send"), &headers, &form(&[("csrf", &csrf)])).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(app.request("POST", &path, &headers, &save).await.0, StatusCode::CONFLICT);
+    assert_eq!(app.deliver().await, 0);
+    let (_, _, list) = app.request("GET", "/admin/newsletters", &[("cookie", cookie.as_str())], "").await;
+    assert!(list.contains("Campaign news, December"));
 }

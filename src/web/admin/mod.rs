@@ -8,6 +8,7 @@
 mod account;
 mod diff;
 mod items;
+mod newsletters;
 mod people;
 mod preview;
 mod review;
@@ -55,6 +56,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/subscribers.csv", get(people::subscribers_csv))
         .route("/signatures", get(people::signatures))
         .route("/signatures.csv", get(people::signatures_csv))
+        .route("/newsletters", get(newsletters::list).post(newsletters::create))
+        .route("/newsletters/{id}", get(newsletters::show).post(newsletters::save))
+        .route("/newsletters/{id}/test", post(newsletters::test))
+        .route("/newsletters/{id}/send", post(newsletters::send))
         .route("/inbox", get(people::inbox))
         .route("/inbox/{id}", get(people::message))
         .route("/inbox/{id}/done", post(people::message_done))
