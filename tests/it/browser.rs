@@ -276,11 +276,13 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         ("/admin/two-factor", "admin-10e-two-factor"),
         ("/admin/account", "admin-10g-account"),
         ("/admin/news/2019-11-25-released-on-parole/review-links", "admin-10f-review-links"),
+        ("/admin/newsletters", "admin-10h-newsletters"),
     ] {
         c.goto(&server.url(path)).await.unwrap();
         wait_text(&c, "").await;
         look(&c, name).await;
     }
+    newsletter_test_goes_out(&c, &data).await;
     c.find(Locator::Css(".sign-out button")).await.unwrap().click().await.unwrap();
     wait_text(&c, "You are signed out.").await;
     look(&c, "admin-11-signed-out").await;
@@ -302,6 +304,31 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
 
     xss_corpus_never_runs(&c, &server).await;
     c.close().await.unwrap();
+}
+
+/// A newsletter written in the browser, previewed, and sent as a test to
+/// the editor (without SMTP, the mail lands in `<data>/mail/`).
+async fn newsletter_test_goes_out(c: &Client, data: &std::path::Path) {
+    c.find(Locator::Css("#subject")).await.unwrap().send_keys("Campaign news").await.unwrap();
+    c.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+    wait_text(c, "Text (Markdown)").await;
+    c.find(Locator::Css("#body")).await.unwrap().send_keys("## The petition\n\nPlease *sign* it.").await.unwrap();
+    c.find(Locator::Css("form.editor button")).await.unwrap().click().await.unwrap();
+    wait_text(c, "Saved.").await;
+    look(c, "admin-10i-newsletter").await;
+    c.find(Locator::Css("form.inline button")).await.unwrap().click().await.unwrap();
+    wait_text(c, "A test is on its way").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mails: Vec<String> = std::fs::read_dir(data.join("mail"))
+            .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+            .unwrap_or_default();
+        if mails.iter().any(|m| m.contains("[Test] Campaign news") && m.contains("To: ed@example.org")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the test newsletter was not sent within 15 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The preview button opens the preview in a window of its own; typing in
