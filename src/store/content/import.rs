@@ -57,8 +57,6 @@ pub struct ImportReport {
     pub planned: Vec<Planned>,
     /// How many items were already as the bundle has them.
     pub unchanged: usize,
-    /// Whether the site was created by this import.
-    pub new_site: bool,
 }
 
 impl ImportReport {
@@ -88,11 +86,10 @@ impl Store {
         let mut report = ImportReport::default();
         let site_id = match site_for(&mut tx, &bundle.key).await? {
             Some(id) => {
-                import_settings(&mut tx, id, bundle, rules, change, &mut report).await?;
+                import_settings(&mut tx, id, bundle, rules, change, ts, &mut report).await?;
                 id
             }
             None => {
-                report.new_site = true;
                 report.note(ItemKind::Settings, "site", Action::Create);
                 insert_site(&mut tx, &bundle.key, &bundle.settings(), change, ts).await?
             }
@@ -143,6 +140,7 @@ async fn import_settings(
     bundle: &Site,
     rules: ImportRules<'_>,
     change: Change<'_>,
+    ts: i64,
     report: &mut ImportReport,
 ) -> Result<()> {
     let settings = bundle.settings();
@@ -152,7 +150,7 @@ async fn import_settings(
         report.note(ItemKind::Settings, "site", Action::Keep(why));
     } else {
         let record = Record::settings(&settings);
-        write_unchecked(tx, site_id, &record, Mode::Update, change, crate::store::now()).await?;
+        write_unchecked(tx, site_id, &record, Mode::Update, change, ts).await?;
         report.note(ItemKind::Settings, "site", Action::Update);
     }
     Ok(())
