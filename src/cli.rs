@@ -36,8 +36,10 @@ pub enum Command {
     Outbox(StorageArgs),
     /// Show or set who runs the site (the controller named on the privacy page).
     Operator(OperatorArgs),
-    /// Write the whole public site as static files (not available yet).
-    Export(StorageArgs),
+    /// Write the whole public site as static files for any web server or
+    /// CDN (pages, feeds, sitemaps, assets, documents, redirects, with .gz
+    /// and .br twins).
+    Export(ExportArgs),
     /// Manage the people who edit the site: add, list, passwd, remove.
     #[command(subcommand)]
     User(UserAction),
@@ -195,6 +197,25 @@ pub struct ImportArgs {
     /// Do not ask before pruning.
     #[arg(long)]
     pub yes: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// `casefile export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The folder to write into: new, empty, or an earlier export (then
+    /// only what changed is written, and what is gone removed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The address the exported site will have (canonical links, feeds,
+    /// sitemap, share cards), e.g. https://jenssoering.example.
+    #[arg(long, env = "CASEFILE_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod config;
 pub mod content;
 pub mod documents;
+pub mod export;
 pub mod forms;
 pub mod ids;
 pub mod mail;

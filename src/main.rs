@@ -60,9 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => runtime.block_on(casefile::cmd::backup::restore(args)),
         Command::Import(args) => runtime.block_on(casefile::cmd::content::import(args)),
         Command::ExportContent(args) => runtime.block_on(casefile::cmd::content::export(args)),
-        Command::Export(_) => {
-            anyhow::bail!("this subcommand is reserved and not available yet")
-        }
+        Command::Export(args) => runtime.block_on(casefile::cmd::export::run(args)),
     }
 }
 

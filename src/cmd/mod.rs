@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod content;
+pub mod export;
 pub mod operator;
 pub mod outbox;
 pub mod serve;

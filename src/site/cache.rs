@@ -100,13 +100,13 @@ fn smaller(compressed: Vec<u8>, original: usize) -> Option<Bytes> {
     (compressed.len() < original).then(|| Bytes::from(compressed))
 }
 
-fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::new(level));
     e.write_all(data).expect("writing to a Vec cannot fail");
     e.finish().expect("writing to a Vec cannot fail")
 }
 
-fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
+pub(crate) fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3);
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");

@@ -305,6 +305,13 @@ impl SiteIndex {
         format!("{}{path}", self.base_url)
     }
 
+    /// Every path the snapshot answers (pages, posts, feeds, sitemaps,
+    /// robots.txt, redirects and former slugs), in no order: what a static
+    /// export writes.
+    pub fn routes(&self) -> impl Iterator<Item = (&str, &Target)> {
+        self.routes.iter().map(|(path, target)| (path.as_str(), target))
+    }
+
     /// The path of the page with `key` in `lang` (for links between pages).
     pub fn path_of(&self, key: &str, lang: Lang) -> Option<String> {
         let page = self.site.page(key)?;

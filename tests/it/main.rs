@@ -14,6 +14,7 @@ mod content;
 mod content_io;
 mod discovery;
 mod documents;
+mod export;
 mod forms;
 mod in_process;
 mod lifecycle;

@@ -1,0 +1,60 @@
+//! `casefile export`: the public site as static files (`crate::export`),
+//! with a progress bar on a terminal and a summary at the end.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{ExportArgs, ServeArgs};
+use crate::clock::Clock;
+use crate::config::ServeConfig;
+use crate::mail::Mailer;
+
+/// Exports the site of an existing data folder.
+pub async fn run(args: ExportArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let Some(base_url) = args.base_url.clone() else {
+        anyhow::bail!("give --base-url: the address the exported site will have (https://…)");
+    };
+    let serve = ServeArgs { storage: args.storage.clone(), base_url: Some(base_url), ..ServeArgs::default() };
+    let config = ServeConfig::resolve(&serve)?;
+    crate::cmd::outbox::open_existing(&config.storage).await?.close().await;
+    // The same state and router as `serve`; nothing listens, nothing is mailed.
+    let mailer = Mailer::Memory(Arc::default());
+    let (state, _worker) = crate::cmd::serve::build(&config, config.listen, mailer, Clock::system()).await?;
+    let router = crate::web::router::app(Arc::clone(&state));
+    let index = state.index();
+    let host = url::Url::parse(&index.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}"))))
+        .context("the base URL names no host")?;
+    let bar = if args.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} files {wide_msg}").expect("a valid template"),
+    );
+    let summary = crate::export::export(router, &index, &host, &args.out, |path| {
+        bar.inc(1);
+        bar.set_message(path.to_owned());
+    })
+    .await?;
+    bar.finish_and_clear();
+    state.store.close().await;
+    if !args.quiet {
+        println!(
+            "exported {} files ({} bytes, .gz and .br twins beside) into {}: {} written, {} removed, in {:.1} s",
+            summary.files,
+            summary.bytes,
+            args.out.display(),
+            summary.written,
+            summary.removed,
+            started.elapsed().as_secs_f64()
+        );
+        if !summary.dynamic.is_empty() {
+            println!("{} links need the dynamic site (a query in the address), for example:", summary.dynamic.len());
+            for (link, page) in summary.dynamic.iter().take(5) {
+                println!("  {link} (on {page})");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! The static export: the public site as files for any web server or CDN,
+//! rendered by asking the same router that serves the dynamic site (in
+//! process, no socket), so the two cannot drift.
+//!
+//! Every path the snapshot answers is written (pages, posts, feeds,
+//! sitemaps, robots.txt), then whatever those pages link to on the site
+//! (assets, document files), and a `404.html`. A path without an extension
+//! becomes `<path>.html`, one ending in `/` `<path>/index.html`. Text files
+//! get precompressed `.gz` and `.br` twins. Redirects and former slugs go
+//! into `_redirects` (Netlify, Cloudflare Pages) and `nginx-redirects.map`.
+//! A second export into the same folder rewrites only what changed and
+//! removes what the site no longer has.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+use crate::site::{SiteIndex, Target};
+
+/// The list of files the last export wrote, kept in the export folder.
+const MANIFEST: &str = ".casefile-export";
+
+/// What an export did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Pages and other files of the site exported (without twins).
+    pub files: usize,
+    /// Files written because they were new or changed (twins included).
+    pub written: usize,
+    /// Files removed because the site no longer has them.
+    pub removed: usize,
+    /// Bytes of the exported files (without twins).
+    pub bytes: u64,
+    /// Links to addresses with a query (press filters, search, further
+    /// pages of a long news list), which a static site cannot answer; the
+    /// first page that links each.
+    pub dynamic: BTreeMap<String, String>,
+}
+
+/// One exported file: its bytes and whether it is text (gets twins).
+struct File {
+    bytes: Vec<u8>,
+    text: bool,
+}
+
+/// Exports the site `router` serves (the snapshot `index`) into `out`.
+/// `host` is the host name requests carry; `progress` is told each path.
+pub async fn export(
+    router: Router,
+    index: &SiteIndex,
+    host: &str,
+    out: &Path,
+    progress: impl Fn(&str),
+) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let mut files: BTreeMap<PathBuf, File> = BTreeMap::new();
+    let mut redirects = Vec::new();
+    let mut queue: VecDeque<(String, String)> = VecDeque::new();
+    for (path, target) in index.routes() {
+        match target {
+            Target::Redirect { to, status } => redirects.push((path.to_owned(), to.clone(), *status)),
+            _ => queue.push_back((path.to_owned(), String::new())),
+        }
+    }
+    redirects.sort();
+    let mut seen: BTreeSet<String> = queue.iter().map(|(p, _)| p.clone()).collect();
+    while let Some((path, from)) = queue.pop_front() {
+        progress(&path);
+        let (status, content_type, bytes) = get(&router, host, &path).await?;
+        if status != StatusCode::OK {
+            let linked = if from.is_empty() { String::new() } else { format!(" (linked from {from})") };
+            bail!("{path} answers {status}{linked}: the export would have a broken link");
+        }
+        let text = is_text(&content_type);
+        if content_type.starts_with("text/html") {
+            for link in links(&String::from_utf8_lossy(&bytes), &index.base_url) {
+                if link.contains('?') {
+                    summary.dynamic.entry(link).or_insert_with(|| path.clone());
+                } else if seen.insert(link.clone()) {
+                    queue.push_back((link, path.clone()));
+                }
+            }
+        }
+        let bytes = if content_type.starts_with("text/html") { blank_tokens(bytes) } else { bytes };
+        summary.bytes += bytes.len() as u64;
+        files.insert(file_for(&path), File { bytes, text });
+    }
+    // What a static host shows for an address it does not have.
+    let (_, _, not_found) = get(&router, host, "/casefile-export-404").await?;
+    files.insert(PathBuf::from("404.html"), File { bytes: not_found, text: true });
+    files.insert(PathBuf::from("_redirects"), File { bytes: redirects_file(&redirects).into_bytes(), text: false });
+    files.insert(PathBuf::from("nginx-redirects.map"), File { bytes: nginx_map(&redirects).into_bytes(), text: false });
+    summary.files = files.len();
+    write_all(out, &files, &mut summary)?;
+    Ok(summary)
+}
+
+async fn get(router: &Router, host: &str, path: &str) -> Result<(StatusCode, String, Vec<u8>)> {
+    let req = Request::get(path).header(header::HOST, host).body(Body::empty())?;
+    let res = router.clone().oneshot(req).await.context("the router failed")?;
+    let status = res.status();
+    let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.context("reading an answer")?;
+    Ok((status, content_type, bytes.to_vec()))
+}
+
+fn is_text(content_type: &str) -> bool {
+    let t = content_type.split(';').next().unwrap_or("").trim();
+    t.starts_with("text/")
+        || t.ends_with("+xml")
+        || t.ends_with("json")
+        || t.ends_with("javascript")
+        || t.ends_with("/xml")
+}
+
+/// Where a path's answer is written.
+fn file_for(path: &str) -> PathBuf {
+    let rel = path.trim_start_matches('/');
+    if rel.is_empty() || path.ends_with('/') {
+        return PathBuf::from(rel).join("index.html");
+    }
+    let last = rel.rsplit('/').next().unwrap_or(rel);
+    if last.contains('.') { PathBuf::from(rel) } else { PathBuf::from(format!("{rel}.html")) }
+}
+
+/// The site's own addresses an HTML page links to (`href`, `src`), as
+/// paths without fragments; absolute links to `base_url` included.
+fn links(html: &str, base_url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for piece in html.split(attr).skip(1) {
+            let Some(raw) = piece.split('"').next() else { continue };
+            let value = unescape(raw);
+            let path = match value.strip_prefix(base_url) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_owned(),
+                Some(_) => continue,
+                None => value,
+            };
+            let path = path.split('#').next().unwrap_or("").to_owned();
+            if path.starts_with('/') && !path.starts_with("//") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// A form's signed token is good for two hours after it is made: a file
+/// keeps none (`value=""`), so that an export is the same when the site is,
+/// and a post from it gets the form back with a fresh token.
+fn blank_tokens(page: Vec<u8>) -> Vec<u8> {
+    const FIELD: &str = "name=\"token\" value=\"";
+    let text = String::from_utf8_lossy(&page);
+    if !text.contains(FIELD) {
+        return page;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find(FIELD) {
+        let after = &rest[at + FIELD.len()..];
+        out.push_str(&rest[..at + FIELD.len()]);
+        rest = after.find('"').map_or("", |end| &after[end..]);
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+/// The entities the template engine and the sanitiser write in attributes.
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn redirects_file(redirects: &[(String, String, u16)]) -> String {
+    let mut out = String::from("# Redirects of the Casefile export (Netlify, Cloudflare Pages)\n");
+    for (from, to, status) in redirects {
+        out.push_str(&format!("{from} {to} {status}\n"));
+    }
+    out
+}
+
+/// For nginx: `map $uri $casefile_redirect { include nginx-redirects.map; }`
+/// and `if ($casefile_redirect) { return 301 $casefile_redirect; }`.
+fn nginx_map(redirects: &[(String, String, u16)]) -> String {
+    let mut out = String::from("# Redirects of the Casefile export: see docs/DEPLOY.md\n");
+    for (from, to, _) in redirects {
+        out.push_str(&format!("{from} {to};\n"));
+    }
+    out
+}
+
+/// Writes the files that changed (each whole, then renamed into place),
+/// their twins, and removes what the previous export wrote that is gone.
+fn write_all(out: &Path, files: &BTreeMap<PathBuf, File>, summary: &mut Summary) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let manifest = out.join(MANIFEST);
+    let before: BTreeSet<PathBuf> =
+        std::fs::read_to_string(&manifest).map(|text| text.lines().map(PathBuf::from).collect()).unwrap_or_default();
+    if before.is_empty() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+        bail!("{} is not empty and holds no earlier export; export into a new or empty folder", out.display());
+    }
+    let mut now = BTreeSet::new();
+    for (rel, file) in files {
+        let mut versions = vec![(rel.clone(), file.bytes.clone())];
+        if file.text {
+            let twin = |ext: &str| PathBuf::from(format!("{}.{ext}", rel.display()));
+            versions.push((twin("gz"), crate::site::cache::gzip(&file.bytes, 9)));
+            versions.push((twin("br"), crate::site::cache::brotli(&file.bytes, 11)));
+        }
+        for (rel, bytes) in versions {
+            let target = out.join(&rel);
+            if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
+                write_file(&target, &bytes)?;
+                summary.written += 1;
+            }
+            now.insert(rel);
+        }
+    }
+    for gone in before.difference(&now) {
+        if std::fs::remove_file(out.join(gone)).is_ok() {
+            summary.removed += 1;
+        }
+    }
+    let list: Vec<String> = now.iter().map(|p| p.display().to_string()).collect();
+    write_file(&manifest, format!("{}\n", list.join("\n")).as_bytes())
+}
+
+fn write_file(target: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = target.with_extension("casefile-tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, target).with_context(|| format!("cannot write {}", target.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_files_a_static_host_serves_at_those_paths() {
+        assert_eq!(file_for("/"), PathBuf::from("index.html"));
+        assert_eq!(file_for("/de/"), PathBuf::from("de/index.html"));
+        assert_eq!(file_for("/case"), PathBuf::from("case.html"));
+        assert_eq!(file_for("/news/a-post"), PathBuf::from("news/a-post.html"));
+        assert_eq!(file_for("/sitemap.xml"), PathBuf::from("sitemap.xml"));
+        assert_eq!(file_for("/assets/style.abc.css"), PathBuf::from("assets/style.abc.css"));
+    }
+
+    #[test]
+    fn form_tokens_are_left_out() {
+        let page = br#"<form><input type="hidden" name="token" value="17.ab"><input name="x" value="y"></form>"#;
+        let out = String::from_utf8(blank_tokens(page.to_vec())).unwrap();
+        assert_eq!(out, r#"<form><input type="hidden" name="token" value=""><input name="x" value="y"></form>"#);
+    }
+
+    #[test]
+    fn links_are_read_as_the_templates_escape_them() {
+        let html = r#"<a href="&#x2f;case#x">x</a><img src="/assets/a.png"><link href="https://s.example/feed.atom">
+            <a href="https://other.example/">o</a><a href="//cdn.example/x">c</a><a href="/press?year=2019&amp;kind=tv">p</a>"#;
+        assert_eq!(
+            links(html, "https://s.example"),
+            ["/case", "/feed.atom", "/press?year=2019&kind=tv", "/assets/a.png"]
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! `casefile export`: the public site as static files, rendered by the same
+//! code that serves it, with every link resolving inside the export.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::server::{Server, client};
+
+fn export(data: &Path, out: &Path, base: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["export", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--base-url", base])
+        .env_remove("DATABASE_URL")
+        .env_remove("CASEFILE_DATA")
+        .output()
+        .unwrap()
+}
+
+/// Every file below `dir`, as paths relative to it.
+fn files(dir: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The address a static host serves a file at.
+fn path_of(file: &Path) -> String {
+    let f = file.to_str().unwrap();
+    match f.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{}", f.strip_suffix(".html").unwrap_or(f)),
+    }
+}
+
+/// What a static host would serve for `path`, if the export has it.
+fn resolves(all: &BTreeSet<PathBuf>, path: &str) -> bool {
+    let rel = path.trim_start_matches('/');
+    let candidates = [rel.to_owned(), format!("{rel}.html"), format!("{rel}index.html"), format!("{rel}/index.html")];
+    candidates.iter().any(|c| all.contains(Path::new(c)))
+}
+
+fn without_token(page: &str) -> String {
+    let doc = scraper::Html::parse_document(page);
+    let sel = scraper::Selector::parse("input[name=token]").unwrap();
+    let mut page = page.to_owned();
+    for input in doc.select(&sel) {
+        let value = input.value().attr("value").unwrap();
+        if !value.is_empty() {
+            page = page.replace(&format!("value=\"{value}\""), "value=\"\"");
+        }
+    }
+    page
+}
+
+#[tokio::test]
+async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_run_writes_nothing() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let run = export(&server.data, &out, &server.base);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(said.contains("0 removed"), "{said}");
+    let all = files(&out);
+    let pages: Vec<&PathBuf> = all.iter().filter(|f| f.extension().is_some_and(|e| e == "html")).collect();
+    assert!(pages.len() > 40 && all.contains(Path::new("de/index.html")) && all.contains(Path::new("sitemap.xml")));
+
+    // Byte for byte what the server answers (the form token aside).
+    let c = client();
+    for file in pages.iter().filter(|f| **f != Path::new("404.html")) {
+        let path = path_of(file);
+        let served = c.get(server.url(&path)).send().await.unwrap().text().await.unwrap();
+        let exported = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(without_token(&served) == exported, "{} differs from {path} as served", file.display());
+    }
+
+    // Every link and asset on every page is in the export (or needs the
+    // dynamic site: an address with a query).
+    let link = scraper::Selector::parse("[href], [src]").unwrap();
+    for file in &pages {
+        let doc = scraper::Html::parse_document(&std::fs::read_to_string(out.join(file)).unwrap());
+        for el in doc.select(&link) {
+            let value = el.value().attr("href").or(el.value().attr("src")).unwrap();
+            let local = value.strip_prefix(server.base.as_str()).unwrap_or(value);
+            let local = local.split('#').next().unwrap();
+            if !local.starts_with('/') || local.starts_with("//") || local.contains('?') {
+                continue;
+            }
+            assert!(resolves(&all, local), "{}: {local} is not in the export", file.display());
+        }
+    }
+
+    // Text files have compressed twins of the same bytes.
+    let gz = std::fs::read(out.join("index.html.gz")).unwrap();
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, std::fs::read(out.join("index.html")).unwrap());
+    assert!(all.contains(Path::new("index.html.br")) && all.contains(Path::new("_redirects")));
+
+    // Unchanged site, unchanged files.
+    let again = export(&server.data, &out, &server.base);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(": 0 written, 0 removed"), "{again:?}");
+    // A folder that holds something else is not written into.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("mine.txt"), "x").unwrap();
+    let refused = export(&server.data, &other, &server.base);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("not empty"));
+}
