@@ -234,13 +234,30 @@ fn write_all(out: &Path, files: &BTreeMap<PathBuf, File>, summary: &mut Summary)
     write_file(&manifest, format!("{}\n", list.join("\n")).as_bytes())
 }
 
+/// Writes a file readable by everyone (a web server reads the export;
+/// Casefile's own files are private, `main` sets umask 077), in folders
+/// everyone may enter.
 fn write_file(target: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        public(dir, 0o755)?;
     }
     let tmp = target.with_extension("casefile-tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    public(&tmp, 0o644)?;
     std::fs::rename(&tmp, target).with_context(|| format!("cannot write {}", target.display()))
+}
+
+#[cfg(unix)]
+fn public(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot make {} readable", path.display()))
+}
+
+#[cfg(not(unix))]
+fn public(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -100,6 +100,13 @@ async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_ru
         }
     }
 
+    // A web server reads them: public, though Casefile's own files are not.
+    use std::os::unix::fs::PermissionsExt;
+    for f in [out.join("index.html"), out.join("de"), out.clone()] {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "{} is readable by everyone", f.display());
+    }
+
     // Text files have compressed twins of the same bytes.
     let gz = std::fs::read(out.join("index.html.gz")).unwrap();
     let mut unzipped = Vec::new();
