@@ -84,25 +84,27 @@ impl Store {
         let mut tx = backend::begin_write(&self.pool).await?;
         let ts = crate::store::now();
         let mut report = ImportReport::default();
-        let site_id = match site_for(&mut tx, &bundle.key).await? {
-            Some(id) => {
-                import_settings(&mut tx, id, bundle, rules, change, ts, &mut report).await?;
-                id
-            }
+        let existing = site_for(&mut tx, &bundle.key).await?;
+        let site_id = match existing {
+            Some(id) => id,
             None => {
                 report.note(ItemKind::Settings, "site", Action::Create);
                 insert_site(&mut tx, &bundle.key, &bundle.settings(), change, ts).await?
             }
         };
+        let run = Run { site_id, bundle, rules, change, ts };
+        if existing.is_some() {
+            import_settings(&mut tx, &run, &mut report).await?;
+        }
         for item in bundle.items() {
-            if let Some(action) = import_item(&mut tx, site_id, item, rules, change, ts).await? {
+            if let Some(action) = import_item(&mut tx, &run, item).await? {
                 report.note(item.kind(), item.key(), action);
             } else {
                 report.unchanged += 1;
             }
         }
         if rules.prune {
-            prune(&mut tx, site_id, bundle, rules, change, ts, &mut report).await?;
+            prune(&mut tx, &run, &mut report).await?;
         }
         super::check_no_dangling(&mut tx, site_id).await?;
         let problems = load::site(&mut tx, site_id).await?.problems();
@@ -134,37 +136,32 @@ async fn site_for(tx: &mut Tx, key: &str) -> Result<Option<i64>> {
     }
 }
 
-async fn import_settings(
-    tx: &mut Tx,
+/// One import: what goes into which site, by which rules, as whose change.
+struct Run<'a> {
     site_id: i64,
-    bundle: &Site,
-    rules: ImportRules<'_>,
-    change: Change<'_>,
+    bundle: &'a Site,
+    rules: ImportRules<'a>,
+    change: Change<'a>,
     ts: i64,
-    report: &mut ImportReport,
-) -> Result<()> {
-    let settings = bundle.settings();
-    if read_settings(tx, site_id).await? == settings {
+}
+
+async fn import_settings(tx: &mut Tx, run: &Run<'_>, report: &mut ImportReport) -> Result<()> {
+    let settings = run.bundle.settings();
+    if read_settings(tx, run.site_id).await? == settings {
         report.unchanged += 1;
-    } else if let Some(why) = kept_because(tx, site_id, ItemKind::Settings, "site", rules).await? {
+    } else if let Some(why) = kept_because(tx, run, ItemKind::Settings, "site").await? {
         report.note(ItemKind::Settings, "site", Action::Keep(why));
     } else {
         let record = Record::settings(&settings);
-        write_unchecked(tx, site_id, &record, Mode::Update, change, ts).await?;
+        write_unchecked(tx, run.site_id, &record, Mode::Update, run.change, run.ts).await?;
         report.note(ItemKind::Settings, "site", Action::Update);
     }
     Ok(())
 }
 
 /// Imports one item; `None` when it is already as the bundle has it.
-async fn import_item(
-    tx: &mut Tx,
-    site_id: i64,
-    item: ItemRef<'_>,
-    rules: ImportRules<'_>,
-    change: Change<'_>,
-    ts: i64,
-) -> Result<Option<Action>> {
+async fn import_item(tx: &mut Tx, run: &Run<'_>, item: ItemRef<'_>) -> Result<Option<Action>> {
+    let (site_id, only_by) = (run.site_id, run.rules.only_by);
     let (kind, key) = (item.kind(), item.key());
     let row: Option<(String, String, Option<i64>)> =
         sqlx::query_as("SELECT data, file_text, deleted_at FROM items WHERE site_id = $1 AND kind = $2 AND key = $3")
@@ -178,11 +175,11 @@ async fn import_item(
     match row {
         None => {
             // Revisions without a row: an editor deleted it for good.
-            if rules.only_by.is_some() && super::latest_revision(tx, site_id, kind, key).await? > 0 {
+            if only_by.is_some() && super::latest_revision(tx, site_id, kind, key).await? > 0 {
                 return Ok(Some(Action::Keep("deleted from the trash".into())));
             }
         }
-        Some((_, _, Some(_))) if rules.only_by.is_some() => return Ok(Some(Action::Keep("in the trash".into()))),
+        Some((_, _, Some(_))) if only_by.is_some() => return Ok(Some(Action::Keep("in the trash".into()))),
         Some((_, _, Some(_))) => {
             return Err(Error::Conflict(format!(
                 "the {kind} `{key}` is in the trash: restore it, or empty it from the trash, and import again"
@@ -197,7 +194,7 @@ async fn import_item(
             if same(&incoming, &previous) {
                 return Ok(None);
             }
-            if let Some(why) = kept_because(tx, site_id, kind, key, rules).await? {
+            if let Some(why) = kept_because(tx, run, kind, key).await? {
                 return Ok(Some(Action::Keep(why)));
             }
         }
@@ -205,7 +202,7 @@ async fn import_item(
     // Items of a bundle refer to each other in any order: references are
     // checked once all are in.
     let record = Record::of(incoming.as_ref());
-    write_unchecked(tx, site_id, &record, Mode::Upsert, change, ts).await?;
+    write_unchecked(tx, site_id, &record, Mode::Upsert, run.change, run.ts).await?;
     Ok(Some(action))
 }
 
@@ -220,18 +217,12 @@ fn same(a: &Item, b: &Item) -> bool {
 }
 
 /// Why an item is kept under `only_by`: the latest change is someone else's.
-async fn kept_because(
-    tx: &mut Tx,
-    site_id: i64,
-    kind: ItemKind,
-    key: &str,
-    rules: ImportRules<'_>,
-) -> Result<Option<String>> {
-    let Some(importer) = rules.only_by else { return Ok(None) };
+async fn kept_because(tx: &mut Tx, run: &Run<'_>, kind: ItemKind, key: &str) -> Result<Option<String>> {
+    let Some(importer) = run.rules.only_by else { return Ok(None) };
     let author: Option<String> = sqlx::query_scalar(
         "SELECT author FROM revisions WHERE site_id = $1 AND kind = $2 AND key = $3 ORDER BY id DESC LIMIT 1",
     )
-    .bind(site_id)
+    .bind(run.site_id)
     .bind(kind.as_str())
     .bind(key)
     .fetch_optional(&mut **tx)
@@ -241,21 +232,13 @@ async fn kept_because(
 
 /// Moves to the trash every live item the bundle lacks (under `only_by`,
 /// only those nobody else changed).
-async fn prune(
-    tx: &mut Tx,
-    site_id: i64,
-    bundle: &Site,
-    rules: ImportRules<'_>,
-    change: Change<'_>,
-    ts: i64,
-    report: &mut ImportReport,
-) -> Result<()> {
-    let wanted: HashSet<(ItemKind, &str)> = bundle.items().map(|i| (i.kind(), i.key())).collect();
+async fn prune(tx: &mut Tx, run: &Run<'_>, report: &mut ImportReport) -> Result<()> {
+    let wanted: HashSet<(ItemKind, &str)> = run.bundle.items().map(|i| (i.kind(), i.key())).collect();
     let live: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, kind, key, data FROM items WHERE site_id = $1 AND deleted_at IS NULL AND kind <> 'settings' \
          ORDER BY kind, key",
     )
-    .bind(site_id)
+    .bind(run.site_id)
     .fetch_all(&mut **tx)
     .await?;
     for (id, kind, key, data) in live {
@@ -263,11 +246,11 @@ async fn prune(
         if wanted.contains(&(kind, key.as_str())) {
             continue;
         }
-        if let Some(why) = kept_because(tx, site_id, kind, &key, rules).await? {
+        if let Some(why) = kept_because(tx, run, kind, &key).await? {
             report.note(kind, &key, Action::Keep(why));
             continue;
         }
-        trash(tx, site_id, (id, &data), kind, &key, change, ts).await?;
+        trash(tx, run.site_id, (id, &data), kind, &key, run.change, run.ts).await?;
         report.note(kind, &key, Action::Delete);
     }
     Ok(())
