@@ -22,6 +22,7 @@ pub async fn run(args: ExportArgs) -> Result<()> {
     // The same state and router as `serve`; nothing listens, nothing is mailed.
     let mailer = Mailer::Memory(Arc::default());
     let (state, _worker) = crate::cmd::serve::build(&config, config.listen, mailer, Clock::system()).await?;
+    state.keep_pages.store(false, std::sync::atomic::Ordering::Relaxed);
     let router = crate::web::router::app(Arc::clone(&state));
     let index = state.index();
     let host = url::Url::parse(&index.base_url)

@@ -117,6 +117,14 @@ async fn get_page(
         Some(_) => (&state.cache, Shape::WithToken, false),
         None => (&state.cache, Shape::Whole(Effort::Fast), true),
     };
+    // A static export asks for every page once: nothing is worth keeping.
+    let scratch;
+    let (cache, recompress) = if state.keep_pages.load(std::sync::atomic::Ordering::Relaxed) {
+        (cache, recompress)
+    } else {
+        scratch = crate::site::cache::PageCache::with_capacity(1);
+        (&scratch, false)
+    };
     let render = async {
         let mut req = req;
         if let Some((page, lang, _)) = &form_page {

@@ -32,6 +32,10 @@ pub struct AppState {
     pub cache: PageCache,
     /// Search results pages of the current snapshot, the most recent queries.
     pub search_cache: PageCache,
+    /// Whether rendered pages are kept in `cache` (and compressed harder in
+    /// the background); `casefile export` turns it off, as it asks for
+    /// every page once.
+    pub keep_pages: std::sync::atomic::AtomicBool,
     /// The public forms.
     pub forms: Forms,
     /// Where document files are stored (`/files/<name>`).
@@ -75,6 +79,7 @@ impl AppState {
             base_url,
             cache: PageCache::default(),
             search_cache: PageCache::with_capacity(SEARCH_CACHE_ENTRIES),
+            keep_pages: std::sync::atomic::AtomicBool::new(true),
             forms,
             files_dir,
             clock,
