@@ -64,6 +64,13 @@ pub fn default_fingerprint() -> String {
     crate::ids::to_hex(&hasher.finalize())
 }
 
+/// The key of the embedded default site (from its `site.toml`).
+pub fn default_key() -> Option<String> {
+    let file = DefaultBundle::get("site.toml")?;
+    let site: SiteFile = toml::from_str(std::str::from_utf8(&file.data).ok()?).ok()?;
+    Some(site.key)
+}
+
 /// The other files of the embedded default bundle (PDFs, images).
 pub fn default_attachments() -> Vec<Attachment> {
     DefaultBundle::iter()

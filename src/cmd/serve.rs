@@ -186,6 +186,10 @@ pub async fn remember_default_content(store: &Store) -> Result<()> {
 /// A site created by an older Casefile keeps its content; say when this
 /// binary brings other default content, and how to see what would change.
 async fn hint_at_new_default_content(store: &Store) -> Result<()> {
+    // A site made from another bundle has nothing to bring in.
+    if store.first_site_key().await? != crate::bundle::default_key() {
+        return Ok(());
+    }
     if store.install_value(DEFAULT_FINGERPRINT).await?.as_deref() != Some(&crate::bundle::default_fingerprint()) {
         tracing::info!(
             "this version's built-in default content differs from what this site was given; \

@@ -225,6 +225,13 @@ async fn the_default_content_upgrade_updates_only_what_no_editor_changed() {
     store.set_install_value("default_content", "an older version's").await.unwrap();
     assert!(start_up_log(&data).contains("import --default --dry-run"), "a hint after an upgrade");
     store.close().await;
+
+    // Another campaign's site has nothing to bring in: no hint.
+    let (bundle, other) = (dir.path().join("bundle"), dir.path().join("other"));
+    ok(&["export-content", "--data", s(&data), "--out", s(&bundle)]);
+    edit(&bundle.join("site.toml"), "key = \"jens-soering\"", "key = \"another-campaign\"");
+    ok(&["import", s(&bundle), "--data", s(&other)]);
+    assert!(!start_up_log(&other).contains("import --default"), "no hint for another site");
 }
 
 /// What `serve` logs until it listens.
