@@ -85,17 +85,29 @@ fn an_unusable_data_folder_and_a_bad_database_url_are_clear_errors() {
 }
 
 #[test]
-fn help_and_version_work_and_reserved_commands_say_so() {
+fn help_and_version_work_and_a_command_says_what_it_lacks() {
     let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for word in ["serve", "export", "user", "backup", "import"] {
+    for word in ["serve", "export", "export-content", "user", "backup", "import"] {
         assert!(help.contains(word), "--help lists {word}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    // A missing option is a usage error (2) naming it; a missing setting
+    // that has no default is an error (1) saying what to give.
     let out = Command::new(env!("CARGO_BIN_EXE_casefile")).arg("export").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["export", "--out"])
+        .arg(dir.path().join("site"))
+        .env_remove("CASEFILE_BASE_URL")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --base-url"));
+    assert!(!dir.path().join("site").exists(), "nothing written");
 }
 
 /// An edit made in the database (as the admin will make it, or another
