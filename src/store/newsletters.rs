@@ -114,15 +114,26 @@ impl Store {
         .await?)
     }
 
-    /// Every newsletter, newest first.
-    pub async fn newsletters(&self, site_id: i64) -> Result<Vec<Newsletter>> {
-        Ok(sqlx::query_as(
-            "SELECT id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients \
-             FROM newsletters WHERE site_id = $1 ORDER BY id DESC",
+    /// Every newsletter with its progress, newest first.
+    pub async fn newsletters(&self, site_id: i64) -> Result<Vec<(Newsletter, Progress)>> {
+        type Row = (i64, String, String, String, String, i64, i64, Option<i64>, i64, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT n.id, n.lang, n.subject, n.body, n.created_by, n.created_at, n.updated_at, n.sent_at, \
+             n.recipients, COALESCE(SUM(o.state IN ('pending', 'sending')), 0), COALESCE(SUM(o.state = 'sent'), 0), \
+             COALESCE(SUM(o.state = 'failed'), 0) \
+             FROM newsletters n LEFT JOIN outbox o ON o.newsletter_id = n.id \
+             WHERE n.site_id = $1 GROUP BY n.id ORDER BY n.id DESC",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients, q, s, f)| {
+                let n = Newsletter { id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients };
+                (n, Progress { queued: q, sent: s, failed: f })
+            })
+            .collect())
     }
 
     /// Where the mails of a newsletter are (mails the retention purge or an

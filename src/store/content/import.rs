@@ -209,11 +209,13 @@ async fn import_item(tx: &mut Tx, run: &Run<'_>, item: ItemRef<'_>) -> Result<Op
 /// Two states of an item are the same when their stored JSON and (for a
 /// document) the text of their file are.
 fn same(a: &Item, b: &Item) -> bool {
-    let text = |i: &Item| match i {
-        Item::Document(d) => d.extracted_text.clone(),
-        _ => String::new(),
-    };
-    a.as_ref().to_json() == b.as_ref().to_json() && text(a) == text(b)
+    fn text(i: &Item) -> Option<&str> {
+        match i {
+            Item::Document(d) => Some(&d.extracted_text),
+            _ => None,
+        }
+    }
+    text(a) == text(b) && a.as_ref().to_json() == b.as_ref().to_json()
 }
 
 /// Why an item is kept under `only_by`: the latest change is someone else's.

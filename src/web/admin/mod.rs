@@ -135,6 +135,11 @@ pub fn page(state: &AppState, template: &str, p: &Page<'_>, ctx: Value, status: 
     }
 }
 
+/// A language's name in the UI language `ui` ("German", "Deutsch").
+pub fn lang_name(state: &AppState, ui: Lang, lang: Lang) -> String {
+    state.theme.string(ui, &format!("admin_lang_{}", lang.code()))
+}
+
 /// 303 to `to` (after a post, or to the sign-in page).
 pub fn redirect(to: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();

@@ -23,11 +23,10 @@ pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Response 
         async {
             let s = signed(&state, req).await?;
             let all = state.store.newsletters(state.site_id).await.map_err(|e| failed(&state, &s, &e))?;
-            let mut rows = Vec::new();
-            for n in &all {
-                let p = state.store.newsletter_progress(n.id).await.map_err(|e| failed(&state, &s, &e))?;
-                rows.push(context! { n => summary(n), queued => p.queued, sent => p.sent, failed => p.failed });
-            }
+            let rows: Vec<Value> = all
+                .iter()
+                .map(|(n, p)| context! { n => summary(n), queued => p.queued, sent => p.sent, failed => p.failed })
+                .collect();
             let ctx = context! { rows, langs => languages(&state, s.lang) };
             Ok(page(&state, "admin/newsletters.html", &s.page("admin_newsletters", "newsletters"), ctx, StatusCode::OK))
         }
@@ -169,7 +168,7 @@ async fn newsletter_page(state: &AppState, s: &Signed, p: &Page<'_>, n: &Newslet
         n => summary(n), body => &n.body,
         preview_html => Value::from_safe_string(crate::markdown::to_html(&n.body)),
         queued => progress.queued, sent => progress.sent, failed => progress.failed,
-        lang_name => state.theme.string(s.lang, &format!("admin_lang_{}", lang.code())),
+        lang_name => super::lang_name(state, s.lang, lang),
         // Refreshed every few seconds while mails wait (no script needed).
         refresh => n.sent_at.is_some() && progress.queued > 0,
     };
@@ -188,7 +187,7 @@ fn languages(state: &AppState, ui: Lang) -> Vec<Value> {
         .site
         .languages
         .iter()
-        .map(|l| context! { code => l.code(), name => state.theme.string(ui, &format!("admin_lang_{}", l.code())) })
+        .map(|l| context! { code => l.code(), name => super::lang_name(state, ui, *l) })
         .collect()
 }
 

@@ -93,7 +93,7 @@ fn settings_page(
         .map(|l| {
             let text = settings.text.get(l).cloned().unwrap_or_default();
             context! {
-                code => l.code(), name => state.theme.string(p.lang, &format!("admin_lang_{}", l.code())),
+                code => l.code(), name => super::lang_name(state, p.lang, *l),
                 on => settings.languages.contains(l), default => settings.languages.first() == Some(l),
                 site_name => text.name, tagline => text.tagline, footer => text.footer,
             }
