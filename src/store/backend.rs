@@ -1,46 +1,136 @@
-//! The one place that knows which database engine runs underneath: the
-//! connection types, opening a pool with its pragmas, and how a write
-//! transaction begins. Everything else in `store` writes portable SQL
-//! (`$n` placeholders, `RETURNING`, `ON CONFLICT`) against these aliases, so
-//! a PostgreSQL backend is added here, beside SQLite.
+//! The one place that knows which database engine runs underneath: opening
+//! a pool with its settings and migrations, how transactions begin, and how
+//! errors are classified. Everything else in `store` writes portable SQL
+//! (`$n` placeholders, `RETURNING`, `ON CONFLICT`, `TRUE`/`FALSE`, integer
+//! unix times) against sqlx's `Any` driver, which picks SQLite or
+//! PostgreSQL from the URL at run time.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 
-/// The database engine.
-pub(crate) type Db = sqlx::Sqlite;
+/// The database engine, chosen at run time.
+pub(crate) type Db = sqlx::Any;
 /// A pool of connections.
-pub(crate) type Pool = sqlx::Pool<Db>;
+pub(crate) type Pool = sqlx::AnyPool;
 /// One connection (what a transaction dereferences to).
 pub(crate) type Conn = <Db as sqlx::Database>::Connection;
 /// A transaction.
 pub(crate) type Tx = sqlx::Transaction<'static, Db>;
 
-/// Opens an SQLite file with the pragmas Casefile relies on, and migrates it.
-pub(crate) async fn open_sqlite(url: &str) -> Result<Pool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        // WAL: readers never block the writer; a committed transaction
-        // survives a process crash at any `synchronous` level. FULL makes
-        // it survive power loss too, which form submissions need.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
-        // Erased personal data is overwritten, not left in free pages.
-        .pragma("secure_delete", "on")
-        .pragma("temp_store", "memory")
-        .pragma("cache_size", "-8000");
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
+/// Which engine a URL or a pool speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a database URL names, if Casefile knows it.
+    pub fn of_url(url: &str) -> Option<Engine> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Some(Engine::Sqlite),
+            "postgres" | "postgresql" => Some(Engine::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The engine behind a pool.
+    pub(crate) fn of(pool: &Pool) -> Engine {
+        Engine::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Engine::Sqlite)
+    }
+}
+
+/// How a pool is sized and how long one statement may run.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    /// Connections at most; `None` chooses per engine (4 for SQLite, whose
+    /// writers take turns anyway; 10 for PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// A statement running longer is cancelled by PostgreSQL (SQLite has no
+    /// such limit; its busy timeout bounds waiting for the write lock).
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings { max_connections: None, statement_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// Opens the database at `url` (creating an SQLite file if needed) and
+/// migrates it.
+pub(crate) async fn open(url: &str, settings: &PoolSettings) -> Result<Pool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    match Engine::of_url(url) {
+        Some(Engine::Postgres) => open_postgres(url, settings).await,
+        _ => open_sqlite(url, settings).await,
+    }
+}
+
+/// SQLite with the pragmas Casefile relies on, set on every connection.
+async fn open_sqlite(url: &str, settings: &PoolSettings) -> Result<Pool, sqlx::Error> {
+    // Create the file on first use (an SQLite URL opens read-write only).
+    let url = if url.contains("mode=") {
+        url.to_owned()
+    } else {
+        format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(settings.max_connections.unwrap_or(4))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL: readers never block the writer; a committed
+                // transaction survives a process crash at any `synchronous`
+                // level. FULL makes it survive power loss too, which form
+                // submissions need. `secure_delete`: erased personal data is
+                // overwritten, not left in free pages.
+                for pragma in SQLITE_PRAGMAS {
+                    sqlx::query(*pragma).execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        })
         .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
-        .connect_with(options)
+        .connect(&url)
         .await?;
     let migrator = sqlx::migrate!("./migrations/sqlite");
-    copy_before_migrating(&pool, &migrator, url).await?;
+    copy_before_migrating(&pool, &migrator, &url).await?;
     migrator.run(&pool).await?;
+    Ok(pool)
+}
+
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA secure_delete = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA cache_size = -8000",
+];
+
+/// PostgreSQL, with a statement timeout on every connection. TLS follows
+/// the URL's `sslmode`.
+async fn open_postgres(url: &str, settings: &PoolSettings) -> Result<Pool, sqlx::Error> {
+    let timeout_ms = settings.statement_timeout.as_millis().min(i32::MAX as u128);
+    let pool = AnyPoolOptions::new()
+        .max_connections(settings.max_connections.unwrap_or(10))
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                let set = format!("SET statement_timeout = {timeout_ms}");
+                sqlx::query(sqlx::AssertSqlSafe(set)).execute(&mut *conn).await?;
+                Ok(())
+            })
+        })
+        .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
     Ok(pool)
 }
 
@@ -60,7 +150,7 @@ async fn copy_before_migrating(pool: &Pool, migrator: &sqlx::migrate::Migrator, 
     let Some(next) = migrator.iter().map(|m| m.version).find(|v| !applied.contains(v)) else { return Ok(()) };
     let dest = std::path::PathBuf::from(format!("{}.before-migration-{next}", path.display()));
     if !dest.exists() {
-        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy()).execute(pool).await?;
+        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy().into_owned()).execute(pool).await?;
         tracing::info!(copy = %dest.display(), "kept a copy of the database before upgrading its schema");
     }
     Ok(())
@@ -131,25 +221,47 @@ fn usable(conn: &Conn) -> bool {
     true
 }
 
-/// A write transaction that takes the write lock at once (`BEGIN
-/// IMMEDIATE`): a deferred transaction that reads first and writes later
-/// fails with `SQLITE_BUSY_SNAPSHOT` when another writer got in between,
-/// which the busy timeout does not retry.
+/// A write transaction. SQLite: `BEGIN IMMEDIATE` takes the write lock at
+/// once (a deferred transaction that reads first and writes later fails
+/// with `SQLITE_BUSY_SNAPSHOT` when another writer got in between, which
+/// the busy timeout does not retry). PostgreSQL: one transaction-scoped
+/// advisory lock makes writers take turns in the same way, across every
+/// instance on the database, so the store's read-then-write steps (the
+/// content version, uniqueness of names, throttles) behave as on SQLite.
 pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
+    match Engine::of(pool) {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Engine::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+    }
 }
+
+/// The advisory lock key of content and form writes ("casefile" in ASCII).
+const WRITE_LOCK: i64 = 0x6361_7365_6669_6c65;
 
 /// A read transaction: every statement in it sees the same committed state
-/// (in WAL mode, the snapshot taken at its first read).
+/// (SQLite in WAL mode: the snapshot of its first read; PostgreSQL:
+/// `REPEATABLE READ`).
 pub(crate) async fn begin_read(pool: &Pool) -> Result<Tx, sqlx::Error> {
-    pool.begin().await
+    match Engine::of(pool) {
+        Engine::Sqlite => pool.begin().await,
+        Engine::Postgres => pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+    }
 }
 
-/// Makes deleted rows unrecoverable from the files: `secure_delete`
-/// zeroes them in the database file, but the write-ahead log still holds
-/// the pages as they were until a checkpoint copies it back and truncates
-/// it. Waits (within the busy timeout) for readers of older snapshots.
+/// Makes deleted rows unrecoverable from the files. SQLite: `secure_delete`
+/// zeroes them in the database file, but the write-ahead log still holds the
+/// pages as they were until a checkpoint copies it back and truncates it;
+/// this waits (within the busy timeout) for readers of older snapshots.
+/// PostgreSQL leaves dead rows to autovacuum, which reclaims them; the
+/// operator's backups and WAL archive are theirs to age out (docs/DEPLOY.md).
 pub(crate) async fn forget_deleted(pool: &Pool) {
+    if Engine::of(pool) != Engine::Sqlite {
+        return;
+    }
     match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
         Ok((0, _, _)) => {}
         // A reader of an older snapshot held it up; the hourly purge tries again.
@@ -161,17 +273,59 @@ pub(crate) async fn forget_deleted(pool: &Pool) {
     }
 }
 
-/// Whether an error means "the database cannot take this now" (busy,
-/// locked, or its disk full): worth a retry, answered with 503, never a bug.
+/// Whether an error means "the database cannot take this now": worth a
+/// retry, answered with 503, never a bug. SQLite: busy, locked or its disk
+/// full. PostgreSQL: unreachable, restarting, out of resources, a
+/// serialisation conflict or a cancelled (timed-out) statement.
 pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
-            let code = d.code();
-            // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13) and
-            // their extended codes.
-            code.as_deref().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6 | 13))
+            let Some(code) = d.code() else { return false };
+            if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                // SQLSTATE classes: 08 connection exception, 53 insufficient
+                // resources, 57 operator intervention (shutdown, cancelled
+                // statement); 40001/40P01 serialisation failure, deadlock.
+                matches!(code.get(..2), Some("08" | "53" | "57")) || code == "40001" || code == "40P01"
+            } else {
+                // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13) and
+                // their extended codes.
+                code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 13))
+            }
         }
-        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         _ => false,
+    }
+}
+
+/// A truth value as either engine returns it: PostgreSQL a `BOOLEAN`,
+/// SQLite an integer (it has no boolean type). Decode `EXISTS (…)` and
+/// flag columns through this; binding a plain `bool` works on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
+impl sqlx::Type<Db> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<Db>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        ty.kind() == sqlx::any::AnyTypeInfoKind::Bool || ty.kind().is_integer()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Db> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        use sqlx::ValueRef;
+        if value.type_info().kind() == sqlx::any::AnyTypeInfoKind::Bool {
+            <bool as sqlx::Decode<Db>>::decode(value).map(Flag)
+        } else {
+            <i64 as sqlx::Decode<Db>>::decode(value).map(|n| Flag(n != 0))
+        }
     }
 }

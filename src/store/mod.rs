@@ -2,8 +2,9 @@
 //! read content and personal data. Nothing here renders HTML.
 //!
 //! SQL is written once, in the portable subset that SQLite and PostgreSQL
-//! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`); what
-//! differs between engines (pragmas, `BEGIN IMMEDIATE`, error codes) is in
+//! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`,
+//! `TRUE`/`FALSE`, `CAST(… AS BIGINT)` around sums); what differs between
+//! engines (pragmas, how a write transaction begins, error codes) is in
 //! `backend.rs`. Content is written one item at a time (`content/`), each
 //! write with its revision.
 
@@ -26,6 +27,7 @@ mod users;
 
 use anyhow::{Context, Result};
 
+pub use backend::{Engine, PoolSettings};
 pub use consent::Consent;
 pub use content::{
     Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, ListFilter, Listed, Planned, Revision, RevisionInfo,
@@ -57,26 +59,28 @@ pub fn now() -> i64 {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and runs migrations.
-    ///
-    /// `url` is a `sqlite:` URL. Other schemes are refused with a clear error
-    /// until the PostgreSQL backend lands.
+    /// Opens (creating if needed) the database at `url` and runs
+    /// migrations, with the default pool settings.
     pub async fn open(url: &str) -> Result<Store> {
-        if url.starts_with("sqlite:") {
-            Self::open_sqlite(url).await
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            anyhow::bail!("PostgreSQL is not supported yet; use a sqlite: URL")
-        } else {
-            anyhow::bail!("unsupported database URL `{}`: expected sqlite:PATH", redact(url))
-        }
+        Self::open_with(url, &PoolSettings::default()).await
     }
 
-    async fn open_sqlite(url: &str) -> Result<Store> {
-        let pool = backend::open_sqlite(url)
+    /// Opens the database at `url` (`sqlite:PATH` or `postgres://…`) and
+    /// runs migrations.
+    pub async fn open_with(url: &str, settings: &PoolSettings) -> Result<Store> {
+        if Engine::of_url(url).is_none() {
+            anyhow::bail!("unsupported database URL `{}`: expected sqlite:PATH or postgres://…", redact(url));
+        }
+        let pool = backend::open(url, settings)
             .await
             .map_err(migration_error)
             .with_context(|| format!("cannot open the database `{}`", redact(url)))?;
         Ok(Store { pool })
+    }
+
+    /// The engine underneath.
+    pub fn engine(&self) -> Engine {
+        Engine::of(&self.pool)
     }
 
     /// The id of the site with this key, if it exists.

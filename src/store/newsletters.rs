@@ -119,8 +119,8 @@ impl Store {
         type Row = (i64, String, String, String, String, i64, i64, Option<i64>, i64, i64, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT n.id, n.lang, n.subject, n.body, n.created_by, n.created_at, n.updated_at, n.sent_at, \
-             n.recipients, COALESCE(SUM(o.state IN ('pending', 'sending')), 0), COALESCE(SUM(o.state = 'sent'), 0), \
-             COALESCE(SUM(o.state = 'failed'), 0) \
+             n.recipients, COUNT(*) FILTER (WHERE o.state IN ('pending', 'sending')), \
+             COUNT(*) FILTER (WHERE o.state = 'sent'), COUNT(*) FILTER (WHERE o.state = 'failed') \
              FROM newsletters n LEFT JOIN outbox o ON o.newsletter_id = n.id \
              WHERE n.site_id = $1 GROUP BY n.id ORDER BY n.id DESC",
         )
@@ -140,8 +140,8 @@ impl Store {
     /// erasure removed are no longer counted).
     pub async fn newsletter_progress(&self, id: i64) -> Result<Progress> {
         let (queued, sent, failed): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(state IN ('pending', 'sending')), 0), COALESCE(SUM(state = 'sent'), 0), \
-             COALESCE(SUM(state = 'failed'), 0) FROM outbox WHERE newsletter_id = $1",
+            "SELECT COUNT(*) FILTER (WHERE state IN ('pending', 'sending')), COUNT(*) FILTER (WHERE state = 'sent'), \
+             COUNT(*) FILTER (WHERE state = 'failed') FROM outbox WHERE newsletter_id = $1",
         )
         .bind(id)
         .fetch_one(&self.pool)

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use super::Store;
+use super::backend::Flag;
 use super::consent;
 use super::outbox::{NewMail, enqueue};
 
@@ -54,6 +55,7 @@ pub struct SignatureData {
     /// Country.
     pub country: String,
     /// Whether the name is shown publicly.
+    #[sqlx(try_from = "Flag")]
     pub show_name: bool,
     /// Language.
     pub lang: String,
@@ -178,7 +180,8 @@ impl Store {
         .bind(email)
         .bind(other_spelling(email))
         .fetch_one(&self.pool)
-        .await?)
+        .await
+        .map(|f: Flag| f.0)?)
     }
 
     /// The site and address of a data request that is still valid.

@@ -55,6 +55,7 @@ impl Builder {
         let dir = tempfile::tempdir().unwrap();
         let mut args = self.args;
         args.storage.data = Some(dir.path().join("data"));
+        args.storage.database_url = crate::db::url_for(&dir.path().join("data"));
         let config = ServeConfig::resolve(&args).unwrap();
         config.storage.prepare().unwrap();
         // A fixed moment well after every date in the default site.
@@ -65,6 +66,12 @@ impl Builder {
         let (state, worker) = casefile::cmd::serve::build(&config, addr, mailer, clock.clone()).await.unwrap();
         let router = casefile::web::app(Arc::clone(&state));
         TestApp { state, clock, sent, worker, router, _dir: dir }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        crate::db::release(&self._dir.path().join("data"));
     }
 }
 

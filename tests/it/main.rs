@@ -12,6 +12,7 @@ mod backup;
 mod browser;
 mod content;
 mod content_io;
+mod db;
 mod discovery;
 mod documents;
 mod export;

@@ -37,8 +37,7 @@ impl Server {
         std::fs::create_dir_all(&data).unwrap();
         casefile::documents::attach(&mut site, attachments).unwrap();
         casefile::documents::store_files(&site, attachments, &data.join("files")).unwrap();
-        let store =
-            casefile::store::Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+        let store = casefile::store::Store::open(&crate::db::store_url(&data)).await.unwrap();
         store.import_site(&site, casefile::store::Change { author: "test", note: "import" }).await.unwrap();
         store.close().await;
         let mut server = Server::start_in(&data);
@@ -53,7 +52,9 @@ impl Server {
 
     /// Starts a server over `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+        crate::db::point(&mut cmd, data);
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
@@ -62,7 +63,6 @@ impl Server {
             .env_remove("CASEFILE_CONTACT_TO")
             .env_remove("CASEFILE_TRUSTED_PROXIES")
             .env_remove("CASEFILE_BASE_URL")
-            .env_remove("DATABASE_URL")
             .env_remove("CASEFILE_LISTEN")
             .env_remove("CASEFILE_DATA")
             .env("RUST_LOG", "info")
@@ -125,6 +125,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if self._dir.is_some() {
+            crate::db::release(&self.data);
+        }
     }
 }
 

@@ -86,7 +86,7 @@ impl Store {
     /// Live items and drafts per kind.
     pub async fn item_counts(&self, site_id: i64) -> Result<Vec<(ItemKind, i64, i64)>> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT kind, COUNT(*), SUM(CASE WHEN status = 'draft' THEN 1 ELSE 0 END) FROM items \
+            "SELECT kind, COUNT(*), COUNT(*) FILTER (WHERE status = 'draft') FROM items \
              WHERE site_id = $1 AND deleted_at IS NULL GROUP BY kind",
         )
         .bind(site_id)

@@ -16,7 +16,7 @@ mod revisions;
 use crate::content::{Invalid, Item, ItemKind, ItemLink, ItemRef, Lang, Site, SiteSettings, Status};
 
 use super::Store;
-use super::backend::{self, Conn, Tx};
+use super::backend::{self, Conn, Flag, Tx};
 use super::error::{Error, Result};
 
 pub use import::{Action, ImportReport, ImportRules, Planned};
@@ -517,7 +517,7 @@ async fn latest_revision(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &st
 async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Change<'_>, ts: i64) -> Result<Written> {
     let written = write_unchecked(tx, site_id, r, mode, change, ts).await?;
     for &(kind, key) in &r.links {
-        let exists: bool = sqlx::query_scalar(
+        let exists: Flag = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL)",
         )
         .bind(site_id)
@@ -525,7 +525,7 @@ async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Ch
         .bind(key)
         .fetch_one(&mut **tx)
         .await?;
-        if !exists {
+        if !exists.0 {
             return Err(Error::Invalid(Invalid(format!(
                 "the {} `{}` refers to the {kind} `{key}`, which does not exist",
                 r.kind, r.key

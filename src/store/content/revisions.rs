@@ -53,7 +53,7 @@ pub(super) async fn add(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO revisions (site_id, kind, key, action, data, author, note, version, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         VALUES ($1, $2, $3, $4, json($5), $6, $7, $8, $9) RETURNING id",
     )
     .bind(site_id)
     .bind(kind.as_str())
@@ -106,7 +106,7 @@ impl Store {
     pub async fn site_revisions(&self, site_id: i64) -> Result<Vec<Revision>> {
         type Row = (i64, String, String, String, String, i64, i64, String, String);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, action, author, note, data, version, created_at, kind, key FROM revisions \
+            "SELECT id, action, author, note, CAST(data AS TEXT), version, created_at, kind, key FROM revisions \
              WHERE site_id = $1 ORDER BY id",
         )
         .bind(site_id)
@@ -131,7 +131,7 @@ impl Store {
         .await?
         .ok_or_else(|| Error::NotFound(format!("there is no revision {id}")))?;
         let (kind, key, data): (String, String, String) =
-            sqlx::query_as("SELECT kind, key, data FROM revisions WHERE id = $1")
+            sqlx::query_as("SELECT kind, key, CAST(data AS TEXT) FROM revisions WHERE id = $1")
                 .bind(id)
                 .fetch_one(&self.pool)
                 .await?;
