@@ -1,6 +1,8 @@
 //! `casefile backup` and `casefile restore`: a backup taken while visitors
 //! sign restores every acknowledged signature and the same site; a damaged
-//! one is refused with nothing written.
+//! one is refused with nothing written. The backup copies the SQLite file
+//! (on PostgreSQL, `pg_dump` is the operator's tool), so these tests stay on
+//! SQLite whichever engine the suite runs on.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -50,6 +52,7 @@ async fn sign_repeatedly(server: &Server, n: usize, started: &AtomicBool) -> Vec
 
 #[tokio::test]
 async fn a_backup_taken_while_visitors_sign_restores_every_acknowledged_signature_and_the_same_site() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = start(&data, "", "form_rate_limit = 1000\n");
@@ -103,6 +106,7 @@ async fn a_backup_taken_while_visitors_sign_restores_every_acknowledged_signatur
 
 #[tokio::test]
 async fn a_truncated_damaged_or_foreign_file_is_refused_and_nothing_is_written() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start();
     let archive = dir.path().join("b.tar.gz");
@@ -142,6 +146,7 @@ async fn a_truncated_damaged_or_foreign_file_is_refused_and_nothing_is_written()
 
 #[tokio::test]
 async fn restore_replaces_a_folder_only_when_forced_and_never_under_a_running_server() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start();
     let archive = dir.path().join("b.tar.gz");
@@ -171,6 +176,7 @@ async fn restore_replaces_a_folder_only_when_forced_and_never_under_a_running_se
 
 #[tokio::test]
 async fn scheduled_backups_are_taken_and_only_the_newest_kept() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start_with(&data, &["--backup-every", "1s", "--backup-keep", "2"]);
@@ -191,6 +197,7 @@ async fn scheduled_backups_are_taken_and_only_the_newest_kept() {
 
 #[tokio::test]
 async fn a_schema_upgrade_keeps_a_copy_of_the_database_as_it_was() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("casefile.db");
     let url = format!("sqlite:{}", db.display());

@@ -212,9 +212,10 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     for (email, role) in [("ed@example.org", "editor"), ("own@example.org", "owner")] {
-        let mut add = Command::new(env!("CARGO_BIN_EXE_casefile"))
-            .args(["user", "add", "--email", email, "--role", role, "--data"])
-            .arg(&data)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+        cmd.args(["user", "add", "--email", email, "--role", role, "--data"]).arg(&data);
+        crate::db::point(&mut cmd);
+        let mut add = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -70,7 +70,7 @@ fn the_bundle_has_what_the_default_site_needs() {
 #[tokio::test]
 async fn the_bundle_imports_completely_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    let store = Store::open(&crate::db::store_url(dir.path())).await.unwrap();
     let site = bundle::parse(&bundle::default_files()).unwrap();
     let id = store.import_site(&site, IMPORT).await.unwrap();
     let loaded = store.load_site(id).await.unwrap();

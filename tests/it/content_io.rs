@@ -12,10 +12,10 @@ use casefile::store::{Change, Store};
 use crate::server::{Server, client};
 
 fn casefile(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("CASEFILE_DATA")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(args);
+    crate::db::point(&mut cmd);
+    cmd.env_remove("CASEFILE_DATA")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap()
@@ -34,7 +34,7 @@ fn s(p: &Path) -> &str {
 }
 
 async fn open(data: &Path) -> (Store, i64) {
-    let store = Store::open(&format!("sqlite:{}", data.join("casefile.db").display())).await.unwrap();
+    let store = Store::open(&crate::db::store_url(data)).await.unwrap();
     let key = store.first_site_key().await.unwrap().unwrap();
     let id = store.site_id(&key).await.unwrap().unwrap();
     (store, id)
@@ -237,9 +237,10 @@ async fn the_default_content_upgrade_updates_only_what_no_editor_changed() {
 /// What `serve` logs until it listens.
 fn start_up_log(data: &Path) -> String {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data", s(data)])
-        .env_remove("DATABASE_URL")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data", s(data)]);
+    crate::db::point(&mut cmd);
+    let mut child = cmd
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .spawn()

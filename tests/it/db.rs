@@ -6,9 +6,11 @@
 //! dropped; databases left by tests that end otherwise (and by earlier runs
 //! whose process is gone) are dropped when the next run starts.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use sqlx::Connection;
@@ -21,6 +23,18 @@ static MADE: LazyLock<Mutex<HashMap<PathBuf, String>>> = LazyLock::new(|| {
     Mutex::new(HashMap::new())
 });
 
+thread_local! {
+    /// Set by a test about SQLite itself (its file, its lock, its backup).
+    static SQLITE_ONLY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps the calling test on SQLite whichever engine the suite runs on:
+/// for tests of what only the SQLite file has (its online backup, its
+/// single-process lock, a full disk under it). Call it first.
+pub fn sqlite_only() {
+    SQLITE_ONLY.set(true);
+}
+
 /// The PostgreSQL server the suite runs against, if any.
 pub fn postgres_server() -> Option<String> {
     std::env::var("CASEFILE_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
@@ -31,11 +45,15 @@ pub fn postgres_server() -> Option<String> {
 /// default, `sqlite:<data>/casefile.db`).
 pub fn url_for(data: &Path) -> Option<String> {
     let server = postgres_server()?;
-    let mut made = MADE.lock().unwrap();
+    if SQLITE_ONLY.get() {
+        return None;
+    }
+    let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let name = match made.get(data) {
         Some(name) => name.clone(),
         None => {
-            let name = format!("casefile_t_{}_{}", std::process::id(), made.len());
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let name = format!("casefile_t_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
             run(&server, &format!("CREATE DATABASE {name}"));
             made.insert(data.to_owned(), name.clone());
             name
@@ -49,9 +67,18 @@ pub fn store_url(data: &Path) -> String {
     url_for(data).unwrap_or_else(|| format!("sqlite:{}", data.join("casefile.db").display()))
 }
 
-/// Points a `casefile` command over `data` at the test's database.
-pub fn point(cmd: &mut Command, data: &Path) {
-    match url_for(data) {
+/// A pool on the database of `data`, whichever engine it is.
+pub async fn pool(data: &Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&store_url(data)).await.expect("the test database opens")
+}
+
+/// Points a `casefile` command at the database of the data folder its
+/// `--data` names (call it after the arguments are given).
+pub fn point(cmd: &mut Command) {
+    let mut args = cmd.get_args();
+    let data = args.by_ref().find(|a| *a == "--data").and_then(|_| args.next()).map(PathBuf::from);
+    match data.and_then(|d| url_for(&d)) {
         Some(url) => cmd.env("DATABASE_URL", url),
         None => cmd.env_remove("DATABASE_URL"),
     };
@@ -60,7 +87,8 @@ pub fn point(cmd: &mut Command, data: &Path) {
 /// Drops the database of `data`, if this process made one.
 pub fn release(data: &Path) {
     let Some(server) = postgres_server() else { return };
-    if let Some(name) = MADE.lock().unwrap().remove(data) {
+    let name = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(data);
+    if let Some(name) = name {
         run(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }

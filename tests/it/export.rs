@@ -8,10 +8,10 @@ use std::process::Command;
 use crate::server::{Server, client};
 
 fn export(data: &Path, out: &Path, base: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(["export", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--base-url", base])
-        .env_remove("DATABASE_URL")
-        .env_remove("CASEFILE_DATA")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(["export", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--base-url", base]);
+    crate::db::point(&mut cmd);
+    cmd.env_remove("CASEFILE_DATA")
         .output()
         .unwrap()
 }

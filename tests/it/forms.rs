@@ -115,22 +115,32 @@ async fn petition_page_showing(c: &reqwest::Client, server: &Server, text: &str)
     }
 }
 
-fn db_url(data: &Path) -> String {
-    format!("sqlite:{}", data.join("casefile.db").display())
+/// What `casefile outbox` says about the data folder `data`.
+fn outbox(data: &Path) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(["outbox", "--data"]).arg(data);
+    crate::db::point(&mut cmd);
+    cmd.output().unwrap()
 }
 
-/// Every text value in every table that contains `needle`, as `table: value`.
+/// Every text value in every table that contains `needle`, as `table:
+/// value` (on PostgreSQL, the whole row as JSON).
 async fn rows_mentioning(data: &Path, needle: &str) -> Vec<String> {
     use sqlx::{Column, Row};
-    let pool = sqlx::SqlitePool::connect(&db_url(data)).await.unwrap();
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let pool = crate::db::pool(data).await;
+    let postgres = crate::db::url_for(data).is_some();
+    let tables: Vec<String> = sqlx::query_scalar(if postgres {
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    })
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     let mut hits = Vec::new();
     for t in tables {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{t}\""))).fetch_all(&pool).await.unwrap();
+        let select = if postgres { format!("SELECT to_jsonb(t)::text FROM \"{t}\" t") } else { format!("SELECT * FROM \"{t}\"") };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch_all(&pool).await.unwrap();
         for row in rows {
             for col in row.columns() {
                 if let Ok(Some(v)) = row.try_get::<Option<String>, _>(col.ordinal())
@@ -203,7 +213,7 @@ async fn newsletter_double_opt_in_welcome_and_one_click_unsubscribe() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("You have been unsubscribed"));
-    let pool = sqlx::SqlitePool::connect(&db_url(&server.data)).await.unwrap();
+    let pool = crate::db::pool(&server.data).await;
     let status: String = sqlx::query_scalar("SELECT status FROM subscribers WHERE email = 'ann@example.org'")
         .fetch_one(&pool)
         .await
@@ -672,12 +682,7 @@ async fn required_tls_is_never_downgraded_and_given_up_mail_is_visible() {
     .await;
     assert_eq!(res.status(), 303);
     assert!(smtp.settled("inbox@example.org", Duration::from_secs(2)).is_empty(), "nothing sent in clear");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"))
-        .args(["outbox", "--data"])
-        .arg(&data)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let out = outbox(&data);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("failed 1"), "{text}");
@@ -700,12 +705,7 @@ async fn a_permanent_refusal_fails_the_mail_at_once() {
     assert_eq!(res.status(), 303);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let text = loop {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"))
-            .args(["outbox", "--data"])
-            .arg(&data)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap();
+        let out = outbox(&data);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         if text.contains("failed 1") || std::time::Instant::now() > deadline {
             break text;

@@ -33,6 +33,7 @@ fn raw(base: &str, request: &str) -> String {
 
 #[tokio::test]
 async fn a_second_server_on_one_database_is_refused_and_names_the_first() {
+    crate::db::sqlite_only();
     let first = Server::start();
     let out = casefile().args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(&first.data).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -242,6 +243,7 @@ fn fill(path: &Path) {
 
 #[tokio::test]
 async fn a_full_disk_is_survived_and_recovered_from_without_a_restart() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("small");
     if !small_disk(&mnt, "disk_full") {
@@ -369,6 +371,7 @@ fn is_closed(conn: &mut TcpStream) -> bool {
 
 #[tokio::test]
 async fn a_database_from_a_newer_version_is_a_clear_error_said_once() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("casefile.db");
     let store = casefile::store::Store::open(&format!("sqlite:{}", db.display())).await.unwrap();
@@ -400,6 +403,7 @@ impl Drop for Immutable {
 
 #[test]
 fn a_database_that_takes_no_write_is_refused_at_start() {
+    crate::db::sqlite_only();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     assert!(Server::start_in(&data).terminate().success());

@@ -53,11 +53,9 @@ impl Server {
     /// Starts a server over `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
-        crate::db::point(&mut cmd, data);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(data).args(extra);
+        crate::db::point(&mut cmd);
         let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .args(extra)
             .env_remove("CASEFILE_SMTP_URL")
             .env_remove("CASEFILE_MAIL_FROM")
             .env_remove("CASEFILE_CONTACT_TO")

@@ -11,7 +11,7 @@ const EDITOR: Change<'static> = Change { author: "editor@example.org", note: "te
 /// A store holding the default site, and the site as parsed.
 async fn default_site() -> (tempfile::TempDir, Store, i64, Site) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    let store = Store::open(&crate::db::store_url(dir.path())).await.unwrap();
     let site = bundle::parse(&bundle::default_files()).unwrap();
     let id = store.import_site(&site, Change { author: "test", note: "import" }).await.unwrap();
     (dir, store, id, site)
@@ -326,7 +326,7 @@ async fn lists_are_paged_searched_filtered_and_show_missing_translations() {
 #[tokio::test]
 async fn personal_data_is_found_and_erased_in_both_spellings_of_a_domain() {
     let (dir, store, site, _) = default_site().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    let pool = crate::db::pool(dir.path()).await;
     for (email, nonce) in
         [("anna@müller.example", "n1"), ("anna@xn--mller-kva.example", "n2"), ("bob@müller.example", "n3")]
     {
