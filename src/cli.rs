@@ -32,6 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the site over HTTP (creates the database and the default site on first start).
     Serve(ServeArgs),
+    /// Run the background jobs (sending mail, the retention purge, scheduled
+    /// backups) without serving HTTP; takes the same options as `serve`.
+    Worker(ServeArgs),
     /// Show the mail outbox: how many mails wait, were sent or failed, and why.
     Outbox(StorageArgs),
     /// Show or set who runs the site (the controller named on the privacy page).
@@ -66,9 +69,19 @@ pub struct StorageArgs {
     #[arg(long, env = "CASEFILE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Database URL [default: sqlite:<data>/casefile.db].
+    /// Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST/DB, with
+    /// `?sslmode=require` (or verify-full) for TLS [default: sqlite:<data>/casefile.db].
     #[arg(long = "database", env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// Database connections at most [default: 4 on SQLite, 10 on PostgreSQL].
+    #[arg(long, env = "CASEFILE_DB_POOL_SIZE", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: Option<u32>,
+
+    /// How long one statement may run on PostgreSQL before it is cancelled,
+    /// e.g. `30s` [default: 30s].
+    #[arg(long, env = "CASEFILE_DB_STATEMENT_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub db_statement_timeout: Option<std::time::Duration>,
 }
 
 /// `casefile user …`.
@@ -325,6 +338,11 @@ pub struct ServeArgs {
     /// How many scheduled backups to keep; older ones are deleted [default: 7].
     #[arg(long, env = "CASEFILE_BACKUP_KEEP", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub backup_keep: Option<u32>,
+
+    /// Serve without the background jobs (sending mail, the retention purge,
+    /// scheduled backups), for deployments that run them in `casefile worker`.
+    #[arg(long, env = "CASEFILE_NO_WORKER", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub no_worker: Option<bool>,
 
     /// Storage options.
     #[command(flatten)]

@@ -18,6 +18,7 @@ use lettre::message::Mailbox;
 
 use crate::cli::{Cli, ServeArgs, StorageArgs};
 use crate::mail::MailConfig;
+use crate::store::PoolSettings;
 
 /// The default listen address: loopback only, so a fresh install is not
 /// reachable from the network until the operator says so.
@@ -104,6 +105,8 @@ pub struct Storage {
     pub data_dir: PathBuf,
     /// The database URL.
     pub database_url: String,
+    /// The connection pool's size and statement timeout.
+    pub pool: PoolSettings,
 }
 
 impl std::fmt::Debug for Storage {
@@ -111,6 +114,7 @@ impl std::fmt::Debug for Storage {
         f.debug_struct("Storage")
             .field("data_dir", &self.data_dir)
             .field("database_url", &crate::store::redact(&self.database_url))
+            .field("pool", &self.pool)
             .finish()
     }
 }
@@ -126,7 +130,12 @@ impl Storage {
         if database_url.trim().is_empty() {
             bail!("the database URL is empty");
         }
-        Ok(Storage { data_dir, database_url })
+        let defaults = PoolSettings::default();
+        let pool = PoolSettings {
+            max_connections: args.db_pool_size,
+            statement_timeout: args.db_statement_timeout.unwrap_or(defaults.statement_timeout),
+        };
+        Ok(Storage { data_dir, database_url, pool })
     }
 
     /// Creates the data folder if needed and checks that it is writable.
@@ -179,6 +188,8 @@ pub struct ServeConfig {
     pub connections: ConnectionLimits,
     /// Scheduled backups, if any: how often, and how many are kept.
     pub backups: Option<(std::time::Duration, usize)>,
+    /// Whether `serve` runs the background jobs too (not with `--no-worker`).
+    pub worker: bool,
 }
 
 /// Anti-abuse settings of the public forms.
@@ -247,6 +258,7 @@ impl ServeConfig {
             trusted_proxies: args.trusted_proxies.clone(),
             connections,
             backups: args.backup_every.map(|every| (every, args.backup_keep.unwrap_or(7) as usize)),
+            worker: !args.no_worker.unwrap_or(false),
         })
     }
 }
@@ -345,7 +357,10 @@ mod tests {
     fn debug_output_names_no_password() {
         let args = ServeArgs {
             smtp_url: Some("smtps://me:hunter2@mail.example.org:465".into()),
-            storage: StorageArgs { data: None, database_url: Some("postgres://u:hunter2@db/site".into()) },
+            storage: StorageArgs {
+                database_url: Some("postgres://u:hunter2@db/site".into()),
+                ..StorageArgs::default()
+            },
             ..ServeArgs::default()
         };
         let c = ServeConfig::resolve(&args).unwrap();

@@ -48,6 +48,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.expect("set above") {
         Command::Serve(args) => runtime.block_on(casefile::cmd::serve::run(ServeConfig::resolve(&args)?)),
+        Command::Worker(args) => runtime.block_on(casefile::cmd::worker::run(ServeConfig::resolve(&args)?)),
         Command::Outbox(args) => {
             runtime.block_on(casefile::cmd::outbox::run(casefile::config::Storage::resolve(&args)?))
         }

@@ -38,7 +38,7 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     let rules = ImportRules { prune: args.prune, only_by, dry_run: true };
 
     storage.prepare()?;
-    let store = Store::open(&storage.database_url).await?;
+    let store = Store::open_with(&storage.database_url, &storage.pool).await?;
     let plan = store.import_bundle(&site, rules, change).await?;
     if args.dry_run || !plan.changes_anything() {
         if args.default && !args.dry_run {

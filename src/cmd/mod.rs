@@ -7,3 +7,4 @@ pub mod operator;
 pub mod outbox;
 pub mod serve;
 pub mod user;
+pub mod worker;

@@ -13,7 +13,7 @@ pub async fn open_existing(storage: &Storage) -> Result<Store> {
     {
         anyhow::bail!("no database at {path}: is --data right? (`casefile serve` creates it)");
     }
-    Store::open(&storage.database_url).await
+    Store::open_with(&storage.database_url, &storage.pool).await
 }
 
 /// Prints the outbox counts and every failed mail with its last error.

@@ -56,11 +56,13 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         )
     })?;
     warn_on_default_operator(&state.store, state.site_id, addr).await?;
-    worker.spawn();
-    state.spawn_refresher(REFRESH_EVERY);
-    if let Some((every, keep)) = config.backups {
-        crate::backup::schedule(config.storage.database_url.clone(), config.storage.data_dir.clone(), every, keep);
+    if config.worker {
+        start_jobs(&config, worker);
+    } else {
+        tracing::info!("serving without background jobs (--no-worker): run `casefile worker` beside");
     }
+    state.spawn_refresher(REFRESH_EVERY);
+    state.spawn_change_listener();
     if let Some(link) = crate::web::admin::setup_link(&state).await {
         tracing::warn!(
             "no one can sign in to the admin yet: open {link} within the hour to choose the first owner's \
@@ -79,6 +81,15 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     Ok(())
 }
 
+/// Starts the background jobs: the mail worker (with the retention purge)
+/// and scheduled backups.
+pub fn start_jobs(config: &ServeConfig, worker: MailWorker) {
+    worker.spawn();
+    if let Some((every, keep)) = config.backups {
+        crate::backup::schedule(config.storage.database_url.clone(), config.storage.data_dir.clone(), every, keep);
+    }
+}
+
 /// Everything a server runs on, for a server listening at `addr`: the
 /// database (with the default site on first start), the shared state and
 /// the mail worker (not started). `serve` and the in-process test app both
@@ -89,7 +100,7 @@ pub async fn build(
     mailer: Mailer,
     clock: Clock,
 ) -> Result<(Arc<AppState>, MailWorker)> {
-    let store = Store::open(&config.storage.database_url).await?;
+    let store = Store::open_with(&config.storage.database_url, &config.storage.pool).await?;
     let site_id = open_site(&store, &config.storage.data_dir.join("files")).await?;
     let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;

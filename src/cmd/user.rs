@@ -21,7 +21,7 @@ pub async fn user(action: UserAction) -> Result<()> {
             // database is created here, the site on `serve`.
             let storage = Storage::resolve(&storage)?;
             storage.prepare()?;
-            let store = Store::open(&storage.database_url).await?;
+            let store = Store::open_with(&storage.database_url, &storage.pool).await?;
             let user = store.add_user(&email, role, &accounts::hash_password(&password), now()).await?;
             eprintln!("added {} {}", user.role.as_str(), user.email);
             store.close().await;

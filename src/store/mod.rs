@@ -9,6 +9,7 @@
 //! write with its revision.
 
 mod backend;
+mod changes;
 mod consent;
 mod content;
 pub mod error;
@@ -28,6 +29,7 @@ mod users;
 use anyhow::{Context, Result};
 
 pub use backend::{Engine, PoolSettings};
+pub use changes::ChangeFeed;
 pub use consent::Consent;
 pub use content::{
     Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, ListFilter, Listed, Planned, Revision, RevisionInfo,

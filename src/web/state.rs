@@ -190,6 +190,37 @@ impl AppState {
         Ok(())
     }
 
+    /// Refreshes as soon as another process announces a change to this
+    /// site (PostgreSQL's `LISTEN`; nothing to do on SQLite). The periodic
+    /// check stays the fallback for a notification missed while the
+    /// listening connection was down.
+    pub fn spawn_change_listener(self: &Arc<Self>) {
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match state.store.change_feed().await {
+                    Ok(None) => return,
+                    Ok(Some(mut feed)) => loop {
+                        match feed.next().await {
+                            Ok(site) if site == state.site_id => {
+                                if let Err(e) = state.refresh().await {
+                                    tracing::warn!(error = %format!("{e:#}"), "could not load announced content changes");
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "lost the content change notifications; listening again");
+                                break;
+                            }
+                        }
+                    },
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for content changes; checking periodically"),
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    }
+
     /// Checks for content changes every `every` until the process ends.
     pub fn spawn_refresher(self: &Arc<Self>, every: Duration) {
         let state = Arc::clone(self);

@@ -215,12 +215,7 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
         cmd.args(["user", "add", "--email", email, "--role", role, "--data"]).arg(&data);
         crate::db::point(&mut cmd);
-        let mut add = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut add = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery staple\n").unwrap();
         assert!(add.wait().unwrap().success(), "casefile user add");
     }

@@ -15,10 +15,7 @@ fn casefile(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
     cmd.args(args);
     crate::db::point(&mut cmd);
-    cmd.env_remove("CASEFILE_DATA")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
+    cmd.env_remove("CASEFILE_DATA").stdin(std::process::Stdio::null()).output().unwrap()
 }
 
 /// Runs the command and returns its standard output; panics on failure.
@@ -240,11 +237,7 @@ fn start_up_log(data: &Path) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data", s(data)]);
     crate::db::point(&mut cmd);
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.env("RUST_LOG", "info").stderr(std::process::Stdio::piped()).spawn().unwrap();
     let mut log = String::new();
     for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok).take(50) {
         log.push_str(&line);

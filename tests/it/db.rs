@@ -132,9 +132,9 @@ fn query(server: &str, sql: &'static str) -> Vec<String> {
 
 async fn connect(server: &str) -> sqlx::PgConnection {
     let url = format!("{}/postgres", server.trim_end_matches('/'));
-    sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
-        panic!("CASEFILE_TEST_POSTGRES is set, but its server cannot be reached at {server}: {e}")
-    })
+    sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("CASEFILE_TEST_POSTGRES is set, but its server cannot be reached at {server}: {e}"))
 }
 
 fn block_on<T>(f: impl Future<Output = T>) -> T {

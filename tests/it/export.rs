@@ -11,9 +11,7 @@ fn export(data: &Path, out: &Path, base: &str) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
     cmd.args(["export", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--base-url", base]);
     crate::db::point(&mut cmd);
-    cmd.env_remove("CASEFILE_DATA")
-        .output()
-        .unwrap()
+    cmd.env_remove("CASEFILE_DATA").output().unwrap()
 }
 
 /// Every file below `dir`, as paths relative to it.

@@ -139,7 +139,11 @@ async fn rows_mentioning(data: &Path, needle: &str) -> Vec<String> {
     .unwrap();
     let mut hits = Vec::new();
     for t in tables {
-        let select = if postgres { format!("SELECT to_jsonb(t)::text FROM \"{t}\" t") } else { format!("SELECT * FROM \"{t}\"") };
+        let select = if postgres {
+            format!("SELECT to_jsonb(t)::text FROM \"{t}\" t")
+        } else {
+            format!("SELECT * FROM \"{t}\"")
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch_all(&pool).await.unwrap();
         for row in rows {
             for col in row.columns() {

@@ -279,7 +279,8 @@ async fn the_privacy_page_names_the_operator_from_the_settings() {
     let page = c.get(server.url("/privacy")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Friends of Jens Söring") && page.contains("mailto:admin@jenssoering.com"), "the default");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
-    cmd.args(["operator", "--name", "Example Association", "--email", "privacy@example.org", "--data"]).arg(&server.data);
+    cmd.args(["operator", "--name", "Example Association", "--email", "privacy@example.org", "--data"])
+        .arg(&server.data);
     crate::db::point(&mut cmd);
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -18,6 +18,7 @@ mod documents;
 mod export;
 mod forms;
 mod in_process;
+mod instances;
 mod lifecycle;
 mod observatory;
 mod properties;

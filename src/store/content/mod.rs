@@ -675,6 +675,7 @@ async fn finish(
     .bind(site_id)
     .fetch_one(&mut **tx)
     .await?;
+    super::changes::announce(tx, site_id).await?;
     let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
     Ok(Written { version, revision })
 }
