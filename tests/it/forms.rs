@@ -20,6 +20,11 @@ fn sel(s: &str) -> Selector {
 /// Starts a server whose mail goes to `smtp_url` (or, if empty, to `.eml`
 /// files), with test-friendly form timing plus `extra` config lines.
 pub(crate) fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
+    start_with_args(data, smtp_url, extra, &[])
+}
+
+/// [`start`] with extra `serve` arguments.
+pub(crate) fn start_with_args(data: &Path, smtp_url: &str, extra: &str, args: &[&str]) -> Server {
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("casefile.toml");
     std::fs::write(
@@ -32,7 +37,9 @@ pub(crate) fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
         ),
     )
     .unwrap();
-    Server::start_with(data, &["--config", config.to_str().unwrap()])
+    let mut all = vec!["--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    Server::start_with(data, &all)
 }
 
 /// The token and action of the first form with a token on the page at `path`.

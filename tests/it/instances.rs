@@ -1,12 +1,16 @@
 //! Several processes on one PostgreSQL database behave as one site: two
 //! `casefile serve` over one data folder (the shared volume of a real
 //! deployment) share sessions and edits, and `serve --no-worker` leaves the
-//! mail to `casefile worker`. These run in the suite's PostgreSQL pass; on
+//! mail to `casefile worker`; an outage of the database is a clean 503,
+//! recovered from without a restart. These run in the suite's PostgreSQL pass; on
 //! SQLite the file's lock allows one process, which is tested too.
 
 use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -166,4 +170,97 @@ fn on_sqlite_a_worker_beside_a_server_is_refused() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is serving the database"), "{err}");
+}
+
+/// A TCP relay to the PostgreSQL server that the test can cut, as a
+/// restart or a network outage would: open connections are reset and new
+/// ones closed at once until it is restored.
+struct Relay {
+    addr: std::net::SocketAddr,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn to(upstream: &str) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (up, open) = (Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(Vec::<TcpStream>::new())));
+        let (up2, open2, upstream) = (Arc::clone(&up), Arc::clone(&open), upstream.to_owned());
+        // Ends with the test process (it blocks in accept).
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // both dropped: the client sees the connection closed
+                }
+                let mut held = open2.lock().unwrap();
+                held.push(client.try_clone().unwrap());
+                held.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { addr, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// While the database is unreachable, cached pages are still served and a
+/// form post gets a 503 page in the visitor's language with `Retry-After`;
+/// once it is back, the same instance takes posts again, unrestarted, and
+/// nothing it acknowledged is lost.
+#[tokio::test]
+async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() {
+    if !on_postgres("database outage") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let direct = crate::db::url_for(&data).unwrap();
+    let server_addr = direct.split('@').nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let relay = Relay::to(&server_addr);
+    let relayed = direct.replace(&server_addr, &relay.addr.to_string());
+    let server = crate::forms::start_with_args(&data, "", "", &["--database", &relayed]);
+    let c = client();
+    assert_eq!(c.get(server.url("/de/")).send().await.unwrap().status(), 200, "cached before the outage");
+    let before = submit(&c, &server, "/newsletter", &[("email", "before@example.org"), ("consent", "yes")]).await;
+    assert_eq!(before.status(), 303);
+
+    relay.cut();
+    assert_eq!(c.get(server.url("/de/")).send().await.unwrap().status(), 200, "cached pages stay up");
+    let during = submit(&c, &server, "/de/newsletter", &[("email", "during@example.org"), ("consent", "yes")]).await;
+    assert_eq!(during.status(), 503);
+    assert!(during.headers().contains_key("retry-after"));
+    let page = during.text().await.unwrap();
+    assert!(page.contains("lang=\"de\""), "the notice is in the visitor's language");
+
+    relay.restore();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let after = submit(&c, &server, "/newsletter", &[("email", "after@example.org"), ("consent", "yes")]).await;
+        if after.status() == 303 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the instance did not recover: {}", after.status());
+    }
+    let pool = crate::db::pool(&data).await;
+    let emails: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM subscribers ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(emails, ["before@example.org", "after@example.org"], "what was acknowledged is there, once");
 }
