@@ -18,7 +18,7 @@ use lettre::message::Mailbox;
 
 use crate::cli::{Cli, ServeArgs, StorageArgs};
 use crate::mail::MailConfig;
-use crate::store::PoolSettings;
+use crate::store::{Engine, PoolSettings};
 
 /// The default listen address: loopback only, so a fresh install is not
 /// reachable from the network until the operator says so.
@@ -249,10 +249,14 @@ impl ServeConfig {
             total: args.max_connections.map(|n| n as usize),
             write_timeout: std::time::Duration::from_secs(args.write_timeout.unwrap_or(30)),
         };
+        let storage = Storage::resolve(&args.storage)?;
+        if args.backup_every.is_some() && Engine::of_url(&storage.database_url) == Some(Engine::Postgres) {
+            bail!("backup_every copies the SQLite file; on PostgreSQL, back up with pg_dump");
+        }
         Ok(ServeConfig {
             listen,
             base_url,
-            storage: Storage::resolve(&args.storage)?,
+            storage,
             mail,
             forms,
             trusted_proxies: args.trusted_proxies.clone(),
