@@ -79,8 +79,14 @@ async fn open_sqlite(url: &str, settings: &PoolSettings) -> Result<Pool, sqlx::E
     } else {
         format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
     };
+    // Through the `Any` driver each connection to `:memory:` would be a
+    // database of its own: one connection keeps one database.
+    let most = match location(&url) {
+        Location::Memory => 1,
+        _ => settings.max_connections.unwrap_or(4),
+    };
     let pool = AnyPoolOptions::new()
-        .max_connections(settings.max_connections.unwrap_or(4))
+        .max_connections(most)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL: readers never block the writer; a committed
