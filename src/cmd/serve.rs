@@ -90,6 +90,33 @@ pub fn start_jobs(config: &ServeConfig, worker: MailWorker) {
     }
 }
 
+/// The database with its site (the default site imported on first start).
+pub async fn open_store(config: &ServeConfig) -> Result<(Store, i64)> {
+    let store = Store::open_with(&config.storage.database_url, &config.storage.pool).await?;
+    let site_id = open_site(&store, &config.storage.data_dir.join("files")).await?;
+    Ok((store, site_id))
+}
+
+/// The mail worker (not started); `wake` starts a round at once.
+pub fn mail_worker(
+    config: &ServeConfig,
+    store: &Store,
+    mailer: Mailer,
+    clock: &Clock,
+    wake: Arc<Notify>,
+) -> MailWorker {
+    MailWorker {
+        store: store.clone(),
+        mailer,
+        from: config.mail.from.clone(),
+        max_attempts: config.mail.max_attempts,
+        retry_seconds: config.mail.retry_seconds,
+        wake,
+        clock: clock.clone(),
+        instance: instance_name(&config.storage.data_dir),
+    }
+}
+
 /// Everything a server runs on, for a server listening at `addr`: the
 /// database (with the default site on first start), the shared state and
 /// the mail worker (not started). `serve` and the in-process test app both
@@ -100,8 +127,7 @@ pub async fn build(
     mailer: Mailer,
     clock: Clock,
 ) -> Result<(Arc<AppState>, MailWorker)> {
-    let store = Store::open_with(&config.storage.database_url, &config.storage.pool).await?;
-    let site_id = open_site(&store, &config.storage.data_dir.join("files")).await?;
+    let (store, site_id) = open_store(config).await?;
     let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
     let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
@@ -110,16 +136,7 @@ pub async fn build(
         Mailer::Smtp(_) | Mailer::Memory(_) => None,
     };
     let wake = Arc::new(Notify::new());
-    let worker = MailWorker {
-        store: store.clone(),
-        mailer,
-        from: config.mail.from.clone(),
-        max_attempts: config.mail.max_attempts,
-        retry_seconds: config.mail.retry_seconds,
-        wake: Arc::clone(&wake),
-        clock: clock.clone(),
-        instance: instance_name(&config.storage.data_dir),
-    };
+    let worker = mail_worker(config, &store, mailer, &clock, Arc::clone(&wake));
     let forms = Forms {
         signer,
         limiter: RateLimiter::new(config.forms.rate_limit, FORM_WINDOW),

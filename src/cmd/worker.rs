@@ -1,11 +1,16 @@
 //! `casefile worker`: the background jobs of `serve` (sending mail, the
 //! retention purge, scheduled backups) without HTTP, for deployments that
-//! run them apart from the instances serving (`serve --no-worker`). It is
-//! built by the same `serve::build`, so it runs exactly the jobs `serve`
-//! would; on PostgreSQL any number may run, as mails are claimed one by one.
+//! run them apart from the instances serving (`serve --no-worker`). It opens
+//! the database and makes its jobs with the same functions as `serve`, but
+//! loads no snapshot and builds no search index; on PostgreSQL any number
+//! may run, as each mail is claimed by one.
+
+use std::sync::Arc;
 
 use anyhow::Result;
+use tokio::sync::Notify;
 
+use super::serve::{mail_worker, open_store, start_jobs};
 use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::mail::Mailer;
@@ -18,10 +23,12 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let _lock = crate::store::lock_for_serving(&config.storage.database_url)?;
     let mailer = Mailer::new(&config.mail, config.storage.data_dir.join("mail"))?;
     tracing::info!(to = %mailer.describe(), "mail");
-    let (state, worker) = super::serve::build(&config, config.listen, mailer, Clock::system()).await?;
-    super::serve::start_jobs(&config, worker);
+    let (store, _) = open_store(&config).await?;
+    // Nothing in this process queues mail: the worker polls for what the
+    // servers queued.
+    start_jobs(&config, mail_worker(&config, &store, mailer, &Clock::system(), Arc::new(Notify::new())));
     tracing::info!(data = %config.storage.data_dir.display(), "worker running");
     crate::web::server::shutdown_signal().await;
-    state.store.close().await;
+    store.close().await;
     Ok(())
 }

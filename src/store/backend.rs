@@ -42,6 +42,11 @@ impl Engine {
     pub(crate) fn of(pool: &Pool) -> Engine {
         Engine::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Engine::Sqlite)
     }
+
+    /// The engine behind a connection (or a transaction).
+    pub(crate) fn of_conn(conn: &Conn) -> Engine {
+        if conn.backend_name() == "PostgreSQL" { Engine::Postgres } else { Engine::Sqlite }
+    }
 }
 
 /// How a pool is sized and how long one statement may run.

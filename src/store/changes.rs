@@ -16,7 +16,7 @@ const CHANNEL: &str = "casefile_content";
 
 /// Tells listening instances, at commit, that `site_id`'s content changed.
 pub(super) async fn announce(tx: &mut Tx, site_id: i64) -> Result<(), sqlx::Error> {
-    if tx.backend_name() == "PostgreSQL" {
+    if Engine::of_conn(tx) == Engine::Postgres {
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(site_id.to_string()).execute(&mut **tx).await?;
     }
     Ok(())

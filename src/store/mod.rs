@@ -3,10 +3,10 @@
 //!
 //! SQL is written once, in the portable subset that SQLite and PostgreSQL
 //! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`,
-//! `TRUE`/`FALSE`, `CAST(… AS BIGINT)` around sums); what differs between
-//! engines (pragmas, how a write transaction begins, error codes) is in
-//! `backend.rs`. Content is written one item at a time (`content/`), each
-//! write with its revision.
+//! `TRUE`/`FALSE`, `COUNT(*) FILTER (…)` rather than sums of truth values);
+//! what differs between engines (pragmas, how a write transaction begins,
+//! error codes) is in `backend.rs`. Content is written one item at a time
+//! (`content/`), each write with its revision.
 
 mod backend;
 mod changes;
