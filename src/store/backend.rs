@@ -304,6 +304,10 @@ pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
             }
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Bytes that are not the server's protocol: in practice a connection
+        // cut while it was being set up (a dropped TLS negotiation reads as
+        // "unexpected response from SSLRequest"), not a fault of our SQL.
+        sqlx::Error::Protocol(_) => true,
         _ => false,
     }
 }

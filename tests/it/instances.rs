@@ -245,7 +245,9 @@ async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() 
     relay.cut();
     assert_eq!(c.get(server.url("/de/")).send().await.unwrap().status(), 200, "cached pages stay up");
     let during = submit(&c, &server, "/de/newsletter", &[("email", "during@example.org"), ("consent", "yes")]).await;
-    assert_eq!(during.status(), 503);
+    let status = during.status();
+    let log: Vec<String> = server.log.try_iter().collect();
+    assert_eq!(status, 503, "the server said:\n{}", log.join("\n"));
     assert!(during.headers().contains_key("retry-after"));
     let page = during.text().await.unwrap();
     assert!(page.contains("lang=\"de\""), "the notice is in the visitor's language");

@@ -108,7 +108,9 @@ impl SmtpServer {
 
     /// Waits (bounded) until `n` mails to `to` have arrived, and returns them.
     pub fn wait_for(&self, to: &str, n: usize) -> Vec<Mail> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // A retry backs off (1, 2, 4, 8, 16, 32 s in the tests' settings):
+        // on a loaded machine the try after the server is back can be late.
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let got: Vec<Mail> = self.mails().into_iter().filter(|m| m.to == to).collect();
             if got.len() >= n {
