@@ -22,6 +22,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASEFILE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
 
+    /// Log lines as `text` for people or `json` (one object per line, with
+    /// the request id of each request's lines) for log collectors [default: text].
+    #[arg(long, global = true, env = "CASEFILE_LOG_FORMAT", value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+
     /// What to do; without a subcommand, `serve` with its defaults.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -343,6 +348,11 @@ pub struct ServeArgs {
     /// scheduled backups), for deployments that run them in `casefile worker`.
     #[arg(long, env = "CASEFILE_NO_WORKER", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub no_worker: Option<bool>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics, an address apart
+    /// from the site's (keep it private) [default: off].
+    #[arg(long, env = "CASEFILE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Storage options.
     #[command(flatten)]

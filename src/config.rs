@@ -190,6 +190,8 @@ pub struct ServeConfig {
     pub backups: Option<(std::time::Duration, usize)>,
     /// Whether `serve` runs the background jobs too (not with `--no-worker`).
     pub worker: bool,
+    /// Where Prometheus metrics are served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Anti-abuse settings of the public forms.
@@ -250,6 +252,9 @@ impl ServeConfig {
             write_timeout: std::time::Duration::from_secs(args.write_timeout.unwrap_or(30)),
         };
         let storage = Storage::resolve(&args.storage)?;
+        if args.metrics_listen.is_some_and(|m| m == listen && listen.port() != 0) {
+            bail!("metrics_listen must differ from listen: metrics are not for the public");
+        }
         if args.backup_every.is_some() && Engine::of_url(&storage.database_url) == Some(Engine::Postgres) {
             bail!("backup_every copies the SQLite file; on PostgreSQL, back up with pg_dump");
         }
@@ -263,6 +268,7 @@ impl ServeConfig {
             connections,
             backups: args.backup_every.map(|every| (every, args.backup_keep.unwrap_or(7) as usize)),
             worker: !args.no_worker.unwrap_or(false),
+            metrics_listen: args.metrics_listen,
         })
     }
 }

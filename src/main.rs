@@ -36,12 +36,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(filter) if names_something(&spec) => (filter, None),
         _ => (EnvFilter::new("info"), Some(spec)),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    if cli.log_format.as_deref() == Some("json") {
+        // One object per line; a request's lines carry its id in `span`.
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
     if let Some(spec) = unknown {
         tracing::warn!("the log filter `{spec}` names no level and no known module; logging at `info`");
     }

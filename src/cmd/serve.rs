@@ -61,6 +61,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     } else {
         tracing::info!("serving without background jobs (--no-worker): run `casefile worker` beside");
     }
+    serve_metrics(&config, &state.store).await?;
     state.spawn_refresher(REFRESH_EVERY);
     state.spawn_change_listener();
     if let Some(link) = crate::web::admin::setup_link(&state).await {
@@ -88,6 +89,15 @@ pub fn start_jobs(config: &ServeConfig, worker: MailWorker) {
     if let Some((every, keep)) = config.backups {
         crate::backup::schedule(config.storage.database_url.clone(), config.storage.data_dir.clone(), every, keep);
     }
+}
+
+/// Serves the metrics on their own address, if one is set.
+pub async fn serve_metrics(config: &ServeConfig, store: &Store) -> Result<()> {
+    if let Some(addr) = config.metrics_listen {
+        let bound = crate::metrics::serve(addr, store.clone()).await?;
+        tracing::info!("metrics on http://{bound}/metrics");
+    }
+    Ok(())
 }
 
 /// The database with its site (the default site imported on first start).

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokio::sync::Notify;
 
-use super::serve::{mail_worker, open_store, start_jobs};
+use super::serve::{mail_worker, open_store, serve_metrics, start_jobs};
 use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::mail::Mailer;
@@ -24,6 +24,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     let mailer = Mailer::new(&config.mail, config.storage.data_dir.join("mail"))?;
     tracing::info!(to = %mailer.describe(), "mail");
     let (store, _) = open_store(&config).await?;
+    serve_metrics(&config, &store).await?;
     // Nothing in this process queues mail: the worker polls for what the
     // servers queued.
     start_jobs(&config, mail_worker(&config, &store, mailer, &Clock::system(), Arc::new(Notify::new())));

@@ -113,19 +113,25 @@ impl MailWorker {
 
     async fn send_one(&self, mail: &crate::store::QueuedMail) -> Result<(), crate::store::Error> {
         match self.mailer.send(&self.from, mail).await {
-            Ok(()) => self.store.mark_mail_sent(mail.id, self.clock.now()).await?,
+            Ok(()) => {
+                self.store.mark_mail_sent(mail.id, self.clock.now()).await?;
+                crate::metrics::mail("sent");
+            }
             Err(SendError::Permanent(e)) => {
                 tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
                 self.store.fail_mail(mail.id, &e).await?;
+                crate::metrics::mail("failed");
             }
             Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
                 tracing::error!(mail = mail.id, tries = mail.attempts, error = %without_addresses(&e), "mail given up after too many tries");
                 self.store.fail_mail(mail.id, &e).await?;
+                crate::metrics::mail("failed");
             }
             Err(SendError::Transient(e)) => {
                 let delay = retry_delay(self.retry_seconds, mail.attempts);
                 tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
                 self.store.retry_mail(mail.id, self.clock.now() + delay, &e).await?;
+                crate::metrics::mail("retry");
             }
         }
         Ok(())

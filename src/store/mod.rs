@@ -55,6 +55,17 @@ pub struct Store {
     pool: backend::Pool,
 }
 
+/// Connections of the pool: open, of which idle, and the most it opens.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUse {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The pool's maximum.
+    pub max: u32,
+}
+
 /// The current unix time in seconds.
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -83,6 +94,12 @@ impl Store {
     /// The engine underneath.
     pub fn engine(&self) -> Engine {
         Engine::of(&self.pool)
+    }
+
+    /// The connection pool now, for the metrics.
+    pub fn pool_use(&self) -> PoolUse {
+        let size = self.pool.size();
+        PoolUse { size, idle: (self.pool.num_idle() as u32).min(size), max: self.pool.options().get_max_connections() }
     }
 
     /// The id of the site with this key, if it exists.
@@ -128,11 +145,6 @@ impl Store {
     /// A write transaction (see `backend::begin_write`).
     pub(crate) async fn begin_write(&self) -> Result<backend::Tx, sqlx::Error> {
         backend::begin_write(&self.pool).await
-    }
-
-    /// Whether the database answers.
-    pub async fn ping(&self) -> bool {
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool).await.is_ok()
     }
 
     /// Writes one row, to learn whether the database takes writes now: a

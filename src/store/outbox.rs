@@ -225,6 +225,13 @@ impl Store {
         Ok(c)
     }
 
+    /// When the oldest mail still waiting to be sent was queued, if any.
+    pub async fn oldest_queued_mail(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The failed mails: id, kind, recipient, tries, last error.
     pub async fn failed_mails(&self) -> Result<Vec<(i64, String, String, i64, Option<String>)>> {
         Ok(sqlx::query_as(

@@ -10,6 +10,7 @@ mod api;
 pub mod error;
 pub mod forms;
 pub mod headers;
+pub mod observe;
 pub mod origin;
 mod public;
 mod respond;

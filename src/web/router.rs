@@ -60,5 +60,6 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(limit_request_head))
         .layer(axum::middleware::map_response(add_security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
-    if https { app.layer(axum::middleware::map_response(add_hsts)) } else { app }
+    let app = if https { app.layer(axum::middleware::map_response(add_hsts)) } else { app };
+    app.layer(axum::middleware::from_fn(super::observe::observe))
 }

@@ -168,6 +168,7 @@ impl AppState {
         self.cache.reset(generation);
         self.search_cache.reset(generation);
         tracing::info!(version, ms = started.elapsed().as_millis() as u64, "content changed; page cache cleared");
+        crate::metrics::snapshot_reloaded();
         Ok(Some(index))
     }
 

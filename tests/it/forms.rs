@@ -25,6 +25,14 @@ pub(crate) fn start(data: &Path, smtp_url: &str, extra: &str) -> Server {
 
 /// [`start`] with extra `serve` arguments.
 pub(crate) fn start_with_args(data: &Path, smtp_url: &str, extra: &str, args: &[&str]) -> Server {
+    let config = write_config(data, smtp_url, extra);
+    let mut all = vec!["--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    Server::start_with(data, &all)
+}
+
+/// Writes the config file [`start`] uses into `data` and returns its path.
+pub(crate) fn write_config(data: &Path, smtp_url: &str, extra: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("casefile.toml");
     std::fs::write(
@@ -37,9 +45,7 @@ pub(crate) fn start_with_args(data: &Path, smtp_url: &str, extra: &str, args: &[
         ),
     )
     .unwrap();
-    let mut all = vec!["--config", config.to_str().unwrap()];
-    all.extend_from_slice(args);
-    Server::start_with(data, &all)
+    config
 }
 
 /// The token and action of the first form with a token on the page at `path`.

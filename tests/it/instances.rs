@@ -251,6 +251,13 @@ async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() 
     assert!(during.headers().contains_key("retry-after"));
     let page = during.text().await.unwrap();
     assert!(page.contains("lang=\"de\""), "the notice is in the visitor's language");
+    // The petition page shows a live count: not cached yet, it needs the database.
+    let uncached = c.get(server.url("/de/begnadigung")).send().await.unwrap();
+    assert_eq!(uncached.status(), 503);
+    assert!(uncached.headers().contains_key("retry-after"));
+    assert!(uncached.text().await.unwrap().contains("Gerade nicht erreichbar"), "a page in German");
+    assert_eq!(c.get(server.url("/healthz")).send().await.unwrap().status(), 200, "alive: no restart helps");
+    assert_eq!(c.get(server.url("/readyz")).send().await.unwrap().status(), 503, "not ready: send traffic elsewhere");
 
     relay.restore();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -261,6 +268,7 @@ async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() 
         }
         assert!(Instant::now() < deadline, "the instance did not recover: {}", after.status());
     }
+    assert_eq!(c.get(server.url("/de/begnadigung")).send().await.unwrap().status(), 200);
     let pool = crate::db::pool(&data).await;
     let emails: Vec<String> =
         sqlx::query_scalar("SELECT email FROM subscribers ORDER BY id").fetch_all(&pool).await.unwrap();

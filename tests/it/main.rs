@@ -20,6 +20,7 @@ mod forms;
 mod in_process;
 mod instances;
 mod lifecycle;
+mod metrics;
 mod observatory;
 mod properties;
 mod public_site;

@@ -14,6 +14,8 @@ pub struct Server {
     /// Keeps the temporary data folder alive.
     _dir: Option<tempfile::TempDir>,
     pub log: mpsc::Receiver<String>,
+    /// What the server logged before it listened.
+    pub early: Vec<String>,
 }
 
 impl Server {
@@ -52,6 +54,12 @@ impl Server {
 
     /// Starts a server over `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data, extra, &[])
+    }
+
+    /// [`Server::start_with`] with environment variables set last
+    /// (`RUST_LOG` is `info` unless given).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(data).args(extra);
         crate::db::point(&mut cmd);
@@ -64,6 +72,7 @@ impl Server {
             .env_remove("CASEFILE_LISTEN")
             .env_remove("CASEFILE_DATA")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -82,7 +91,9 @@ impl Server {
             match rx.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
                     if let Some(rest) = line.split("listening on ").nth(1) {
-                        break rest.split_whitespace().next().expect("an address").to_owned();
+                        // In a JSON line the address ends at the quote.
+                        let end = |c: char| c.is_whitespace() || c == '"';
+                        break rest.split(end).next().expect("an address").to_owned();
                     }
                     seen.push(line);
                 }
@@ -92,7 +103,7 @@ impl Server {
                 }
             }
         };
-        Server { child, base, data: data.to_owned(), _dir: None, log: rx }
+        Server { child, base, data: data.to_owned(), _dir: None, log: rx, early: seen }
     }
 
     pub fn url(&self, path: &str) -> String {

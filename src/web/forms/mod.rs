@@ -237,32 +237,51 @@ pub async fn handle(
 /// load must be cheap); every other answer waits for [`ANSWER_FLOOR`].
 async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> Result<Response, Error> {
     let forms = &req.state.forms;
+    let form = req.kind.name();
     if !is_same_origin(req.headers, forms.public_base_url.as_deref()) {
+        crate::metrics::form_refused(form, "origin");
         return Ok(req.notice(Notice::new("forbidden", 403)));
     }
-    if !forms.limiter.allow(req.kind.name(), req.ip) {
+    if !forms.limiter.allow(form, req.ip) {
+        crate::metrics::form_refused(form, "rate_limited");
         let mut res = req.notice(Notice::new("rate_limited", 429));
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return Ok(res);
     }
     let Some(input) = Input::parse(&body) else {
+        crate::metrics::form_refused(form, "malformed");
         return Ok((StatusCode::BAD_REQUEST, "Malformed form\n").into_response());
     };
     let res = if input.is_bot() {
+        crate::metrics::form_refused(form, "bot");
         // Pretend success: a bot learns nothing from the answer.
         Ok(req.redirect("thanks"))
     } else if let Err(notice) = req.check_form_token(input.get("token")) {
+        crate::metrics::form_refused(form, "token");
         Ok(req.form_again(&input, Default::default(), Some(notice)).await)
     } else {
-        match &req.kind {
+        let res = match &req.kind {
             FormKind::Newsletter => newsletter::submit(req, &input).await,
             FormKind::Contact => contact::submit(req, &input).await,
             FormKind::Petition(key) => petition::submit(req, key, &input).await,
             FormKind::MyData => my_data::submit(req, &input).await,
-        }
+        };
+        count_outcome(form, &res);
+        res
     };
     tokio::time::sleep_until(arrived + ANSWER_FLOOR).await;
     res
+}
+
+/// Counts what a form's own handler made of a post, for the metrics.
+fn count_outcome(form: &'static str, res: &Result<Response, Error>) {
+    match res.as_ref().map(Response::status) {
+        Ok(s) if s.is_success() || s.is_redirection() => crate::metrics::form_accepted(form),
+        Ok(StatusCode::UNPROCESSABLE_ENTITY) => crate::metrics::form_refused(form, "invalid"),
+        Ok(StatusCode::TOO_MANY_REQUESTS) => crate::metrics::form_refused(form, "rate_limited"),
+        Ok(_) => crate::metrics::form_refused(form, "refused"),
+        Err(_) => crate::metrics::form_refused(form, "error"),
+    }
 }
 
 /// The link token from `?t=` or from a posted `t` field.
