@@ -18,8 +18,11 @@ use crate::store::Store;
 
 /// How often the worker looks for due mails when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
-/// How often expired personal data is deleted.
-const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often expired personal data is deleted, in seconds.
+const PURGE_EVERY: i64 = 3600;
+/// How often a worker asks whether the purge is due (another instance may
+/// have run it).
+const PURGE_CHECK: Duration = Duration::from_secs(60);
 /// Mails claimed per round.
 const BATCH: i64 = 100;
 /// How long a claim holds; renewed while a batch is still being sent.
@@ -56,16 +59,11 @@ impl MailWorker {
                 Ok(n) => tracing::warn!(mails = n, "mails interrupted by a crash of this instance go out again"),
                 Err(e) => tracing::error!(error = %crate::error_chain(&e), "could not take back interrupted mails"),
             }
-            let mut last_purge: Option<tokio::time::Instant> = None;
+            let mut last_purge_check: Option<tokio::time::Instant> = None;
             loop {
-                if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
-                    self.mailer.purge_files();
-                    match self.store.purge_expired(self.clock.now()).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(rows = n, "deleted expired personal data"),
-                        Err(e) => tracing::error!(error = %crate::error_chain(&e), "retention purge failed"),
-                    }
-                    last_purge = Some(tokio::time::Instant::now());
+                if last_purge_check.is_none_or(|t| t.elapsed() >= PURGE_CHECK) {
+                    self.purge_if_due().await;
+                    last_purge_check = Some(tokio::time::Instant::now());
                 }
                 let sent = match self.run_once().await {
                     Ok(n) => n,
@@ -82,6 +80,24 @@ impl MailWorker {
                 }
             }
         });
+    }
+
+    /// The retention purge, once per [`PURGE_EVERY`] among all workers
+    /// sharing the database (the one that claims the period runs it). Mail
+    /// files are this worker's own: it purges them at each check.
+    async fn purge_if_due(&self) {
+        self.mailer.purge_files();
+        let purge = async {
+            if !self.store.claim_periodic("retention_purge", self.clock.now(), PURGE_EVERY).await? {
+                return Ok(None);
+            }
+            self.store.purge_expired(self.clock.now()).await.map(Some)
+        };
+        match purge.await {
+            Ok(None | Some(0)) => {}
+            Ok(Some(n)) => tracing::info!(rows = n, "deleted expired personal data"),
+            Err(e) => tracing::error!(error = %crate::error_chain(&e), "retention purge failed"),
+        }
     }
 
     /// Sends one batch of due mails; returns how many it handled. Each mail

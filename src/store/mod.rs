@@ -128,6 +128,24 @@ impl Store {
         Ok(())
     }
 
+    /// Claims this period's run of the job `job`: true for exactly one of
+    /// the instances asking (one statement, atomic on either engine), once
+    /// `every` seconds have passed since the last claimed run, or when it
+    /// never ran.
+    pub async fn claim_periodic(&self, job: &str, now: i64, every: i64) -> error::Result<bool> {
+        let claimed = sqlx::query(
+            "INSERT INTO admin_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) \
+             DO UPDATE SET value = excluded.value WHERE CAST(admin_settings.value AS BIGINT) <= $3",
+        )
+        .bind(format!("last_run:{job}"))
+        .bind(now.to_string())
+        .bind(now - every)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
     /// The key of the first site (the one served when a host is not mapped).
     pub async fn first_site_key(&self) -> error::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT key FROM sites ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?)

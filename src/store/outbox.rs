@@ -6,7 +6,7 @@
 use super::backend::Conn;
 use super::error::Result;
 
-use super::Store;
+use super::{Engine, Store};
 
 /// A mail to queue.
 #[derive(Clone, Debug)]
@@ -115,6 +115,10 @@ impl Store {
     /// Due: pending and due, or claimed by a worker whose lease ran out (it
     /// died mid-send). A mail is never claimed while its lease runs, by
     /// this process or another sharing the database.
+    ///
+    /// On PostgreSQL, workers claiming at the same moment skip each other's
+    /// rows (`FOR UPDATE SKIP LOCKED`) instead of waiting for them and then
+    /// claiming them a second time; SQLite runs one write at a time.
     pub async fn claim_due_mails(
         &self,
         instance: &str,
@@ -122,18 +126,23 @@ impl Store {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<QueuedMail>> {
-        Ok(sqlx::query_as(
+        let skip_locked = match self.engine() {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = $2, claimed_by = $4 \
              WHERE id IN (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
-              OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until <= $1)) ORDER BY id LIMIT $3) \
-             RETURNING id, message_id, recipient, reply_to, subject, body_text, body_html, list_unsubscribe, attempts",
-        )
-        .bind(now)
-        .bind(lease_until)
-        .bind(limit)
-        .bind(instance)
-        .fetch_all(&self.pool)
-        .await?)
+              OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until <= $1)) ORDER BY id LIMIT $3{skip_locked}) \
+             RETURNING id, message_id, recipient, reply_to, subject, body_text, body_html, list_unsubscribe, attempts"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .bind(instance)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Extends the lease on mails still claimed, before it runs out.

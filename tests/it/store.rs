@@ -273,6 +273,70 @@ async fn mail_claims_hold_a_lease() {
     assert_eq!(store.claim_due_mails("a", 162, 222, 10).await.unwrap().len(), 1);
 }
 
+/// Workers claiming at the same moment (each its own pool, as separate
+/// processes would) share the queue out: no mail is claimed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_never_take_one_mail_twice() {
+    let (dir, store, id, _site) = default_site().await;
+    let mails: Vec<_> = (0..2000)
+        .map(|n| casefile::store::NewMail {
+            kind: "test",
+            message_id: format!("m{n}@example.org"),
+            to: format!("reader{n}@example.org"),
+            reply_to: None,
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+            list_unsubscribe: None,
+        })
+        .collect();
+    store.queue_mails(id, &mails, 100).await.unwrap();
+    let url = crate::db::store_url(dir.path());
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let store = Store::open(&url).await.unwrap();
+        workers.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let batch = store.claim_due_mails(&format!("w{w}"), 100, 160, 7).await.unwrap();
+                if batch.is_empty() {
+                    return ids;
+                }
+                ids.extend(batch.iter().map(|m| m.id));
+            }
+        }));
+    }
+    let mut claimed = Vec::new();
+    for w in workers {
+        claimed.extend(w.await.unwrap());
+    }
+    let total = claimed.len();
+    claimed.sort_unstable();
+    claimed.dedup();
+    assert_eq!((total, claimed.len()), (2000, 2000), "every mail claimed, none twice");
+}
+
+/// A periodic job (the retention purge) runs once per period, whichever
+/// of the instances sharing the database asks first.
+#[tokio::test]
+async fn a_periodic_job_is_claimed_once_per_period() {
+    let (dir, store, _id, _site) = default_site().await;
+    let url = crate::db::store_url(dir.path());
+    let mut askers = Vec::new();
+    for _ in 0..6 {
+        let store = Store::open(&url).await.unwrap();
+        askers.push(tokio::spawn(async move { store.claim_periodic("purge", 10_000, 3600).await.unwrap() }));
+    }
+    let mut won = 0;
+    for a in askers {
+        won += usize::from(a.await.unwrap());
+    }
+    assert_eq!(won, 1, "one instance runs it");
+    assert!(!store.claim_periodic("purge", 13_599, 3600).await.unwrap(), "not again within the period");
+    assert!(store.claim_periodic("other", 13_599, 3600).await.unwrap(), "jobs are claimed apart");
+    assert!(store.claim_periodic("purge", 13_600, 3600).await.unwrap(), "due again after it");
+}
+
 /// The admin's lists come from the columns written with each item: a page
 /// at a time, searched by key or title, filtered by status, sorted.
 #[tokio::test]
