@@ -102,7 +102,7 @@ pub(crate) async fn submit(
 
 /// Opens a mailed link (a GET, as a mail scanner would), then presses the
 /// page's button. Returns the final page's text.
-async fn follow(c: &reqwest::Client, server: &Server, link: &str) -> String {
+pub(crate) async fn follow(c: &reqwest::Client, server: &Server, link: &str) -> String {
     let res = c.get(link).send().await.unwrap();
     assert_eq!(res.status(), 200, "GET {link}");
     let doc = Html::parse_document(&res.text().await.unwrap());

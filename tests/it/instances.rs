@@ -1,7 +1,9 @@
 //! Several processes on one PostgreSQL database behave as one site: two
 //! `casefile serve` over one data folder (the shared volume of a real
 //! deployment) share sessions and edits, and `serve --no-worker` leaves the
-//! mail to `casefile worker`; an outage of the database is a clean 503,
+//! mail to `casefile worker`; a sign-up made on one is confirmed through the
+//! other; two workers deliver 1,000 mails once, one of them killed
+//! mid-batch; an outage of the database is a clean 503,
 //! recovered from without a restart. These run in the suite's PostgreSQL pass; on
 //! SQLite the file's lock allows one process, which is tested too.
 
@@ -15,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::forms::{entries_under, submit};
+use crate::forms::{entries_under, follow, submit};
 use crate::server::{Server, client};
+use crate::smtp::SmtpServer;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -145,6 +148,119 @@ async fn a_worker_sends_what_a_server_without_jobs_queues() {
     let _ = worker.kill();
     let _ = worker.wait();
     assert_eq!(mails(&mail), 1, "the worker sent the confirmation, once");
+}
+
+/// A newsletter sign-up made on one instance is confirmed through the
+/// other's address: the link's token is signed with the key they share,
+/// and the welcome mail goes out once.
+#[tokio::test]
+async fn a_sign_up_on_one_instance_is_confirmed_through_the_other() {
+    if !on_postgres("sign-up across instances") || !crate::smtp::available("sign-up across instances") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let a = crate::forms::start(&data, &smtp.url(), "");
+    let b = crate::forms::start(&data, &smtp.url(), "");
+    let c = client();
+    let who = "across@example.org";
+    let res = submit(&c, &a, "/newsletter", &[("email", who), ("consent", "yes")]).await;
+    assert_eq!(res.status(), 303);
+    let link = smtp.wait_for(who, 1)[0].link("/newsletter/confirm?t=");
+    assert!(link.starts_with(&a.base), "{link}");
+    let through_b = link.replacen(&a.base, &b.base, 1);
+    assert!(follow(&c, &b, &through_b).await.contains("Subscription confirmed"));
+    assert_eq!(smtp.wait_for(who, 2).len(), 2);
+    assert_eq!(smtp.settled(who, Duration::from_secs(2)).len(), 2, "one welcome mail, from one of the two workers");
+}
+
+/// 1,000 queued mails, two `casefile worker` processes and a real SMTP
+/// server: each mail is delivered once. One worker is killed (SIGKILL)
+/// while it holds claimed mails; the other sends them when their lease
+/// runs out. Only the one mail in flight at the kill may go out twice (the
+/// server took it, the worker died before recording it): no queue can
+/// know that; its Message-ID is the same, so the receiver can tell.
+#[tokio::test]
+async fn a_thousand_mails_two_workers_and_a_kill_each_mail_goes_out_once() {
+    if !on_postgres("two workers") || !crate::smtp::available("two workers") {
+        return;
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+    let url = crate::db::url_for(&data_a).unwrap();
+    let store = casefile::store::Store::open(&url).await.unwrap();
+    let site = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
+    let site_id = store.import_site(&site, casefile::store::Change { author: "test", note: "import" }).await.unwrap();
+    let worker = |data: &Path, log: &str| {
+        let config = crate::forms::write_config(data, &smtp.url(), "");
+        let log = std::fs::File::create(dir.path().join(log)).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_casefile"))
+            .args(["worker", "--database", &url, "--config", config.to_str().unwrap(), "--data"])
+            .arg(data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    let mut a = worker(&data_a, "a.log");
+    let mut b = worker(&data_b, "b.log");
+    let mails: Vec<_> = (0..1000)
+        .map(|n| casefile::store::NewMail {
+            kind: "test",
+            message_id: format!("bulk-{n}@example.org"),
+            to: format!("reader{n}@example.org"),
+            reply_to: None,
+            subject: format!("Mail {n}"),
+            text: "Text".into(),
+            html: "<p>Text</p>".into(),
+            list_unsubscribe: None,
+        })
+        .collect();
+    store.queue_mails(site_id, &mails, casefile::store::now()).await.unwrap();
+
+    // Kill worker A while it holds claims, some mails already delivered.
+    let pool = crate::db::pool(&data_a).await;
+    let name_a = format!("%:{}", data_a.canonicalize().unwrap().display());
+    let held_by_a = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND claimed_by LIKE $1")
+            .bind(&name_a)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(smtp.count() >= 50 && held_by_a().await > 0) {
+        assert!(Instant::now() < deadline, "worker A never held claims; {} mails arrived", smtp.count());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let stranded = held_by_a().await;
+    assert!(stranded > 0, "A died holding claimed mails");
+
+    // B sends the rest, and A's mails once their lease (60 s) runs out.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let mut distinct: Vec<String> = smtp.mails().into_iter().map(|m| m.message_id).collect();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() >= 1000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} of 1000 mails delivered ({stranded} stranded by A)", distinct.len());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = b.kill();
+    let _ = b.wait();
+    let total = smtp.count();
+    assert!(total <= 1001, "{total} deliveries for 1000 mails: more than the one in flight went out twice");
+    let unsent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'").fetch_one(&pool).await.unwrap();
+    assert_eq!(unsent, 0, "every mail recorded as sent");
 }
 
 /// The mails written as files under `dir`.

@@ -101,6 +101,15 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// How many mails arrived so far (cheaper than reading them).
+    pub fn count(&self) -> usize {
+        ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
+            .map(Iterator::count)
+            .sum()
+    }
+
     /// Every mail received so far.
     pub fn mails(&self) -> Vec<Mail> {
         read_maildir(&self.maildir)
