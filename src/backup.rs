@@ -18,6 +18,8 @@ use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::Storage;
+
 /// What the manifest's `format` says; anything else is not ours.
 const FORMAT: &str = "casefile-backup";
 /// The archive layout's version; a newer one is refused.
@@ -26,10 +28,6 @@ const VERSION: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 /// The database's name inside the archive and in the data folder.
 pub const DATABASE: &str = "casefile.db";
-/// What is taken from the data folder beside the database: the key that
-/// signs mailed links, the files items name, the theme overrides. Mails on
-/// disk and the search index are left out (sent mail; rebuilt at start).
-const FROM_DATA_DIR: [&str; 3] = ["secret.key", "files", "theme"];
 
 /// The manifest: what the archive holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,27 +58,27 @@ pub struct Summary {
     pub bytes: u64,
 }
 
-/// Takes a backup of the data folder `data_dir` whose database is at
-/// `database_url` into `out` (a new file): consistent while a server
-/// writes to it.
-pub async fn take(database_url: &str, data_dir: &Path, out: &Path) -> Result<Summary> {
+/// Takes a backup of `storage` (its database, its files folder and the
+/// data folder's key and theme) into `out` (a new file): consistent while
+/// a server writes to it.
+pub async fn take(storage: &Storage, out: &Path) -> Result<Summary> {
     let parent = parent_of(out);
     let staging = tempfile::Builder::new()
         .prefix(".casefile-backup-")
         .tempdir_in(&parent)
         .with_context(|| format!("cannot write into {}", parent.display()))?;
     let copy = staging.path().join(DATABASE);
-    crate::store::snapshot_database(database_url, &copy).await?;
-    let (data_dir, out) = (data_dir.to_owned(), out.to_owned());
-    tokio::task::spawn_blocking(move || write(&copy, &data_dir, &out)).await?
+    crate::store::snapshot_database(&storage.database_url, &copy).await?;
+    let (storage, out) = (storage.clone(), out.to_owned());
+    tokio::task::spawn_blocking(move || write(&copy, &storage, &out)).await?
 }
 
 /// Takes a backup every `every` into `<data>/backups/` and keeps the newest
 /// `keep`, for as long as the server runs. A failed backup is logged and
 /// tried again at the next turn.
-pub fn schedule(database_url: String, data_dir: PathBuf, every: std::time::Duration, keep: usize) {
+pub fn schedule(storage: Storage, every: std::time::Duration, keep: usize) {
     tokio::spawn(async move {
-        let dir = data_dir.join("backups");
+        let dir = storage.data_dir.join("backups");
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -89,7 +87,7 @@ pub fn schedule(database_url: String, data_dir: PathBuf, every: std::time::Durat
             let out = dir.join(format!("casefile-{stamp}.tar.gz"));
             let taken = async {
                 std::fs::create_dir_all(&dir)?;
-                let summary = take(&database_url, &data_dir, &out).await?;
+                let summary = take(&storage, &out).await?;
                 prune(&dir, keep)?;
                 anyhow::Ok(summary)
             };
@@ -116,15 +114,22 @@ fn prune(dir: &Path, keep: usize) -> Result<()> {
 }
 
 /// Writes `out` from a database copy (`database`, made with
-/// `store::snapshot_database`) and the data folder's other files. The archive is
+/// `store::snapshot_database`) and the other files of `storage`. The archive is
 /// written beside `out` and renamed into place once complete and synced.
-pub fn write(database: &Path, data_dir: &Path, out: &Path) -> Result<Summary> {
+pub fn write(database: &Path, storage: &Storage, out: &Path) -> Result<Summary> {
     if out.exists() {
         bail!("{} exists already; choose a new name", out.display());
     }
     let mut sources = vec![(DATABASE.to_owned(), database.to_owned())];
-    for name in FROM_DATA_DIR {
-        collect(&data_dir.join(name), name, &mut sources)?;
+    // Beside the database: the key that signs mailed links, the files items
+    // name (from the files folder, wherever it is) and the theme overrides.
+    // Mails on disk and the search index are left out (sent mail; rebuilt
+    // at start).
+    let data = &storage.data_dir;
+    let others =
+        [(data.join("secret.key"), "secret.key"), (storage.files_dir.clone(), "files"), (data.join("theme"), "theme")];
+    for (path, name) in others {
+        collect(&path, name, &mut sources)?;
     }
     let mut files = Vec::with_capacity(sources.len());
     for (path, source) in &sources {

@@ -79,6 +79,11 @@ pub struct StorageArgs {
     #[arg(long = "database", env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// Where document files and images are kept and served from; several
+    /// instances share one (a mounted volume) [default: <data>/files].
+    #[arg(long, env = "CASEFILE_FILES", value_name = "DIR")]
+    pub files: Option<PathBuf>,
+
     /// Database connections at most [default: 4 on SQLite, 10 on PostgreSQL].
     #[arg(long, env = "CASEFILE_DB_POOL_SIZE", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: Option<u32>,

@@ -105,6 +105,8 @@ pub struct Storage {
     pub data_dir: PathBuf,
     /// The database URL.
     pub database_url: String,
+    /// Where document files and images are kept (`<data>/files` unless set).
+    pub files_dir: PathBuf,
     /// The connection pool's size and statement timeout.
     pub pool: PoolSettings,
 }
@@ -114,6 +116,7 @@ impl std::fmt::Debug for Storage {
         f.debug_struct("Storage")
             .field("data_dir", &self.data_dir)
             .field("database_url", &crate::store::redact(&self.database_url))
+            .field("files_dir", &self.files_dir)
             .field("pool", &self.pool)
             .finish()
     }
@@ -135,7 +138,8 @@ impl Storage {
             max_connections: args.db_pool_size,
             statement_timeout: args.db_statement_timeout.unwrap_or(defaults.statement_timeout),
         };
-        Ok(Storage { data_dir, database_url, pool })
+        let files_dir = args.files.clone().unwrap_or_else(|| data_dir.join("files"));
+        Ok(Storage { data_dir, database_url, files_dir, pool })
     }
 
     /// Creates the data folder if needed and checks that it is writable.

@@ -11,7 +11,7 @@ use crate::config::Storage;
 /// Writes a backup of a data folder, consistent while `serve` runs on it.
 pub async fn backup(args: BackupArgs) -> Result<()> {
     let storage = Storage::resolve(&args.storage)?;
-    let summary = crate::backup::take(&storage.database_url, &storage.data_dir, &args.out).await?;
+    let summary = crate::backup::take(&storage, &args.out).await?;
     println!("wrote {} ({} files, {} bytes before compression)", args.out.display(), summary.files, summary.bytes);
     Ok(())
 }
@@ -25,6 +25,9 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
     let default_db = format!("sqlite:{}", target.join(crate::backup::DATABASE).display());
     if storage.database_url != default_db {
         bail!("restore writes the database into the data folder; leave --database unset");
+    }
+    if storage.files_dir != target.join("files") {
+        bail!("restore writes the files into the data folder's files/; leave --files unset, then move them");
     }
     let occupied = std::fs::read_dir(&target).is_ok_and(|mut d| d.next().is_some());
     if occupied && !args.force {

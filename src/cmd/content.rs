@@ -56,7 +56,7 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     }
     // Files first: a failure in between leaves files nobody links, never
     // links to missing files.
-    crate::documents::store_files(&site, &attachments, &storage.data_dir.join("files"))?;
+    crate::documents::store_files(&site, &attachments, &storage.files_dir)?;
     let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
     if args.default {
         crate::cmd::serve::remember_default_content(&store).await?;
@@ -132,7 +132,7 @@ pub async fn export(args: ExportContentArgs) -> Result<()> {
     let mut texts = bundle::to_files(&site)?;
     let mut files = Vec::new();
     for (path, name) in crate::documents::bundle_paths(&site) {
-        let stored = storage.data_dir.join("files").join(&name);
+        let stored = storage.files_dir.join(&name);
         let bytes =
             std::fs::read(&stored).with_context(|| format!("{path}: its file is missing from {}", stored.display()))?;
         files.push((path, bytes));

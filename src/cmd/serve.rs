@@ -87,7 +87,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
 pub fn start_jobs(config: &ServeConfig, worker: MailWorker) {
     worker.spawn();
     if let Some((every, keep)) = config.backups {
-        crate::backup::schedule(config.storage.database_url.clone(), config.storage.data_dir.clone(), every, keep);
+        crate::backup::schedule(config.storage.clone(), every, keep);
     }
 }
 
@@ -103,7 +103,7 @@ pub async fn serve_metrics(config: &ServeConfig, store: &Store) -> Result<()> {
 /// The database with its site (the default site imported on first start).
 pub async fn open_store(config: &ServeConfig) -> Result<(Store, i64)> {
     let store = Store::open_with(&config.storage.database_url, &config.storage.pool).await?;
-    let site_id = open_site(&store, &config.storage.data_dir.join("files")).await?;
+    let site_id = open_site(&store, &config.storage.files_dir).await?;
     Ok((store, site_id))
 }
 
@@ -163,7 +163,7 @@ pub async fn build(
         local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
             .into(),
     };
-    let state = AppState::new(store, theme, site_id, base_url, forms, &config.storage.data_dir, clock).await?;
+    let state = AppState::new(store, theme, site_id, base_url, forms, &config.storage, clock).await?;
     Ok((Arc::new(state), worker))
 }
 

@@ -64,10 +64,10 @@ impl AppState {
         site_id: i64,
         base_url: String,
         forms: Forms,
-        data_dir: &std::path::Path,
+        storage: &crate::config::Storage,
         clock: Clock,
     ) -> Result<AppState> {
-        let (files_dir, search_dir) = (data_dir.join("files"), data_dir.join("search"));
+        let (files_dir, search_dir) = (storage.files_dir.clone(), storage.data_dir.join("search"));
         let index = load_index(&store, site_id, &base_url, 0, clock.now(), &search_dir).await?;
         release_free_memory().await;
         let index = RwLock::new(Arc::new(index));

@@ -222,3 +222,42 @@ async fn a_schema_upgrade_keeps_a_copy_of_the_database_as_it_was() {
     assert!(copy.is_file(), "a copy before the upgrade");
     casefile::store::check_database_file(&copy).await.unwrap();
 }
+
+/// Files kept outside the data folder (`--files`, a shared volume): an
+/// import stores them there, the server serves them from there, a backup
+/// takes them from there, and a restore, which writes into the data folder,
+/// says so.
+#[tokio::test]
+async fn a_files_folder_of_its_own_is_imported_into_served_and_backed_up() {
+    crate::db::sqlite_only();
+    let dir = tempfile::tempdir().unwrap();
+    let (data, shared, bundle) = (dir.path().join("data"), dir.path().join("shared"), dir.path().join("site"));
+    let mut files = casefile::bundle::default_files();
+    files.push(("documents/lab-report-2016.md".into(), crate::documents::ITEM.into()));
+    for (path, text) in &files {
+        std::fs::create_dir_all(bundle.join(path).parent().unwrap()).unwrap();
+        std::fs::write(bundle.join(path), text).unwrap();
+    }
+    let pdf = crate::documents::tiny_pdf("Serology");
+    std::fs::write(bundle.join("documents/lab-report-2016.pdf"), &pdf).unwrap();
+    let files_flag = ["--files", shared.to_str().unwrap()];
+    let out = casefile(&["import", "--yes", files_flag[0], files_flag[1], "--data"], &[&data, &bundle]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(shared.join("lab-report-2016.pdf")).unwrap(), pdf, "stored in the files folder");
+    assert!(!data.join("files").join("lab-report-2016.pdf").exists());
+
+    let server = Server::start_with(&data, &files_flag);
+    let res = client().get(server.url("/files/lab-report-2016.pdf")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "served from the files folder");
+    assert_eq!(res.bytes().await.unwrap(), pdf);
+
+    let archive = dir.path().join("b.tar.gz");
+    let out = casefile(&["backup", files_flag[0], files_flag[1], "--data"], &[&data, Path::new("--out"), &archive]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let restored = dir.path().join("restored");
+    let out = casefile(&["restore", files_flag[0], files_flag[1]], &[&archive, Path::new("--data"), &restored]);
+    assert!(stderr(&out).contains("leave --files unset"), "{}", stderr(&out));
+    let out = casefile(&["restore"], &[&archive, Path::new("--data"), &restored]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(restored.join("files/lab-report-2016.pdf")).unwrap(), pdf, "the backup held the file");
+}

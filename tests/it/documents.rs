@@ -4,7 +4,7 @@
 use crate::server::{Server, client};
 
 /// A one-page PDF that says `text` (Helvetica, standard encoding).
-fn tiny_pdf(text: &str) -> Vec<u8> {
+pub(crate) fn tiny_pdf(text: &str) -> Vec<u8> {
     let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
@@ -31,7 +31,7 @@ fn tiny_pdf(text: &str) -> Vec<u8> {
     out
 }
 
-const ITEM: &str = "+++\ndate = \"2016-08\"\nfile = \"lab-report-2016.pdf\"\nsources = [\"film-site\"]\n\n\
+pub(crate) const ITEM: &str = "+++\ndate = \"2016-08\"\nfile = \"lab-report-2016.pdf\"\nsources = [\"film-site\"]\n\n\
 [en]\ntitle = \"Laboratory report\"\ndescription = \"A test document.\"\n\n\
 [de]\ntitle = \"Laborbericht\"\ndescription = \"Ein Testdokument.\"\n+++\n";
 
