@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -37,6 +38,14 @@ const POOL_MAX: &str = "casefile_db_connections_max";
 /// millisecond, a form post at least 300 ms (its answer floor).
 const LATENCY_BUCKETS: [f64; 13] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// Whether a recorder is installed: without one, counting returns at once
+/// (the macros would still build each metric's key and labels).
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
 /// How long a scrape waits for the database before it answers without the
 /// outbox (during an outage the rest is worth having).
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -44,22 +53,34 @@ const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(2);
 /// One answered request: `route` is a fixed name ([`crate::web::observe`]),
 /// never the path, so the number of series stays bounded.
 pub fn request(route: &'static str, status: u16, elapsed: Duration) {
+    if !enabled() {
+        return;
+    }
     counter!(REQUESTS, "route" => route, "status" => status.to_string()).increment(1);
     histogram!(LATENCY, "route" => route).record(elapsed.as_secs_f64());
 }
 
 /// A page looked up in the page cache.
 pub fn page_cache(hit: bool) {
+    if !enabled() {
+        return;
+    }
     counter!(PAGE_CACHE, "result" => if hit { "hit" } else { "miss" }).increment(1);
 }
 
 /// The content snapshot was reloaded (after an edit here or elsewhere).
 pub fn snapshot_reloaded() {
+    if !enabled() {
+        return;
+    }
     counter!(RELOADS).increment(1);
 }
 
 /// A form post that was taken (stored, mailed or answered as asked).
 pub fn form_accepted(form: &'static str) {
+    if !enabled() {
+        return;
+    }
     counter!(FORM_POSTS, "form" => form).increment(1);
 }
 
@@ -68,11 +89,17 @@ pub fn form_accepted(form: &'static str) {
 /// too fast), `invalid` (a field's error), `refused` (another 4xx), `error`
 /// (the database failed: a 503 or 500).
 pub fn form_refused(form: &'static str, reason: &'static str) {
+    if !enabled() {
+        return;
+    }
     counter!(FORM_REFUSALS, "form" => form, "reason" => reason).increment(1);
 }
 
 /// A mail this process's worker finished with: `sent`, `retry` or `failed`.
 pub fn mail(outcome: &'static str) {
+    if !enabled() {
+        return;
+    }
     counter!(MAILS_DONE, "outcome" => outcome).increment(1);
 }
 
@@ -83,6 +110,7 @@ pub async fn serve(addr: SocketAddr, store: Store) -> Result<SocketAddr> {
         .set_buckets_for_metric(Matcher::Full(LATENCY.into()), &LATENCY_BUCKETS)?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    ENABLED.store(true, Ordering::Relaxed);
     describe();
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -1,46 +1,125 @@
 //! Every request: an id on each of its log lines (and in `X-Request-Id`),
 //! its count and latency in the metrics.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method};
 use axum::response::Response;
+use tower::{Layer, Service};
 use tracing::Instrument;
+use tracing::instrument::Instrumented;
 
-/// The outermost layer: times the request and names it.
-pub async fn observe(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request_id();
-    let route = route_of(req.uri().path());
-    let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %id);
-    let mut res = next.run(req).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    crate::metrics::request(route, res.status().as_u16(), elapsed);
-    span.in_scope(|| {
-        tracing::debug!(%method, route, status = res.status().as_u16(), us = elapsed.as_micros() as u64, "answered");
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert("x-request-id", value);
+/// The outermost layer: times each request and names it. A tower layer of
+/// its own rather than `axum::middleware::from_fn`, which boxes the inner
+/// service and future of every request: this runs on every cache hit.
+#[derive(Clone, Copy, Default)]
+pub struct ObserveLayer;
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe(inner)
     }
-    res
 }
 
-/// A request id unique across instances and restarts: a random prefix
-/// chosen at start and a counter (cheaper than randomness per request).
-fn request_id() -> String {
-    static PREFIX: LazyLock<u32> = LazyLock::new(|| {
-        let mut bytes = [0u8; 4];
-        // Without randomness, ids only repeat across restarts.
-        let _ = getrandom::fill(&mut bytes);
-        u32::from_le_bytes(bytes)
-    });
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("{:08x}{:08x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+/// The service [`ObserveLayer`] wraps around the app.
+#[derive(Clone)]
+pub struct Observe<S>(S);
+
+impl<S, B> Service<Request<B>> for Observe<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Observed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let id = RequestId::next();
+        let (route, method) = (route_of(req.uri().path()), req.method().clone());
+        let span = tracing::info_span!("request", request_id = %id);
+        let inner = span.in_scope(|| self.0.call(req)).instrument(span);
+        Observed { inner, started, id, route, method }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The answer under way, and what is noted when it is ready.
+    pub struct Observed<F> {
+        #[pin]
+        inner: Instrumented<F>,
+        started: Instant,
+        id: RequestId,
+        route: &'static str,
+        method: Method,
+    }
+}
+
+impl<F, E> Future for Observed<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let mut res = match this.inner.as_mut().poll(cx) {
+            Poll::Ready(Ok(res)) => res,
+            other => return other,
+        };
+        let (elapsed, status) = (this.started.elapsed(), res.status().as_u16());
+        crate::metrics::request(this.route, status, elapsed);
+        let method = &*this.method;
+        this.inner.span().in_scope(|| {
+            tracing::debug!(%method, route = *this.route, status, us = elapsed.as_micros() as u64, "answered");
+        });
+        if let Ok(value) = HeaderValue::from_bytes(&this.id.hex()) {
+            res.headers_mut().insert("x-request-id", value);
+        }
+        Poll::Ready(Ok(res))
+    }
+}
+
+/// A request id unique across instances and restarts: a random start
+/// chosen once per process, counted up (cheaper than randomness per
+/// request). Shown as 16 hex digits.
+#[derive(Clone, Copy)]
+struct RequestId(u64);
+
+impl RequestId {
+    fn next() -> RequestId {
+        static START: LazyLock<u64> = LazyLock::new(|| {
+            let mut bytes = [0u8; 8];
+            // Without randomness, ids only repeat across restarts.
+            let _ = getrandom::fill(&mut bytes);
+            u64::from_le_bytes(bytes)
+        });
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        RequestId(START.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    fn hex(self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        std::array::from_fn(|i| DIGITS[((self.0 >> (60 - 4 * i)) & 0xf) as usize])
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
 }
 
 /// The route a path belongs to, as a metrics label: a fixed name, never
@@ -75,8 +154,10 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_differ() {
-        assert_ne!(request_id(), request_id());
-        assert_eq!(request_id().len(), 16);
+    fn request_ids_differ_and_read_the_same_in_logs_and_headers() {
+        let (a, b) = (RequestId::next(), RequestId::next());
+        assert_ne!(a.hex(), b.hex());
+        assert_eq!(a.hex().as_slice(), a.to_string().as_bytes());
+        assert_eq!(RequestId(0xab).to_string(), "00000000000000ab");
     }
 }

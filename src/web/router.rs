@@ -61,5 +61,5 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::map_response(add_security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     let app = if https { app.layer(axum::middleware::map_response(add_hsts)) } else { app };
-    app.layer(axum::middleware::from_fn(super::observe::observe))
+    app.layer(super::observe::ObserveLayer)
 }
