@@ -205,7 +205,16 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
             store.import_items(id, &bundle, change).await?;
             id
         }
-        None => store.import_site(&bundle, change).await?,
+        None => match store.import_site(&bundle, change).await {
+            Ok(id) => id,
+            // Another instance on the same database (started at the same
+            // moment) imported it first: serve that one.
+            Err(StoreError::Conflict(_)) if let Some(id) = store.site_id(&bundle.key).await? => {
+                tracing::info!(site = %bundle.key, "another instance created the default site first");
+                return Ok(id);
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     remember_default_content(store).await?;
     tracing::info!(site = %bundle.key, "no content in the database: imported the default site");

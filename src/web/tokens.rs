@@ -63,32 +63,55 @@ pub struct Signer {
 
 impl Signer {
     /// Reads the key from `path`, creating a random one (mode 0600) if there
-    /// is none. Instances sharing a database must share this file.
+    /// is none. Instances sharing a database must share this file; several
+    /// starting at once over one data folder all end up with one key.
     pub fn load_or_create(path: &Path) -> Result<Signer> {
+        if let Some(signer) = Self::load(path)? {
+            return Ok(signer);
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        // Written whole beside, then linked into place: a process starting
+        // at the same moment never reads half a key, and a link fails when
+        // another process put its key there first.
+        let staged = path.with_extension(format!("new-{}", crate::ids::nonce()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let created = (|| {
+            let mut file = options.open(&staged)?;
+            std::io::Write::write_all(&mut file, to_hex(&key).as_bytes())?;
+            file.sync_all()?;
+            std::fs::hard_link(&staged, path)
+        })();
+        let _ = std::fs::remove_file(&staged);
+        match created {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "created a new secret key");
+                Ok(Signer { key })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::load(path)?.with_context(|| format!("the secret key {} vanished", path.display()))
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot create the secret key {}", path.display())),
+        }
+    }
+
+    /// The key in `path`, or `None` if there is no such file.
+    fn load(path: &Path) -> Result<Option<Signer>> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let key = from_hex(text.trim())
                     .and_then(|v| <[u8; 32]>::try_from(v).ok())
                     .with_context(|| format!("{} does not hold a 64-digit hex key", path.display()))?;
-                return Ok(Signer { key });
+                Ok(Some(Signer { key }))
             }
             // Only a missing file means "first start": any other error must
             // not replace the key, or every link already mailed would die.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot read the secret key {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read the secret key {}", path.display())),
         }
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file =
-            options.open(path).with_context(|| format!("cannot create the secret key {}", path.display()))?;
-        std::io::Write::write_all(&mut file, to_hex(&key).as_bytes())?;
-        file.sync_all()?;
-        tracing::info!(path = %path.display(), "created a new secret key");
-        Ok(Signer { key })
     }
 
     /// A signer with a fixed key, for tests.
@@ -202,5 +225,21 @@ mod tests {
             Signer::load_or_create(&other).unwrap();
             assert_eq!(std::fs::metadata(&other).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn instances_starting_together_share_one_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        let starts: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Signer::load_or_create(&path).unwrap().key)
+            })
+            .collect();
+        let keys: Vec<[u8; 32]> = starts.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(keys.iter().all(|k| *k == keys[0]), "one key for all");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["secret.key"], "no staged copy left behind");
     }
 }

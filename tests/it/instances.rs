@@ -150,6 +150,31 @@ async fn a_worker_sends_what_a_server_without_jobs_queues() {
     assert_eq!(mails(&mail), 1, "the worker sent the confirmation, once");
 }
 
+/// Instances started at the same moment on an empty database: one creates
+/// the default site, the other serves it (it does not exit on the clash).
+#[tokio::test]
+async fn instances_started_together_on_an_empty_database_serve_one_site() {
+    if !on_postgres("instances started together") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let data = data.clone();
+            std::thread::spawn(move || Server::start_in(&data))
+        })
+        .collect();
+    let servers: Vec<Server> = starts.into_iter().map(|s| s.join().expect("every instance starts")).collect();
+    for s in &servers {
+        assert_eq!(client().get(s.url("/de/fall")).send().await.unwrap().status(), 200);
+    }
+    let pool = crate::db::pool(&data).await;
+    let sites: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sites").fetch_one(&pool).await.unwrap();
+    assert_eq!(sites, 1);
+}
+
 /// A newsletter sign-up made on one instance is confirmed through the
 /// other's address: the link's token is signed with the key they share,
 /// and the welcome mail goes out once.
