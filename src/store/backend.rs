@@ -253,6 +253,45 @@ pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
 /// The advisory lock key of content and form writes ("casefile" in ASCII).
 const WRITE_LOCK: i64 = 0x6361_7365_6669_6c65;
 
+/// A write transaction whose read-then-write steps concern one address
+/// only (a sign-up, a signature, a message, a data request: the throttle
+/// and the upsert are per address). On PostgreSQL it takes a lock for that
+/// address instead of the one for all writes, so posts from different
+/// people commit side by side across instances; posts for one address
+/// still take turns. (Two-key advisory locks are a key space apart from
+/// the one-key `WRITE_LOCK`.) SQLite: as [`begin_write`].
+pub(crate) async fn begin_write_for(pool: &Pool, address: &str) -> Result<Tx, sqlx::Error> {
+    match Engine::of(pool) {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Engine::Postgres => {
+            let mut tx = pool.begin().await?;
+            lock_address(&mut tx, address).await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Inside a write transaction: waits for the lock of one address, which
+/// [`begin_write_for`] takes on PostgreSQL (a write under the one lock for
+/// all that learns an address as it goes, such as a confirmation, takes it
+/// too before it changes that address's rows). Returns whether it waited,
+/// i.e. whether what was read before may have changed: never on SQLite,
+/// whose writes run one at a time anyway.
+pub(crate) async fn lock_address(tx: &mut Tx, address: &str) -> Result<bool, sqlx::Error> {
+    if Engine::of_conn(tx) == Engine::Sqlite {
+        return Ok(false);
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(ADDRESS_LOCKS)
+        .bind(address)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+/// The first key of the per-address advisory locks ("case" in ASCII).
+const ADDRESS_LOCKS: i32 = 0x6361_7365;
+
 /// A read transaction: every statement in it sees the same committed state
 /// (SQLite in WAL mode: the snapshot of its first read; PostgreSQL:
 /// `REPEATABLE READ`).

@@ -24,7 +24,7 @@ pub struct NewMessage<'a> {
 impl Store {
     /// Stores a message and queues the mail to the team, in one transaction.
     pub async fn store_message(&self, site_id: i64, m: &NewMessage<'_>, mail: &NewMail, now: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_for(m.email).await?;
         sqlx::query(
             "INSERT INTO messages (site_id, email, name, subject, body, lang, ip, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -165,6 +165,11 @@ impl Store {
         backend::begin_write(&self.pool).await
     }
 
+    /// A write transaction about one address (see `backend::begin_write_for`).
+    pub(crate) async fn begin_write_for(&self, address: &str) -> Result<backend::Tx, sqlx::Error> {
+        backend::begin_write_for(&self.pool, address).await
+    }
+
     /// Writes one row, to learn whether the database takes writes now: a
     /// full disk or a read-only file fails here (`/readyz`, start-up).
     pub async fn check_writable(&self) -> error::Result<()> {

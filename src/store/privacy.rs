@@ -149,7 +149,7 @@ impl Store {
         if !self.holds_data(site_id, email).await? {
             return Ok(DataRequestOutcome::NothingHeld);
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_for(email).await?;
         if !consent::take_mail_slot(&mut tx, site_id, "data", email, now).await? {
             return Ok(DataRequestOutcome::Throttled);
         }
@@ -248,6 +248,11 @@ impl Store {
     pub async fn erase_personal_data(&self, site_id: i64, email: &str) -> Result<()> {
         let other = other_spelling(email);
         let mut tx = self.begin_write().await?;
+        // Form posts for the address commit under its own lock: none may
+        // land between these deletes (a signature without its consent).
+        for address in [email, &other] {
+            super::backend::lock_address(&mut tx, address).await?;
+        }
         for sql in [
             "DELETE FROM subscribers WHERE site_id = $1 AND email IN ($2, $3)",
             "DELETE FROM signatures WHERE site_id = $1 AND email IN ($2, $3)",

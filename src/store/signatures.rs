@@ -3,10 +3,10 @@
 use super::error::Result;
 use serde::Serialize;
 
-use super::Store;
 use super::consent::{self, Consent};
 use super::outbox::{NewMail, enqueue};
 use super::subscribers::Outcome;
+use super::{Store, backend};
 
 /// What signing did; the visitor sees the same answer for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ const NAMES_SHOWN: i64 = 100;
 impl Store {
     /// Records a signature and queues its confirmation mail, in one transaction.
     pub async fn sign(&self, site_id: i64, petition: &str, r: &SignRequest<'_>, now: i64) -> Result<Signing> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_for(r.email).await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM signatures WHERE site_id = $1 AND petition = $2 AND email = $3")
                 .bind(site_id)
@@ -96,11 +96,16 @@ impl Store {
     /// is one of `open` (a closed petition takes no more confirmations).
     pub async fn confirm_signature(&self, nonce: &str, open: &[&str], ip: &str, now: i64) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT site_id, petition, email, status FROM signatures WHERE confirm_nonce = $1")
-                .bind(nonce)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let select = "SELECT site_id, petition, email, status FROM signatures WHERE confirm_nonce = $1";
+        let mut row: Option<(i64, String, String, String)> =
+            sqlx::query_as(select).bind(nonce).fetch_optional(&mut *tx).await?;
+        // A new signature for the address commits under its own lock: take
+        // it, then read again what that signature may have changed.
+        if let Some(r) = &row
+            && backend::lock_address(&mut tx, &r.2).await?
+        {
+            row = sqlx::query_as(select).bind(nonce).fetch_optional(&mut *tx).await?;
+        }
         let Some((site_id, key, email, status)) = row.filter(|r| open.contains(&r.1.as_str())) else {
             return Ok(Outcome::Invalid);
         };

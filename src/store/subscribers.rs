@@ -2,9 +2,9 @@
 
 use super::error::{Error, Result};
 
-use super::Store;
 use super::consent::{self, Consent};
 use super::outbox::{NewMail, enqueue};
+use super::{Store, backend};
 
 /// What a sign-up did. The visitor sees the same answer for each, so the
 /// form cannot tell anyone whether an address is subscribed.
@@ -63,7 +63,7 @@ pub struct SignUpRequest<'a> {
 impl Store {
     /// Records a sign-up and queues its confirmation mail, in one transaction.
     pub async fn sign_up(&self, site_id: i64, r: &SignUpRequest<'_>, now: i64) -> Result<SignUp> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_for(r.email).await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM subscribers WHERE site_id = $1 AND email = $2")
                 .bind(site_id)
@@ -111,13 +111,17 @@ impl Store {
         welcome: impl FnOnce(&Subscriber) -> std::result::Result<NewMail, E>,
     ) -> std::result::Result<Outcome, E> {
         let mut tx = self.begin_write().await.map_err(Error::from)?;
-        let row: Option<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT site_id, status, email, name, lang, unsubscribe_nonce FROM subscribers WHERE confirm_nonce = $1",
-        )
-        .bind(nonce)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::from)?;
+        let select =
+            "SELECT site_id, status, email, name, lang, unsubscribe_nonce FROM subscribers WHERE confirm_nonce = $1";
+        let mut row: Option<(i64, String, String, String, String, String)> =
+            sqlx::query_as(select).bind(nonce).fetch_optional(&mut *tx).await.map_err(Error::from)?;
+        // A new sign-up for the address commits under its own lock: take
+        // it, then read again what that sign-up may have changed.
+        if let Some(r) = &row
+            && backend::lock_address(&mut tx, &r.2).await.map_err(Error::from)?
+        {
+            row = sqlx::query_as(select).bind(nonce).fetch_optional(&mut *tx).await.map_err(Error::from)?;
+        }
         let Some((site_id, status, email, name, lang, unsubscribe_nonce)) = row else { return Ok(Outcome::Invalid) };
         match status.as_str() {
             "confirmed" => return Ok(Outcome::AlreadyDone),

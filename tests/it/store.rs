@@ -316,6 +316,69 @@ async fn concurrent_claims_never_take_one_mail_twice() {
     assert_eq!((total, claimed.len()), (2000, 2000), "every mail claimed, none twice");
 }
 
+/// Sign-ups arriving at once through separate pools (instances): for one
+/// address the one-mail-a-day rule holds (one confirmation queued), and
+/// those for other addresses are all stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sign_ups_keep_the_rule_per_address() {
+    use casefile::store::{Consent, NewMail, SignUp, SignUpRequest};
+    let (dir, _store, site_id, _site) = default_site().await;
+    let url = crate::db::store_url(dir.path());
+    let sign_up = |store: Store, email: String, n: usize| async move {
+        let consent = Consent {
+            subject: "newsletter".into(),
+            text: "Yes".into(),
+            lang: "en".into(),
+            source_url: "/newsletter".into(),
+            ip: "127.0.0.0".into(),
+        };
+        let mail = NewMail {
+            kind: "newsletter_confirm",
+            message_id: format!("c{n}@example.org"),
+            to: email.clone(),
+            reply_to: None,
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+            list_unsubscribe: None,
+        };
+        let (confirm, unsubscribe) = (format!("c{n}"), format!("u{n}"));
+        let request = SignUpRequest {
+            email: &email,
+            name: "",
+            lang: "en",
+            consent: &consent,
+            confirm_nonce: &confirm,
+            unsubscribe_nonce: &unsubscribe,
+            mail: &mail,
+        };
+        store.sign_up(site_id, &request, 1_000).await.unwrap()
+    };
+    // Every pool open and connected first, so that the sign-ups overlap.
+    let mut stores = Vec::new();
+    for _ in 0..24 {
+        let store = Store::open(&url).await.unwrap();
+        store.outbox_counts().await.unwrap();
+        stores.push(store);
+    }
+    let mut tasks = Vec::new();
+    for (n, store) in stores.into_iter().enumerate() {
+        let email = if n % 2 == 0 { "same@example.org".to_owned() } else { format!("other{n}@example.org") };
+        tasks.push(tokio::spawn(sign_up(store, email, n)));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let same: Vec<_> = outcomes.iter().step_by(2).collect();
+    assert_eq!(same.iter().filter(|o| ***o == SignUp::ConfirmationQueued).count(), 1, "{same:?}");
+    assert!(same.iter().all(|o| matches!(o, SignUp::ConfirmationQueued | SignUp::Throttled)));
+    assert!(outcomes.iter().skip(1).step_by(2).all(|o| *o == SignUp::ConfirmationQueued), "{outcomes:?}");
+    let pool = crate::db::pool(dir.path()).await;
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&pool).await.unwrap();
+    assert_eq!(queued, 13, "one mail for the repeated address, twelve for the others");
+}
+
 /// A periodic job (the retention purge) runs once per period, whichever
 /// of the instances sharing the database asks first.
 #[tokio::test]
