@@ -233,16 +233,7 @@ async fn a_thousand_mails_two_workers_and_a_kill_each_mail_goes_out_once() {
     let mut a = worker(&data_a, "a.log");
     let mut b = worker(&data_b, "b.log");
     let mails: Vec<_> = (0..1000)
-        .map(|n| casefile::store::NewMail {
-            kind: "test",
-            message_id: format!("bulk-{n}@example.org"),
-            to: format!("reader{n}@example.org"),
-            reply_to: None,
-            subject: format!("Mail {n}"),
-            text: "Text".into(),
-            html: "<p>Text</p>".into(),
-            list_unsubscribe: None,
-        })
+        .map(|n| crate::store::mail(format!("bulk-{n}@example.org"), format!("reader{n}@example.org")))
         .collect();
     store.queue_mails(site_id, &mails, casefile::store::now()).await.unwrap();
 

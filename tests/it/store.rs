@@ -17,6 +17,20 @@ async fn default_site() -> (tempfile::TempDir, Store, i64, Site) {
     (dir, store, id, site)
 }
 
+/// A mail to queue, its Message-ID and recipient given.
+pub(crate) fn mail(message_id: String, to: String) -> casefile::store::NewMail {
+    casefile::store::NewMail {
+        kind: "test",
+        message_id,
+        to,
+        reply_to: None,
+        subject: "s".into(),
+        text: "t".into(),
+        html: "h".into(),
+        list_unsubscribe: None,
+    }
+}
+
 /// A copy of `item` under a new key, with its unique names changed too.
 fn copy_of(item: ItemRef<'_>) -> Item {
     let mut item = item.to_owned();
@@ -249,16 +263,7 @@ async fn a_database_from_before_the_item_store_keeps_its_signatures() {
 #[tokio::test]
 async fn mail_claims_hold_a_lease() {
     let (_dir, store, id, _site) = default_site().await;
-    let mail = casefile::store::NewMail {
-        kind: "test",
-        message_id: "m1@example.org".into(),
-        to: "ann@example.org".into(),
-        reply_to: None,
-        subject: "s".into(),
-        text: "t".into(),
-        html: "h".into(),
-        list_unsubscribe: None,
-    };
+    let mail = mail("m1@example.org".into(), "ann@example.org".into());
     store.queue_mails(id, &[mail], 100).await.unwrap();
     let first = store.claim_due_mails("a", 100, 160, 10).await.unwrap();
     assert_eq!(first.len(), 1);
@@ -278,18 +283,8 @@ async fn mail_claims_hold_a_lease() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_never_take_one_mail_twice() {
     let (dir, store, id, _site) = default_site().await;
-    let mails: Vec<_> = (0..2000)
-        .map(|n| casefile::store::NewMail {
-            kind: "test",
-            message_id: format!("m{n}@example.org"),
-            to: format!("reader{n}@example.org"),
-            reply_to: None,
-            subject: "s".into(),
-            text: "t".into(),
-            html: "h".into(),
-            list_unsubscribe: None,
-        })
-        .collect();
+    let mails: Vec<_> =
+        (0..2000).map(|n| mail(format!("m{n}@example.org"), format!("reader{n}@example.org"))).collect();
     store.queue_mails(id, &mails, 100).await.unwrap();
     let url = crate::db::store_url(dir.path());
     let mut workers = Vec::new();
@@ -321,7 +316,7 @@ async fn concurrent_claims_never_take_one_mail_twice() {
 /// those for other addresses are all stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sign_ups_keep_the_rule_per_address() {
-    use casefile::store::{Consent, NewMail, SignUp, SignUpRequest};
+    use casefile::store::{Consent, SignUp, SignUpRequest};
     let (dir, _store, site_id, _site) = default_site().await;
     let url = crate::db::store_url(dir.path());
     let sign_up = |store: Store, email: String, n: usize| async move {
@@ -332,16 +327,7 @@ async fn concurrent_sign_ups_keep_the_rule_per_address() {
             source_url: "/newsletter".into(),
             ip: "127.0.0.0".into(),
         };
-        let mail = NewMail {
-            kind: "newsletter_confirm",
-            message_id: format!("c{n}@example.org"),
-            to: email.clone(),
-            reply_to: None,
-            subject: "s".into(),
-            text: "t".into(),
-            html: "h".into(),
-            list_unsubscribe: None,
-        };
+        let mail = mail(format!("c{n}@example.org"), email.clone());
         let (confirm, unsubscribe) = (format!("c{n}"), format!("u{n}"));
         let request = SignUpRequest {
             email: &email,
