@@ -183,7 +183,7 @@ async fn scheduled_backups_are_taken_and_only_the_newest_kept() {
     let backups = data.join("backups");
     let count = || std::fs::read_dir(&backups).map(|d| d.filter(|e| e.is_ok()).count()).unwrap_or(0);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server.log.try_iter().filter(|l| l.contains("backup taken")).count() < 1 && count() < 3 {
+    while server.log.lock().unwrap().try_iter().filter(|l| l.contains("backup taken")).count() < 1 && count() < 3 {
         assert!(std::time::Instant::now() < deadline, "no scheduled backup within 20 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

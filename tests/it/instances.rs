@@ -3,7 +3,8 @@
 //! deployment) share sessions and edits, and `serve --no-worker` leaves the
 //! mail to `casefile worker`; a sign-up made on one is confirmed through the
 //! other; two workers deliver 1,000 mails once, one of them killed
-//! mid-batch; an outage of the database is a clean 503,
+//! mid-batch; PostgreSQL stopped and started under load loses nothing;
+//! an outage of the database is a clean 503,
 //! recovered from without a restart. These run in the suite's PostgreSQL pass; on
 //! SQLite the file's lock allows one process, which is tested too.
 
@@ -378,7 +379,7 @@ async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() 
     assert_eq!(c.get(server.url("/de/")).send().await.unwrap().status(), 200, "cached pages stay up");
     let during = submit(&c, &server, "/de/newsletter", &[("email", "during@example.org"), ("consent", "yes")]).await;
     let status = during.status();
-    let log: Vec<String> = server.log.try_iter().collect();
+    let log: Vec<String> = server.log.lock().unwrap().try_iter().collect();
     assert_eq!(status, 503, "the server said:\n{}", log.join("\n"));
     assert!(during.headers().contains_key("retry-after"));
     let page = during.text().await.unwrap();
@@ -405,4 +406,159 @@ async fn a_database_outage_is_a_clean_503_and_the_instance_recovers_by_itself() 
     let emails: Vec<String> =
         sqlx::query_scalar("SELECT email FROM subscribers ORDER BY id").fetch_all(&pool).await.unwrap();
     assert_eq!(emails, ["before@example.org", "after@example.org"], "what was acknowledged is there, once");
+}
+
+/// A PostgreSQL server of the test's own, so that it can be restarted
+/// without disturbing the other tests: `initdb` into a fresh folder, then
+/// `pg_ctl` on a free port (as the `postgres` system user when the tests
+/// run as root, which PostgreSQL refuses to run as). Stopped on drop.
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    dir: String,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.filter_map(Result::ok).map(|v| v.path().join("bin")).max())
+            .filter(|bin| bin.join("initdb").exists())
+            .expect("PostgreSQL's server programs (/usr/lib/postgresql/<version>/bin): apt-get install postgresql");
+        let dir = as_postgres("mktemp -d /tmp/casefile-pg.XXXXXX").trim().to_owned();
+        let port = crate::smtp::free_port();
+        let pg = PrivatePostgres { bin, dir, port };
+        as_postgres(&format!("{} -D {}/data -A trust -U postgres --no-sync > /dev/null", pg.tool("initdb"), pg.dir));
+        pg.ctl("start");
+        pg
+    }
+
+    fn tool(&self, name: &str) -> String {
+        self.bin.join(name).display().to_string()
+    }
+
+    /// `pg_ctl ACTION`, waiting until it is done; a stop with `-m fast`
+    /// ends every open connection, as an operator's restart does.
+    fn ctl(&self, action: &str) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir);
+        as_postgres(&format!(
+            "{} -D {}/data -l {}/log -m fast -w -o '{options}' {action} > /dev/null",
+            self.tool("pg_ctl"),
+            self.dir,
+            self.dir
+        ));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.ctl("stop"));
+        as_postgres(&format!("rm -rf {}", self.dir));
+    }
+}
+
+/// Runs a shell command as the `postgres` user if this process is root,
+/// else as itself; returns its standard output and panics on failure.
+fn as_postgres(script: &str) -> String {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut cmd = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", "sh", "-c", script]);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.args(["-c", script]);
+        c
+    };
+    let out = cmd.current_dir("/tmp").output().expect("sh runs");
+    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// PostgreSQL stopped (`pg_ctl stop -m fast`, ending every connection) and
+/// started again seven seconds later while two instances serve cached pages
+/// and take sign-ups: every page request is answered 200, every post 303
+/// or 503 (some 503, while it was down), both instances take posts again
+/// without a restart of their own, and every post answered 303 is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_restarted_under_load_loses_nothing_acknowledged() {
+    if !on_postgres("PostgreSQL restarted under load") {
+        return;
+    }
+    let pg = PrivatePostgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let extra = "form_rate_limit = 100000\n";
+    let a = crate::forms::start_with_args(&data, "", extra, &["--database", &pg.url()]);
+    let b = crate::forms::start_with_args(&data, "", extra, &["--database", &pg.url()]);
+    let servers = Arc::new([a, b]);
+    let c = client();
+    for s in servers.iter() {
+        assert_eq!(c.get(s.url("/de/")).send().await.unwrap().status(), 200);
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let posts = Arc::new(Mutex::new(Vec::<(usize, String, u16, Instant)>::new()));
+    let mut load = Vec::new();
+    for worker in 0..12 {
+        let (servers, stop, posts, c) = (servers.clone(), stop.clone(), posts.clone(), c.clone());
+        load.push(tokio::spawn(async move {
+            let s = &servers[worker % 2];
+            let mut n = 0;
+            let mut pages_not_200 = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if c.get(s.url("/de/")).send().await.unwrap().status() != 200 {
+                    pages_not_200 += 1;
+                }
+                let email = format!("w{worker}-{n}@example.org");
+                let res = submit(&c, s, "/newsletter", &[("email", &email), ("consent", "yes")]).await;
+                posts.lock().unwrap().push((worker % 2, email, res.status().as_u16(), Instant::now()));
+                n += 1;
+            }
+            pages_not_200
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let restarted_at = Instant::now();
+    // Down for seven seconds, then back: longer than an instance waits for
+    // a connection (5 s), so posts in the meantime get 503 (a shorter
+    // outage only delays them).
+    let pg = tokio::task::spawn_blocking(move || {
+        pg.ctl("stop");
+        std::thread::sleep(Duration::from_secs(7));
+        pg.ctl("start");
+        pg
+    })
+    .await
+    .unwrap();
+    // The load goes on until both instances took posts again.
+    let recovered =
+        |i| posts.lock().unwrap().iter().any(|(s, _, status, at)| *s == i && *status == 303 && *at > restarted_at);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(recovered(0) && recovered(1)) {
+        assert!(Instant::now() < deadline, "an instance took no post after the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut pages_not_200 = 0;
+    for l in load {
+        pages_not_200 += l.await.unwrap();
+    }
+    assert_eq!(pages_not_200, 0, "cached pages answered 200 throughout");
+    let posts = posts.lock().unwrap().clone();
+    let odd: Vec<_> = posts.iter().filter(|p| p.2 != 303 && p.2 != 503).collect();
+    assert!(odd.is_empty(), "posts answer 303 or 503: {odd:?}");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&pg.url()).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT email FROM subscribers").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    let lost: Vec<_> = posts.iter().filter(|p| p.2 == 303 && !stored.contains(&p.1)).collect();
+    assert!(lost.is_empty(), "answered 303, not stored: {lost:?}");
+    let refused = posts.iter().filter(|p| p.2 == 503).count();
+    assert!(refused > 0, "posts while the database was down were refused: {} posts, none with 503", posts.len());
 }

@@ -34,7 +34,7 @@ async fn restarts_on_an_existing_database_and_stops_cleanly_on_sigterm() {
 
     let second = Server::start_in(&data);
     assert_eq!(index_dirs(), before, "the same index, not built again");
-    let lines: Vec<String> = second.log.try_iter().collect();
+    let lines: Vec<String> = second.log.lock().unwrap().try_iter().collect();
     assert!(!lines.iter().any(|l| l.contains("imported the default site")), "no second import: {lines:?}");
     let res = client().get(second.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);

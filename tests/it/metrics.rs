@@ -92,7 +92,12 @@ async fn metrics_count_requests_the_cache_forms_and_mail_on_an_address_of_their_
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let line = server.log.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("a log line");
+        let line = server
+            .log
+            .lock()
+            .unwrap()
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line");
         let json: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         if json["span"]["request_id"] == id.as_str() {
             assert_eq!(json["fields"]["message"], "answered", "{line}");

@@ -13,7 +13,9 @@ pub struct Server {
     pub data: PathBuf,
     /// Keeps the temporary data folder alive.
     _dir: Option<tempfile::TempDir>,
-    pub log: mpsc::Receiver<String>,
+    /// What the server logs from now on (behind a lock: a `Server` is shared
+    /// by tasks that load it).
+    pub log: std::sync::Mutex<mpsc::Receiver<String>>,
     /// What the server logged before it listened.
     pub early: Vec<String>,
 }
@@ -103,7 +105,7 @@ impl Server {
                 }
             }
         };
-        Server { child, base, data: data.to_owned(), _dir: None, log: rx, early: seen }
+        Server { child, base, data: data.to_owned(), _dir: None, log: std::sync::Mutex::new(rx), early: seen }
     }
 
     pub fn url(&self, path: &str) -> String {
