@@ -121,7 +121,9 @@ pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Resul
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (path, name, _) in named_files(site) {
         let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
-        let tmp = dir.join(format!(".{name}.tmp"));
+        // A name of its own: another process (an instance starting on the
+        // same shared folder) may store the same file at the same moment.
+        let tmp = dir.join(format!(".{name}.{}.tmp", crate::ids::nonce()));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, dir.join(&name)).with_context(|| format!("storing {name}"))?;
     }
