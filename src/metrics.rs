@@ -31,6 +31,7 @@ const FORM_REFUSALS: &str = "casefile_form_refusals_total";
 const MAILS_DONE: &str = "casefile_mails_total";
 const OUTBOX: &str = "casefile_outbox_mails";
 const OUTBOX_OLDEST: &str = "casefile_outbox_oldest_queued_seconds";
+const OUTBOX_READ: &str = "casefile_outbox_read_ok";
 const POOL: &str = "casefile_db_connections";
 const POOL_MAX: &str = "casefile_db_connections_max";
 
@@ -159,10 +160,14 @@ impl Scrape {
                 }
                 let age = oldest.map_or(0, |created| (crate::store::now() - created).max(0));
                 gauge!(OUTBOX_OLDEST).set(age as f64);
+                gauge!(OUTBOX_READ).set(1.0);
+                return;
             }
             Ok(Err(e)) => tracing::warn!(error = %crate::error_chain(&e), "metrics: the outbox could not be read"),
             Err(_) => tracing::warn!("metrics: the outbox could not be read within {SCRAPE_DB_TIMEOUT:?}"),
         }
+        // The outbox gauges keep their last values: say they are stale.
+        gauge!(OUTBOX_READ).set(0.0);
     }
 }
 
@@ -176,6 +181,10 @@ fn describe() {
     describe_counter!(MAILS_DONE, "Mails this process's worker handled, by outcome (sent, retry, failed)");
     describe_gauge!(OUTBOX, "Mails in the outbox shared by all instances, by state");
     describe_gauge!(OUTBOX_OLDEST, metrics::Unit::Seconds, "Age of the oldest mail waiting to be sent (0: none)");
+    describe_gauge!(
+        OUTBOX_READ,
+        "1 if this scrape read the outbox, 0 if the database did not answer (the outbox gauges are stale)"
+    );
     describe_gauge!(POOL, "Database connections of this process, by state (in_use, idle)");
     describe_gauge!(POOL_MAX, "The most database connections this process opens");
 }

@@ -20,6 +20,8 @@ use crate::store::Store;
 const POLL: Duration = Duration::from_secs(5);
 /// How often expired personal data is deleted, in seconds.
 const PURGE_EVERY: i64 = 3600;
+/// The purge's name among the periodic jobs (`Store::claim_periodic`).
+const PURGE_JOB: &str = "retention_purge";
 /// How often a worker asks whether the purge is due (another instance may
 /// have run it).
 const PURGE_CHECK: Duration = Duration::from_secs(60);
@@ -88,7 +90,7 @@ impl MailWorker {
     async fn purge_if_due(&self) {
         self.mailer.purge_files();
         let purge = async {
-            if !self.store.claim_periodic("retention_purge", self.clock.now(), PURGE_EVERY).await? {
+            if !self.store.claim_periodic(PURGE_JOB, self.clock.now(), PURGE_EVERY).await? {
                 return Ok(None);
             }
             self.store.purge_expired(self.clock.now()).await.map(Some)
@@ -96,7 +98,12 @@ impl MailWorker {
         match purge.await {
             Ok(None | Some(0)) => {}
             Ok(Some(n)) => tracing::info!(rows = n, "deleted expired personal data"),
-            Err(e) => tracing::error!(error = %crate::error_chain(&e), "retention purge failed"),
+            Err(e) => {
+                tracing::error!(error = %crate::error_chain(&e), "retention purge failed; tried again at the next check");
+                if let Err(e) = self.store.unclaim_periodic(PURGE_JOB).await {
+                    tracing::warn!(error = %crate::error_chain(&e), "the purge's hour stays claimed");
+                }
+            }
         }
     }
 

@@ -236,9 +236,10 @@ fn usable(conn: &Conn) -> bool {
 /// once (a deferred transaction that reads first and writes later fails
 /// with `SQLITE_BUSY_SNAPSHOT` when another writer got in between, which
 /// the busy timeout does not retry). PostgreSQL: one transaction-scoped
-/// advisory lock makes writers take turns in the same way, across every
-/// instance on the database, so the store's read-then-write steps (the
-/// content version, uniqueness of names, throttles) behave as on SQLite.
+/// advisory lock makes these writers take turns in the same way, across
+/// every instance on the database, so the store's read-then-write steps
+/// (the content version, uniqueness of names) behave as on SQLite. Form
+/// posts, whose steps concern one address, use [`begin_write_for`].
 pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
     match Engine::of(pool) {
         Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
@@ -250,7 +251,7 @@ pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
     }
 }
 
-/// The advisory lock key of content and form writes ("casefile" in ASCII).
+/// The advisory lock key of every write but form posts ("casefile" in ASCII).
 const WRITE_LOCK: i64 = 0x6361_7365_6669_6c65;
 
 /// A write transaction whose read-then-write steps concern one address
@@ -274,9 +275,11 @@ pub(crate) async fn begin_write_for(pool: &Pool, address: &str) -> Result<Tx, sq
 /// Inside a write transaction: waits for the lock of one address, which
 /// [`begin_write_for`] takes on PostgreSQL (a write under the one lock for
 /// all that learns an address as it goes, such as a confirmation, takes it
-/// too before it changes that address's rows). Returns whether it waited,
-/// i.e. whether what was read before may have changed: never on SQLite,
-/// whose writes run one at a time anyway.
+/// too before it changes that address's rows). Returns whether a lock was
+/// taken, so that what was read before must be read again: always on
+/// PostgreSQL, never on SQLite, whose writes run one at a time anyway.
+/// While it waits, the writer holds the one lock for all: a burst of posts
+/// for one address delays other writes by as long (each post is short).
 pub(crate) async fn lock_address(tx: &mut Tx, address: &str) -> Result<bool, sqlx::Error> {
     if Engine::of_conn(tx) == Engine::Sqlite {
         return Ok(false);

@@ -146,6 +146,16 @@ impl Store {
         Ok(claimed == 1)
     }
 
+    /// Gives up this period's claim of `job` (its run failed): the next
+    /// instance that asks runs it.
+    pub async fn unclaim_periodic(&self, job: &str) -> error::Result<()> {
+        sqlx::query("DELETE FROM admin_settings WHERE key = $1")
+            .bind(format!("last_run:{job}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The key of the first site (the one served when a host is not mapped).
     pub async fn first_site_key(&self) -> error::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT key FROM sites ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?)

@@ -48,7 +48,12 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let started = Instant::now();
         let id = RequestId::next();
-        let (route, method) = (route_of(req.uri().path()), req.method().clone());
+        let method = req.method().clone();
+        let route = match route_of(req.uri().path()) {
+            // Form posts wait for their answer floor: apart from the pages.
+            "page" if method == Method::POST => "form",
+            route => route,
+        };
         let span = tracing::info_span!("request", request_id = %id);
         let inner = span.in_scope(|| self.0.call(req)).instrument(span);
         Observed { inner, started, id, route, method }

@@ -55,6 +55,17 @@ impl Purpose {
     }
 }
 
+/// Writes `key` as hex into a new file `path` (mode 0600), synced.
+fn write_key(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, to_hex(key).as_bytes())?;
+    file.sync_all()
+}
+
 /// Signs and checks tokens with the installation's secret key.
 #[derive(Clone)]
 pub struct Signer {
@@ -73,21 +84,22 @@ impl Signer {
         getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         // Written whole beside, then linked into place: a process starting
         // at the same moment never reads half a key, and a link fails when
-        // another process put its key there first.
+        // another process put its key there first. A file system without
+        // hard links (some network shares) gets the key written in place.
         let staged = path.with_extension(format!("new-{}", crate::ids::nonce()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let created = (|| {
-            let mut file = options.open(&staged)?;
-            std::io::Write::write_all(&mut file, to_hex(&key).as_bytes())?;
-            file.sync_all()?;
-            std::fs::hard_link(&staged, path)
-        })();
+        let linked = write_key(&staged, &key).and_then(|()| std::fs::hard_link(&staged, path));
         let _ = std::fs::remove_file(&staged);
+        let created = match linked {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => write_key(path, &key),
+            other => other,
+        };
         match created {
             Ok(()) => {
+                // The folder's entry too: after a power cut, a key that
+                // vanished would be replaced, and every mailed link die.
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+                }
                 tracing::info!(path = %path.display(), "created a new secret key");
                 Ok(Signer { key })
             }

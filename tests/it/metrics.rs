@@ -65,6 +65,8 @@ async fn metrics_count_requests_the_cache_forms_and_mail_on_an_address_of_their_
     assert!(count("casefile_http_requests_total", &[("route", "page"), ("status", "200")]) >= 2.0, "{text}");
     assert_eq!(count("casefile_http_requests_total", &[("route", "healthz"), ("status", "200")]), 1.0);
     assert!(count("casefile_http_request_duration_seconds_count", &[("route", "page")]) >= 4.0, "{text}");
+    assert_eq!(count("casefile_http_request_duration_seconds_count", &[("route", "form")]), 3.0, "3 posts: {text}");
+    assert_eq!(count("casefile_outbox_read_ok", &[]), 1.0);
     assert!(count("casefile_page_cache_lookups_total", &[("result", "hit")]) >= 1.0, "{text}");
     assert!(count("casefile_page_cache_lookups_total", &[("result", "miss")]) >= 1.0, "{text}");
     assert_eq!(count("casefile_form_refusals_total", &[("form", "newsletter"), ("reason", "origin")]), 1.0);

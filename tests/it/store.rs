@@ -282,6 +282,12 @@ async fn mail_claims_hold_a_lease() {
 /// processes would) share the queue out: no mail is claimed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_never_take_one_mail_twice() {
+    // SQLite runs one write at a time; its busy handler is not fair, and
+    // eight pools racing on a slow disk could starve one.
+    if crate::db::postgres_server().is_none() {
+        eprintln!("concurrent claims: skipped on SQLite (one writer at a time), run with CASEFILE_TEST_POSTGRES");
+        return;
+    }
     let (dir, store, id, _site) = default_site().await;
     let mails: Vec<_> =
         (0..2000).map(|n| mail(format!("m{n}@example.org"), format!("reader{n}@example.org"))).collect();
@@ -384,6 +390,8 @@ async fn a_periodic_job_is_claimed_once_per_period() {
     assert!(!store.claim_periodic("purge", 13_599, 3600).await.unwrap(), "not again within the period");
     assert!(store.claim_periodic("other", 13_599, 3600).await.unwrap(), "jobs are claimed apart");
     assert!(store.claim_periodic("purge", 13_600, 3600).await.unwrap(), "due again after it");
+    store.unclaim_periodic("purge").await.unwrap();
+    assert!(store.claim_periodic("purge", 13_601, 3600).await.unwrap(), "a failed run is tried again at once");
 }
 
 /// The admin's lists come from the columns written with each item: a page
