@@ -142,12 +142,19 @@ impl SearchIndex {
             return Ok(found);
         }
         let io = |e: std::io::Error| tantivy::TantivyError::IoError(std::sync::Arc::new(e));
-        let tmp = root.join(format!(".building-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
+        // Named for this process and this build: instances on other hosts
+        // may share the folder (a shared volume), and their pids with ours.
+        let tmp = root.join(format!("{}{}", building_prefix(), crate::ids::nonce()));
         std::fs::create_dir_all(&tmp).map_err(io)?;
         drop(Self::fill(Index::create_in_dir(&tmp, schema())?, docs)?);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::rename(&tmp, &dir).map_err(io)?;
+        if !dir.join("meta.json").is_file() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        // Another instance may have put the same index in place meanwhile:
+        // then the rename fails, and its index is as good as ours.
+        if std::fs::rename(&tmp, &dir).is_err() && dir.join("meta.json").is_file() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
         prune(root, 2);
         Self::open(Index::open_in_dir(&dir)?)
     }
@@ -254,17 +261,28 @@ impl SearchIndex {
     }
 }
 
+/// The start of the names of this process's builds under way.
+fn building_prefix() -> String {
+    format!(".building-{}-", std::process::id())
+}
+
+/// How old another process's build must be to count as abandoned (a build
+/// of 10,000 posts takes seconds).
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Deletes all but the `keep` most recently built indexes under `root`
 /// (best effort: an index still open keeps working on Linux until closed),
-/// and what a process stopped while building left behind (one data folder
-/// serves one process, so another process's build is an abandoned one).
+/// and what a process stopped while building left behind: another
+/// process's build, untouched for [`ABANDONED_AFTER`] (instances on other
+/// hosts may share the folder and be building now).
 fn prune(root: &std::path::Path, keep: usize) {
-    let ours = format!(".building-{}", std::process::id());
+    let ours = building_prefix();
     let Ok(entries) = std::fs::read_dir(root) else { return };
     let entries: Vec<std::fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
     for e in &entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".building-") && name != ours {
+        let idle = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if name.starts_with(".building-") && !name.starts_with(&ours) && idle.is_some_and(|d| d > ABANDONED_AFTER) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -395,13 +413,19 @@ mod tests {
     #[test]
     fn a_kept_index_is_reopened_and_abandoned_builds_are_removed() {
         let root = tempfile::tempdir().unwrap();
-        let abandoned = root.path().join(".building-4000000");
+        let abandoned = root.path().join(".building-4000000-1");
         std::fs::create_dir_all(&abandoned).unwrap();
         std::fs::write(abandoned.join("half"), b"x").unwrap();
+        let long_ago = std::time::SystemTime::now() - ABANDONED_AFTER - std::time::Duration::from_secs(60);
+        std::fs::File::open(&abandoned).unwrap().set_modified(long_ago).unwrap();
+        // Another instance's build under way (a shared folder): left alone.
+        let under_way = root.path().join(".building-4000001-1");
+        std::fs::create_dir_all(&under_way).unwrap();
         let docs = || vec![doc(Lang::En, "timeline", "Arrest", "Arrested in London in 1986.")];
         let built = SearchIndex::persistent(root.path(), docs()).unwrap();
         assert_eq!(built.search(Lang::En, "london", None, 1).total, 1);
         assert!(!abandoned.exists(), "a build another process abandoned is removed");
+        assert!(under_way.exists(), "a build under way elsewhere is not");
         let reopened = SearchIndex::persistent(root.path(), docs()).unwrap();
         assert_eq!(reopened.search(Lang::En, "london", None, 1).total, 1);
     }
