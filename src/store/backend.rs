@@ -262,14 +262,12 @@ const WRITE_LOCK: i64 = 0x6361_7365_6669_6c65;
 /// still take turns. (Two-key advisory locks are a key space apart from
 /// the one-key `WRITE_LOCK`.) SQLite: as [`begin_write`].
 pub(crate) async fn begin_write_for(pool: &Pool, address: &str) -> Result<Tx, sqlx::Error> {
-    match Engine::of(pool) {
-        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-        Engine::Postgres => {
-            let mut tx = pool.begin().await?;
-            lock_address(&mut tx, address).await?;
-            Ok(tx)
-        }
+    if Engine::of(pool) == Engine::Sqlite {
+        return begin_write(pool).await;
     }
+    let mut tx = pool.begin().await?;
+    lock_address(&mut tx, address).await?;
+    Ok(tx)
 }
 
 /// Inside a write transaction: waits for the lock of one address, which

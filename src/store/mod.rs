@@ -5,8 +5,9 @@
 //! share (`$n` placeholders, `RETURNING`, `ON CONFLICT … DO UPDATE`,
 //! `TRUE`/`FALSE`, `COUNT(*) FILTER (…)` rather than sums of truth values);
 //! what differs between engines (pragmas, how a write transaction begins,
-//! error codes) is in `backend.rs`. Content is written one item at a time
-//! (`content/`), each write with its revision.
+//! error codes) is in `backend.rs`, beside `changes.rs` (`NOTIFY`) and the
+//! claim in `outbox.rs` (ARCHITECTURE.md, "Two engines"). Content is
+//! written one item at a time (`content/`), each write with its revision.
 
 mod backend;
 mod changes;

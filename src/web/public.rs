@@ -56,7 +56,8 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
     }
     let req = page_request(&index, path, parts.uri.query());
     if req.q.is_some() && !may_search(&state, &parts) {
-        return too_many_searches(&state, &index, path);
+        // 429: too many searches from one address.
+        return notice_to_retry(&state, &index, path, "search_rate_limited", StatusCode::TOO_MANY_REQUESTS, "60");
     }
     get_page(&state, &index, path, req, &parts.headers).await
 }
@@ -69,14 +70,22 @@ fn may_search(state: &AppState, parts: &axum::http::request::Parts) -> bool {
     limiter.allow("search", client_ip(peer, &parts.headers, &state.forms.trusted_proxies))
 }
 
-/// 429 with a page in the visitor's language.
-fn too_many_searches(state: &AppState, index: &SiteIndex, path: &str) -> Response {
-    let notice = crate::site::Notice::new("search_rate_limited", 429);
+/// A notice page (`key`) in the visitor's language with `status`, telling
+/// them to try again after `retry_after` seconds.
+fn notice_to_retry(
+    state: &AppState,
+    index: &SiteIndex,
+    path: &str,
+    key: &str,
+    status: StatusCode,
+    retry_after: &'static str,
+) -> Response {
+    let notice = crate::site::Notice::new(key, status.as_u16());
     let mut res = match crate::site::render_notice(&state.theme, index, index.lang_of_path(path), &notice) {
-        Ok(r) => forms::fresh(r, StatusCode::TOO_MANY_REQUESTS),
-        Err(_) => (StatusCode::TOO_MANY_REQUESTS, "Too many searches\n").into_response(),
+        Ok(r) => forms::fresh(r, status),
+        Err(_) => (status, format!("{}\n", status.canonical_reason().unwrap_or("Try again later"))).into_response(),
     };
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
     res
 }
 
@@ -155,21 +164,12 @@ async fn get_page(
             }
             (PageBody::Whole(body), _) => respond::cached(body, status(page.status), headers, PAGE_CACHE),
         },
-        Err(StatusCode::SERVICE_UNAVAILABLE) => unavailable(state, index, path),
+        // The page needs the database, which does not answer (an outage).
+        Err(StatusCode::SERVICE_UNAVAILABLE) => {
+            notice_to_retry(state, index, path, "unavailable", StatusCode::SERVICE_UNAVAILABLE, "30")
+        }
         Err(code) => (code, "Internal server error\n").into_response(),
     }
-}
-
-/// 503 in the visitor's language, with `Retry-After`: the page needs the
-/// database, which does not answer now (an outage, a restart).
-fn unavailable(state: &AppState, index: &SiteIndex, path: &str) -> Response {
-    let notice = crate::site::Notice::new("unavailable", 503);
-    let mut res = match crate::site::render_notice(&state.theme, index, index.lang_of_path(path), &notice) {
-        Ok(r) => forms::fresh(r, StatusCode::SERVICE_UNAVAILABLE),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable\n").into_response(),
-    };
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-    res
 }
 
 /// How a rendered page is kept.

@@ -201,25 +201,31 @@ impl AppState {
             loop {
                 match state.store.change_feed().await {
                     Ok(None) => return,
-                    Ok(Some(mut feed)) => loop {
-                        match feed.next().await {
-                            Ok(site) if site == state.site_id => {
-                                if let Err(e) = state.refresh().await {
-                                    tracing::warn!(error = %format!("{e:#}"), "could not load announced content changes");
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                tracing::warn!(error = %e, "lost the content change notifications; listening again");
-                                break;
-                            }
-                        }
-                    },
+                    Ok(Some(feed)) => {
+                        let e = state.follow(feed).await;
+                        tracing::warn!(error = %e, "lost the content change notifications; listening again");
+                    }
                     Err(e) => tracing::warn!(error = %e, "cannot listen for content changes; checking periodically"),
                 }
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         });
+    }
+
+    /// Refreshes at each change `feed` announces for this site, until the
+    /// feed fails; returns why.
+    async fn follow(&self, mut feed: crate::store::ChangeFeed) -> sqlx::Error {
+        loop {
+            match feed.next().await {
+                Ok(site) if site == self.site_id => {
+                    if let Err(e) = self.refresh().await {
+                        tracing::warn!(error = %format!("{e:#}"), "could not load announced content changes");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return e,
+            }
+        }
     }
 
     /// Checks for content changes every `every` until the process ends.

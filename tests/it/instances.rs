@@ -141,13 +141,12 @@ async fn a_worker_sends_what_a_server_without_jobs_queues() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
     cmd.args(["worker", "--data"]).arg(&data).args(["--config"]).arg(data.join("casefile.toml"));
     crate::db::point(&mut cmd);
-    let mut worker = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut worker = Worker(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
     let deadline = Instant::now() + Duration::from_secs(15);
     while mails(&mail) == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = worker.kill();
-    let _ = worker.wait();
+    worker.kill_hard();
     assert_eq!(mails(&mail), 1, "the worker sent the confirmation, once");
 }
 
