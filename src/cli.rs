@@ -65,6 +65,9 @@ pub enum Command {
     /// Write all content (every item in every language, drafts, sources,
     /// redirects, settings, document files) as a bundle.
     ExportContent(ExportContentArgs),
+    /// Import a WordPress export (WXR, from Tools → Export): posts as news,
+    /// pages, topics, authors, PDFs, videos, and the old addresses as redirects.
+    ImportWordpress(ImportWordpressArgs),
 }
 
 /// Where data lives; the same for every subcommand.
@@ -253,6 +256,23 @@ pub struct ExportContentArgs {
     /// Also write every item's revisions (revisions.jsonl; import ignores it).
     #[arg(long)]
     pub revisions: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// `casefile import-wordpress`.
+#[derive(Debug, Args)]
+pub struct ImportWordpressArgs {
+    /// The WordPress export file (WXR, .xml).
+    pub file: PathBuf,
+    /// The language of items that do not name theirs (Polylang's language
+    /// is used where present) [default: the site's default language].
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<crate::content::Lang>,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod site;
 pub mod store;
 pub mod web;
+pub mod wordpress;
 
 /// The innermost cause of an error, for a one-line message where the
 /// layers above it repeat its text (sqlx's do).

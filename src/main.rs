@@ -62,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => runtime.block_on(casefile::cmd::backup::restore(args)),
         Command::Import(args) => runtime.block_on(casefile::cmd::content::import(args)),
         Command::ExportContent(args) => runtime.block_on(casefile::cmd::content::export(args)),
+        Command::ImportWordpress(args) => runtime.block_on(casefile::cmd::wordpress::import(args)),
         Command::Export(args) => runtime.block_on(casefile::cmd::export::run(args)),
     }
 }

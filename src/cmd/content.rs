@@ -101,7 +101,7 @@ fn confirm_prune(plan: &ImportReport) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-fn print_report(report: &ImportReport) {
+pub(crate) fn print_report(report: &ImportReport) {
     for p in &report.planned {
         let (word, why) = match &p.action {
             Action::Create => ("create", String::new()),

@@ -7,4 +7,5 @@ pub mod operator;
 pub mod outbox;
 pub mod serve;
 pub mod user;
+pub mod wordpress;
 pub mod worker;

@@ -211,9 +211,11 @@ impl<'a> ItemRef<'a> {
                 .chain(s.document.iter().map(|k| (ItemKind::Document, k.as_str())))
                 .collect(),
             ItemRef::Redirect(_) => Vec::new(),
-            ItemRef::Page(p) => {
-                cites(&p.sources).chain(p.petition.iter().map(|k| (ItemKind::Petition, k.as_str()))).collect()
-            }
+            ItemRef::Page(p) => cites(&p.sources)
+                .chain(p.petition.iter().map(|k| (ItemKind::Petition, k.as_str())))
+                .chain(p.parent.iter().map(|k| (ItemKind::Page, k.as_str())))
+                .chain(p.media.iter().map(|k| (ItemKind::Media, k.as_str())))
+                .collect(),
             ItemRef::Timeline(e) => cites(&e.sources)
                 .chain(e.press.iter().map(|k| (ItemKind::Press, k.as_str())))
                 .chain(e.documents.iter().map(|k| (ItemKind::Document, k.as_str())))
@@ -222,7 +224,7 @@ impl<'a> ItemRef<'a> {
             ItemRef::Person(p) => {
                 cites(&p.sources).chain(p.statements.iter().flat_map(|s| cites(&s.sources))).collect()
             }
-            ItemRef::News(x) => cites(&x.sources).collect(),
+            ItemRef::News(x) => cites(&x.sources).chain(x.media.iter().map(|k| (ItemKind::Media, k.as_str()))).collect(),
             ItemRef::Press(x) => cites(&x.sources).collect(),
             ItemRef::Book(x) => cites(&x.sources).collect(),
             ItemRef::Evidence(x) => cites(&x.sources).collect(),

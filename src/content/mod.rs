@@ -410,6 +410,13 @@ impl Site {
             if p.petition.as_ref().is_some_and(|k| !has(ItemKind::Petition, k)) {
                 p.petition = None;
             }
+            if p.parent.as_ref().is_some_and(|k| !has(ItemKind::Page, k)) {
+                p.parent = None;
+            }
+            p.media.retain(|k| has(ItemKind::Media, k));
+        }
+        for n in &mut self.news {
+            n.media.retain(|k| has(ItemKind::Media, k));
         }
         for s in &mut self.sources {
             if s.press.as_ref().is_some_and(|k| !has(ItemKind::Press, k)) {
@@ -511,6 +518,13 @@ pub struct Page {
     /// An image beside the item (`pages/<image>`), its share card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The page this one sits under (by key): named above its title, and
+    /// this page listed below the parent's body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Videos and audio shown below the body, click-to-load (keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
     /// Status and times.
     #[serde(flatten)]
     pub meta: Meta,
@@ -608,6 +622,12 @@ pub struct NewsPost {
     /// Citations.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Topics, shown with the post (categories and tags of an imported blog).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Videos and audio shown below the body, click-to-load (keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
     /// Status and times.
     #[serde(flatten)]
     pub meta: Meta,

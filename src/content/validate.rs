@@ -196,6 +196,7 @@ impl Site {
                 }
             }
         }
+        out.extend(self.parent_cycles());
         for r in &self.redirects {
             if self.redirects.iter().any(|x| x.from == r.to) {
                 out.push(Invalid(format!(
@@ -207,6 +208,27 @@ impl Site {
         for t in [Template::Home, Template::News] {
             if self.page_with(t).is_none() {
                 out.push(Invalid(format!("the site has no page with the template `{}`", t.file())));
+            }
+        }
+        out
+    }
+
+    /// Pages that are their own ancestor (a parent chain that loops).
+    fn parent_cycles(&self) -> Vec<Invalid> {
+        let parent: HashMap<&str, &str> =
+            self.pages.iter().filter_map(|p| Some((p.key.as_str(), p.parent.as_deref()?))).collect();
+        let mut out = Vec::new();
+        for page in &self.pages {
+            let mut at = page.key.as_str();
+            for _ in 0..self.pages.len() {
+                match parent.get(at) {
+                    Some(&up) if up == page.key => {
+                        out.push(Invalid(format!("{}: its `parent` chain leads back to it", ItemRef::Page(page).label())));
+                        break;
+                    }
+                    Some(&up) => at = up,
+                    None => break,
+                }
             }
         }
         out

@@ -68,12 +68,13 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             let post = &index.site.news[*i];
             let mut notes = Notes::default();
             notes.cite(&post.sources);
+            let media = attached_media(&index.site, &post.media, &mut notes);
             let text = &post.text[lang];
             let base = base(theme, index, *lang, &text.title, &text.summary, index.alternates(target), Some("news"));
             let (n, note_list) = notes.into_values(&index.site, *lang, index);
             let share = share_image(theme, index, post.image.as_deref());
             let jsonld = jsonld::for_target(index, target, &site_card(theme, index), &share.url);
-            let ctx = context! { post => to_value(post), n, notes => note_list, og_type => "article", jsonld, share_image => share.url, share_image_size => share.size, ..base };
+            let ctx = context! { post => to_value(post), attached_media => media, n, notes => note_list, og_type => "article", jsonld, share_image => share.url, share_image_size => share.size, ..base };
             Ok(Rendered { status: 200, html: theme.render("news_item.html", ctx)?, lang: *lang, content_type: HTML })
         }
         Some(&Target::Feed { lang, of, format }) => match feeds::feed(index, lang, of, format) {
@@ -283,6 +284,8 @@ fn render_page(
         notes.cite(&petition.sources);
         extra.insert("petition", to_value(petition));
     }
+    extra.insert("attached_media", attached_media(site, &page.media, &mut notes));
+    extra.insert("section", section(index, page, lang));
     if let Some(form) = &req.form {
         extra.insert("form", form.to_value(theme, lang));
     }
@@ -302,6 +305,36 @@ fn render_page(
     };
     let ctx = context! { ..ctx, ..base };
     theme.render(page.template.file(), ctx)
+}
+
+/// The videos and audio an item shows below its body, their sources cited.
+fn attached_media(site: &Site, keys: &[String], notes: &mut Notes) -> Value {
+    let items: Vec<_> = keys.iter().filter_map(|k| site.media.iter().find(|m| &m.key == k)).collect();
+    for m in &items {
+        notes.cite(&m.sources);
+    }
+    to_value(&items)
+}
+
+/// Where a page sits among pages: the pages above it (the top first) and
+/// the pages under it, each as title and path.
+fn section(index: &SiteIndex, page: &Page, lang: Lang) -> Value {
+    let link = |p: &Page| {
+        let title = p.text.get(&lang).map(|t| t.title.as_str()).unwrap_or_default();
+        context! { title, path => index.path_of(&p.key, lang), summary => p.text.get(&lang).map(|t| t.summary.as_str()) }
+    };
+    let mut parents = Vec::new();
+    let mut up = page.parent.as_deref();
+    while let Some(p) = up.and_then(|k| index.site.page(k)) {
+        if parents.len() > index.site.pages.len() {
+            break; // a loop (the validator refuses them; never hang on one)
+        }
+        parents.insert(0, link(p));
+        up = p.parent.as_deref();
+    }
+    let children: Vec<Value> =
+        index.site.pages.iter().filter(|p| p.parent.as_deref() == Some(page.key.as_str())).map(link).collect();
+    context! { parents, children }
 }
 
 /// The page numbers a pager links: the first, the last, and two on each
