@@ -28,3 +28,4 @@ mod resilience;
 mod server;
 mod smtp;
 mod store;
+mod wordpress;
