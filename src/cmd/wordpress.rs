@@ -48,7 +48,11 @@ async fn run(store: &Store, export: &wordpress::Export, args: &ImportWordpressAr
     crate::cmd::content::print_report(&report);
     println!(
         "{}",
-        if args.dry_run { "dry run: nothing was changed" } else { "imported; a running server shows it within seconds" }
+        if args.dry_run {
+            "dry run: nothing was changed"
+        } else {
+            "imported; a running server shows it within seconds"
+        }
     );
     Ok(())
 }

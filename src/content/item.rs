@@ -224,7 +224,9 @@ impl<'a> ItemRef<'a> {
             ItemRef::Person(p) => {
                 cites(&p.sources).chain(p.statements.iter().flat_map(|s| cites(&s.sources))).collect()
             }
-            ItemRef::News(x) => cites(&x.sources).chain(x.media.iter().map(|k| (ItemKind::Media, k.as_str()))).collect(),
+            ItemRef::News(x) => {
+                cites(&x.sources).chain(x.media.iter().map(|k| (ItemKind::Media, k.as_str()))).collect()
+            }
             ItemRef::Press(x) => cites(&x.sources).collect(),
             ItemRef::Book(x) => cites(&x.sources).collect(),
             ItemRef::Evidence(x) => cites(&x.sources).collect(),

@@ -223,7 +223,10 @@ impl Site {
             for _ in 0..self.pages.len() {
                 match parent.get(at) {
                     Some(&up) if up == page.key => {
-                        out.push(Invalid(format!("{}: its `parent` chain leads back to it", ItemRef::Page(page).label())));
+                        out.push(Invalid(format!(
+                            "{}: its `parent` chain leads back to it",
+                            ItemRef::Page(page).label()
+                        )));
                         break;
                     }
                     Some(&up) => at = up,

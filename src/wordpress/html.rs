@@ -31,17 +31,19 @@ static BARE_URL_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^[ \t]*(?:<p>)?[ \t]*(https?://[^\s<>]+)[ \t]*(?:</p>)?[ \t]*$").expect("a valid pattern")
 });
 static YOUTUBE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^https?://(?:www\.|m\.)?(?:youtube\.com/(?:watch\?(?:.*&)?v=|embed/|shorts/)|youtu\.be/)([A-Za-z0-9_-]{11})")
-        .expect("a valid pattern")
+    Regex::new(
+        r"^https?://(?:www\.|m\.)?(?:youtube\.com/(?:watch\?(?:.*&)?v=|embed/|shorts/)|youtu\.be/)([A-Za-z0-9_-]{11})",
+    )
+    .expect("a valid pattern")
 });
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)<!--.*?-->").expect("a valid pattern"));
 /// `[name attr…]`, `[name]…[/name]` and `[/name]`; a bracketed word
 /// without attributes or a closing tag (`[sic]`) is text, not a shortcode.
-static SHORTCODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\[(/?)([a-zA-Z][a-zA-Z0-9_-]*)((?:\s[^\[\]]*)?)\]").expect("a valid pattern")
-});
+static SHORTCODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[(/?)([a-zA-Z][a-zA-Z0-9_-]*)((?:\s[^\[\]]*)?)\]").expect("a valid pattern"));
 static SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)<(script|style|noscript|iframe)\b.*?</(?:script|style|noscript|iframe)\s*>").expect("a valid pattern")
+    Regex::new(r"(?is)<(script|style|noscript|iframe)\b.*?</(?:script|style|noscript|iframe)\s*>")
+        .expect("a valid pattern")
 });
 static STYLE_ATTR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)\sstyle\s*=\s*("[^"]*"|'[^']*')"#).expect("a valid pattern"));
@@ -196,7 +198,9 @@ mod tests {
 
     #[test]
     fn classic_paragraphs_lists_and_links_become_markdown() {
-        let c = to_markdown("First <strong>bold</strong> line\nsecond line\n\nA <a href=\"https://x.example/\">link</a>. We ask for:\n<ul>\n \t<li>one</li>\n \t<li>two</li>\n</ul>");
+        let c = to_markdown(
+            "First <strong>bold</strong> line\nsecond line\n\nA <a href=\"https://x.example/\">link</a>. We ask for:\n<ul>\n \t<li>one</li>\n \t<li>two</li>\n</ul>",
+        );
         assert!(c.markdown.contains("**bold**"), "{}", c.markdown);
         assert!(c.markdown.contains("[link](https://x.example/)"), "{}", c.markdown);
         assert!(c.markdown.contains("*   one\n*   two"), "a tight list: {}", c.markdown);
@@ -207,7 +211,9 @@ mod tests {
 
     #[test]
     fn scripts_styles_and_unknown_shortcodes_are_dropped_and_counted() {
-        let c = to_markdown("<p style=\"color:red\">styled</p>\n\n<script>alert('x')</script>\n\n[gallery ids=\"1,2\"]\n\nSee [sic] here.");
+        let c = to_markdown(
+            "<p style=\"color:red\">styled</p>\n\n<script>alert('x')</script>\n\n[gallery ids=\"1,2\"]\n\nSee [sic] here.",
+        );
         assert!(!c.markdown.contains("alert") && !c.markdown.contains("gallery"), "{}", c.markdown);
         assert!(c.markdown.contains("styled"), "{}", c.markdown);
         assert!(crate::markdown::to_html(&c.markdown).contains("See [sic] here."), "{}", c.markdown);
@@ -225,7 +231,9 @@ mod tests {
 
     #[test]
     fn captioned_images_become_links_with_their_caption() {
-        let c = to_markdown("[caption id=\"attachment_7\" align=\"aligncenter\" width=\"300\"]<img src=\"http://old.example/wp-content/uploads/a.jpg\" alt=\"The court\" width=\"300\" /> The courthouse in 1990[/caption]");
+        let c = to_markdown(
+            "[caption id=\"attachment_7\" align=\"aligncenter\" width=\"300\"]<img src=\"http://old.example/wp-content/uploads/a.jpg\" alt=\"The court\" width=\"300\" /> The courthouse in 1990[/caption]",
+        );
         assert_eq!(c.images, 1);
         assert!(c.markdown.contains("[The court](http://old.example/wp-content/uploads/a.jpg)"), "{}", c.markdown);
         assert!(c.markdown.contains("The courthouse in 1990"), "{}", c.markdown);

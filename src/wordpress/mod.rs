@@ -11,8 +11,8 @@
 //! kept is said in the report, with the reason.
 
 mod html;
-mod xml;
 mod wxr;
+mod xml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -95,7 +95,8 @@ fn new_site(export: &Export, default: Lang, langs: &[Lang]) -> Site {
     let news_slug = |l: Lang| if l == Lang::De { "neuigkeiten" } else { "news" };
     let news_title = |l: Lang| if l == Lang::De { "Neuigkeiten" } else { "News" };
     for &l in langs {
-        site.text.insert(l, SiteText { name: name.clone(), tagline: export.description.clone(), footer: String::new() });
+        site.text
+            .insert(l, SiteText { name: name.clone(), tagline: export.description.clone(), footer: String::new() });
     }
     let page = |key: &str, template, text: Localized<PageText>| Page {
         key: key.into(),
@@ -104,10 +105,12 @@ fn new_site(export: &Export, default: Lang, langs: &[Lang]) -> Site {
         text,
         ..Page::default()
     };
-    let home = langs.iter().map(|&l| (l, PageText { title: name.clone(), summary: export.description.clone(), ..PageText::default() }));
-    let news = langs.iter().map(|&l| {
-        (l, PageText { slug: news_slug(l).into(), title: news_title(l).into(), ..PageText::default() })
-    });
+    let home = langs
+        .iter()
+        .map(|&l| (l, PageText { title: name.clone(), summary: export.description.clone(), ..PageText::default() }));
+    let news = langs
+        .iter()
+        .map(|&l| (l, PageText { slug: news_slug(l).into(), title: news_title(l).into(), ..PageText::default() }));
     site.pages.push(page("home", Template::Home, home.collect()));
     site.pages.push(page("news", Template::News, news.collect()));
     debug_assert_eq!(default, langs[0]);
@@ -192,7 +195,8 @@ impl<'a> Merger<'a> {
         for post in self.export.posts.iter().filter(|p| matches!(p.kind.as_str(), "post" | "page")) {
             match self.lang_of(post) {
                 Ok(l) if self.site.languages.contains(&l) => {}
-                Ok(l) => problems.push(format!("`{}` (id {}) is in {l}, which the site is not written in", post.title, post.id)),
+                Ok(l) => problems
+                    .push(format!("`{}` (id {}) is in {l}, which the site is not written in", post.title, post.id)),
                 Err(e) => problems.push(format!("`{}` (id {}): {e}", post.title, post.id)),
             }
         }
@@ -246,7 +250,15 @@ impl<'a> Merger<'a> {
                 body: String::new(),
             });
             let meta = Meta { status: Status::Draft, ..Meta::default() };
-            let person = Person { key: key.clone(), name, position: 1000, sources: vec![SOURCE_KEY.into()], statements: Vec::new(), meta, text };
+            let person = Person {
+                key: key.clone(),
+                name,
+                position: 1000,
+                sources: vec![SOURCE_KEY.into()],
+                statements: Vec::new(),
+                meta,
+                text,
+            };
             self.site.people.retain(|p| p.key != key);
             self.site.people.push(person);
             self.count("people (drafts)");
@@ -300,7 +312,10 @@ impl Merger<'_> {
         let mut by_group: HashMap<&str, usize> = HashMap::new();
         for post in export.posts.iter().filter(|p| matches!(p.kind.as_str(), "post" | "page")) {
             if matches!(post.status.as_str(), "trash" | "auto-draft" | "inherit") {
-                self.notes.push(format!("{} `{}` (id {}): not imported (status {})", post.kind, post.title, post.id, post.status));
+                self.notes.push(format!(
+                    "{} `{}` (id {}): not imported (status {})",
+                    post.kind, post.title, post.id, post.status
+                ));
                 continue;
             }
             let group = post.terms_in("post_translations").next().map(|(_, g, _)| g.as_str());
@@ -356,7 +371,10 @@ impl Merger<'_> {
             let base = slug(&p.name).or_else(|| slug(&p.title)).unwrap_or_else(|| key.trim_start_matches("wp-").into());
             let slug = self.claim_slug(ns, lang, &base, key, p.id);
             let summary = summary(&p.excerpt, &converted.markdown);
-            texts.insert(lang, PageText { slug, title: p.title.clone(), summary, body: converted.markdown, old_slugs: Vec::new() });
+            texts.insert(
+                lang,
+                PageText { slug, title: p.title.clone(), summary, body: converted.markdown, old_slugs: Vec::new() },
+            );
         }
         let main_lang = self.lang_of(main).unwrap_or_default();
         for &l in &self.site.languages.clone() {
@@ -390,7 +408,16 @@ impl Merger<'_> {
                     }
                 },
             };
-            let page = Page { key: key.into(), template: Template::Page, sources: vec![SOURCE_KEY.into()], parent, media, meta, text: texts, ..Page::default() };
+            let page = Page {
+                key: key.into(),
+                template: Template::Page,
+                sources: vec![SOURCE_KEY.into()],
+                parent,
+                media,
+                meta,
+                text: texts,
+                ..Page::default()
+            };
             self.site.pages.retain(|p| p.key != key);
             self.site.pages.push(page);
         } else {
@@ -401,7 +428,16 @@ impl Merger<'_> {
                 .map(|(_, _, name)| name.clone())
                 .collect();
             let date = day(&main.date).or_else(|| day(&main.modified_gmt));
-            let post = NewsPost { key: key.into(), date, image: None, sources: vec![SOURCE_KEY.into()], tags, media, meta, text: texts };
+            let post = NewsPost {
+                key: key.into(),
+                date,
+                image: None,
+                sources: vec![SOURCE_KEY.into()],
+                tags,
+                media,
+                meta,
+                text: texts,
+            };
             self.site.news.retain(|p| p.key != key);
             self.site.news.push(post);
         }
@@ -516,7 +552,9 @@ impl Merger<'_> {
     fn document(&mut self, a: &wxr::Post, file: &str) {
         let Some(base) = slug(file.trim_end_matches(".pdf")) else { return };
         let key = format!("wp-doc-{base}");
-        let description = crate::markdown::to_text(&html::to_markdown(if a.excerpt.is_empty() { &a.content } else { &a.excerpt }).markdown);
+        let description = crate::markdown::to_text(
+            &html::to_markdown(if a.excerpt.is_empty() { &a.content } else { &a.excerpt }).markdown,
+        );
         let title = if a.title.is_empty() { file.to_owned() } else { a.title.clone() };
         let text = self.each_lang(|_| DescribedText { title: title.clone(), description: description.clone() });
         let meta = Meta { status: Status::Draft, ..Meta::default() };
@@ -545,8 +583,7 @@ impl Merger<'_> {
             return; // plain permalinks: archives were queries too
         }
         let base = path_of(&export.link).unwrap_or_default();
-        let Some(news) = self.site.page_with(Template::News).and_then(|p| p.text.get(&self.site.default_lang()))
-        else {
+        let Some(news) = self.site.page_with(Template::News).and_then(|p| p.text.get(&self.site.default_lang())) else {
             return;
         };
         let news = crate::site::page_path(&self.site, self.site.default_lang(), &news.slug);
@@ -579,7 +616,10 @@ impl Merger<'_> {
         let export = self.export;
         let comments: usize = export.posts.iter().map(|p| p.comments).sum();
         if comments > 0 {
-            self.notes.push(format!("{comments} comment{}: not imported (Casefile has no comments)", if comments == 1 { "" } else { "s" }));
+            self.notes.push(format!(
+                "{comments} comment{}: not imported (Casefile has no comments)",
+                if comments == 1 { "" } else { "s" }
+            ));
         }
         let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
         for p in export.posts.iter().filter(|p| !matches!(p.kind.as_str(), "post" | "page" | "attachment")) {
@@ -588,7 +628,9 @@ impl Merger<'_> {
         for (kind, n) in skipped {
             let why = match kind {
                 "nav_menu_item" => "menus are set per page in Casefile",
-                "wp_block" | "wp_template" | "wp_template_part" | "wp_global_styles" | "wp_navigation" => "theme and editor data",
+                "wp_block" | "wp_template" | "wp_template_part" | "wp_global_styles" | "wp_navigation" => {
+                    "theme and editor data"
+                }
                 _ => "a type Casefile does not have",
             };
             self.notes.push(format!("{n} item{} of type {kind}: not imported ({why})", if n == 1 { "" } else { "s" }));
@@ -646,6 +688,55 @@ impl Merger<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two posts Polylang links as translations, and a page in English only.
+    const POLYLANG: &str = r#"<rss><channel><title>Kampagne</title><link>https://old.example</link><language>de-DE</language>
+        <wp:wxr_version>1.2</wp:wxr_version>
+        <item><title>Anhörung</title><link>https://old.example/de/anhoerung/</link><wp:post_id>1</wp:post_id>
+          <wp:post_date>2021-02-03 14:00:00</wp:post_date><wp:post_name>anhoerung</wp:post_name><wp:status>publish</wp:status>
+          <wp:post_type>post</wp:post_type><content:encoded><![CDATA[Der Text.]]></content:encoded>
+          <category domain="language" nicename="de"><![CDATA[Deutsch]]></category>
+          <category domain="post_translations" nicename="pll_1"><![CDATA[pll_1]]></category></item>
+        <item><title>Hearing</title><link>https://old.example/en/hearing/</link><wp:post_id>2</wp:post_id>
+          <wp:post_date>2021-02-03 14:00:00</wp:post_date><wp:post_name>hearing</wp:post_name><wp:status>publish</wp:status>
+          <wp:post_type>post</wp:post_type><content:encoded><![CDATA[The text.]]></content:encoded>
+          <category domain="language" nicename="en"><![CDATA[English]]></category>
+          <category domain="post_translations" nicename="pll_1"><![CDATA[pll_1]]></category></item>
+        <item><title>About</title><link>https://old.example/en/about/</link><wp:post_id>3</wp:post_id>
+          <wp:post_date>2021-01-01 10:00:00</wp:post_date><wp:post_name>about</wp:post_name><wp:status>publish</wp:status>
+          <wp:post_type>page</wp:post_type><content:encoded><![CDATA[About us.]]></content:encoded>
+          <category domain="language" nicename="en"><![CDATA[English]]></category></item>
+        </channel></rss>"#;
+
+    #[test]
+    fn polylang_translations_become_one_item_in_a_new_bilingual_site() {
+        let merged = merge(&read(POLYLANG).unwrap(), None, Options::default(), 0).unwrap();
+        let site = merged.site;
+        assert_eq!(site.languages, [Lang::De, Lang::En], "the export's language first, then Polylang's");
+        assert_eq!(site.news.len(), 1, "one post in two languages");
+        let post = &site.news[0];
+        assert_eq!(post.key, "wp-anhoerung", "keyed by the default language's slug");
+        assert_eq!(post.text[&Lang::En].title, "Hearing");
+        assert_eq!(post.text[&Lang::De].body, "Der Text.");
+        let page = site.pages.iter().find(|p| p.key == "wp-about").unwrap();
+        assert_eq!(page.text[&Lang::De].body, "About us.", "the English text stands in");
+        assert!(merged.notes.iter().any(|n| n.contains("`wp-about`: no de text")), "{:?}", merged.notes);
+        let to = |from: &str| site.redirects.iter().find(|r| r.from == from).map(|r| r.to.as_str());
+        assert_eq!(to("/de/anhoerung"), Some("/neuigkeiten/anhoerung"));
+        assert_eq!(to("/en/hearing"), Some("/en/news/hearing"));
+        assert_eq!(to("/en/about"), None, "the new address is the old one");
+    }
+
+    #[test]
+    fn items_in_a_language_the_site_lacks_are_refused() {
+        let mut site = merge(&read(POLYLANG).unwrap(), None, Options::default(), 0).unwrap().site;
+        site.languages = vec![Lang::De];
+        for p in &mut site.pages {
+            p.text.remove(&Lang::En);
+        }
+        let err = merge(&read(POLYLANG).unwrap(), Some(site), Options::default(), 0).unwrap_err().to_string();
+        assert!(err.contains("`Hearing` (id 2) is in en, which the site is not written in"), "{err}");
+    }
 
     #[test]
     fn slugs_spell_out_german_letters_and_drop_the_rest() {

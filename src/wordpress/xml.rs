@@ -111,8 +111,10 @@ mod tests {
 
     #[test]
     fn text_cdata_and_entities_are_joined() {
-        let root = parse(r#"<rss><channel><title>A &amp; B &#252;</title><x a="1&amp;2"><![CDATA[<p>c</p>]]></x></channel></rss>"#)
-            .unwrap();
+        let root = parse(
+            r#"<rss><channel><title>A &amp; B &#252;</title><x a="1&amp;2"><![CDATA[<p>c</p>]]></x></channel></rss>"#,
+        )
+        .unwrap();
         let channel = root.child("channel").unwrap();
         assert_eq!(channel.text_of("title"), "A & B ü");
         assert_eq!(channel.text_of("x"), "<p>c</p>");
