@@ -239,6 +239,11 @@ pub struct ExportArgs {
     /// sitemap, share cards), e.g. https://jenssoering.example.
     #[arg(long, env = "CASEFILE_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
+    /// Where the copy's forms post: a Casefile instance that takes posts
+    /// from the copy's address (its `--form-origin`), e.g.
+    /// https://forms.jenssoering.example [default: the copy's own address].
+    #[arg(long, value_name = "URL")]
+    pub forms_url: Option<String>,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
@@ -321,6 +326,12 @@ pub struct ServeArgs {
     /// Where contact-form messages are mailed [default: the sender address].
     #[arg(long, env = "CASEFILE_CONTACT_TO", value_name = "MAILBOX")]
     pub contact_to: Option<String>,
+
+    /// Another site whose pages post forms here: the address of a static
+    /// copy (`casefile export --forms-url`) (repeat, or comma-separate in
+    /// the environment).
+    #[arg(long = "form-origin", env = "CASEFILE_FORM_ORIGINS", value_name = "URL", value_delimiter = ',')]
+    pub form_origins: Vec<String>,
 
     /// A reverse proxy whose X-Forwarded-For header is believed (repeat, or
     /// comma-separate in the environment). Others' headers are ignored.

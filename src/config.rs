@@ -207,6 +207,9 @@ pub struct FormRules {
     pub rate_limit: u32,
     /// Searches per IP address per minute; 0 for no limit.
     pub search_rate_limit: u32,
+    /// Other sites whose pages may post forms here (a static copy), as
+    /// origins (`https://static.example`).
+    pub origins: Vec<String>,
 }
 
 /// What the server allows each connection, against clients that hold
@@ -249,6 +252,7 @@ impl ServeConfig {
             min_fill: std::time::Duration::from_secs_f64(args.form_min_seconds.unwrap_or(3.0).clamp(0.0, 600.0)),
             rate_limit: args.form_rate_limit.unwrap_or(10).max(1),
             search_rate_limit: args.search_rate_limit.unwrap_or(600),
+            origins: args.form_origins.iter().map(|o| origin_of(o)).collect::<Result<_>>()?,
         };
         let connections = ConnectionLimits {
             per_address: args.max_connections_per_address.unwrap_or(256) as usize,
@@ -279,6 +283,15 @@ impl ServeConfig {
 
 /// The sender when none is configured.
 const DEFAULT_FROM: &str = "noreply@localhost";
+
+/// The origin of a `form_origins` entry (`https://static.example`).
+fn origin_of(url: &str) -> Result<String> {
+    let parsed = url::Url::parse(url.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+    match parsed.map(|u| u.origin()) {
+        Some(origin @ url::Origin::Tuple(..)) => Ok(origin.ascii_serialization()),
+        _ => bail!("form_origins: `{url}` is not an http(s) address like https://static.example"),
+    }
+}
 
 /// Accepts `http(s)://host[:port][/path]`, returned without a trailing slash.
 fn check_base_url(url: &str) -> Result<String> {

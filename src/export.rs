@@ -46,18 +46,28 @@ pub struct Summary {
     pub dynamic: BTreeMap<String, String>,
 }
 
-/// Exports the site `router` serves (the snapshot `index`) into `out`.
-/// `host` is the host name requests carry; `progress` is told each path.
-/// Each file is written as soon as it is rendered (compressing it on the
-/// blocking pool while the next one renders), so memory stays flat
-/// however large the site.
+/// Where an export goes and what it says about where it lives.
+pub struct Destination<'a> {
+    /// The folder written into.
+    pub out: &'a Path,
+    /// The host name requests carry (the base URL's).
+    pub host: &'a str,
+    /// Where forms post, when not to the copy itself: a Casefile instance
+    /// that takes posts from the copy (`--form-origin`).
+    pub forms_url: Option<&'a str>,
+}
+
+/// Exports the site `router` serves (the snapshot `index`) as `to` says;
+/// `progress` is told each path. Each file is written as soon as it is
+/// rendered (compressing it on the blocking pool while the next one
+/// renders), so memory stays flat however large the site.
 pub async fn export(
     router: Router,
     index: &SiteIndex,
-    host: &str,
-    out: &Path,
+    to: Destination<'_>,
     progress: impl Fn(&str),
 ) -> Result<Summary> {
+    let (out, host) = (to.out, to.host);
     let mut writer = Writer::open(out)?;
     let mut redirects = Vec::new();
     let mut queue: VecDeque<(String, String)> = VecDeque::new();
@@ -86,7 +96,11 @@ pub async fn export(
                 }
             }
         }
-        let bytes = if html { blank_tokens(bytes) } else { bytes };
+        let bytes = match (html, to.forms_url) {
+            (false, _) => bytes,
+            (true, None) => blank_tokens(bytes),
+            (true, Some(url)) => point_forms(blank_tokens(bytes), url),
+        };
         writer.put(file_for(&path), bytes, is_text(&content_type)).await?;
     }
     // What a static host shows for an address it does not have.
@@ -162,6 +176,41 @@ fn blank_tokens(page: Vec<u8>) -> Vec<u8> {
         let after = &rest[at + FIELD.len()..];
         out.push_str(&rest[..at + FIELD.len()]);
         rest = after.find('"').map_or("", |end| &after[end..]);
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+/// Points the page's posting forms (`method="post"` with an action on the
+/// site) at `forms_url`; the search form (a GET) stays on the copy.
+fn point_forms(page: Vec<u8>, forms_url: &str) -> Vec<u8> {
+    const ACTION: &str = "action=\"";
+    let text = String::from_utf8_lossy(&page);
+    if !text.contains("<form") {
+        return page;
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find("<form") {
+        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+        let tag = &rest[at..end];
+        out.push_str(&rest[..at]);
+        match (tag.contains("method=\"post\""), tag.find(ACTION)) {
+            (true, Some(a)) => {
+                let value_at = a + ACTION.len();
+                let value_end = tag[value_at..].find('"').map_or(tag.len(), |e| value_at + e);
+                let action = unescape(&tag[value_at..value_end]);
+                out.push_str(&tag[..value_at]);
+                if action.starts_with('/') && !action.starts_with("//") {
+                    out.push_str(&format!("{forms_url}{action}").replace('&', "&amp;").replace('"', "&quot;"));
+                } else {
+                    out.push_str(&tag[value_at..value_end]);
+                }
+                out.push_str(&tag[value_end..]);
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &rest[end..];
     }
     out.push_str(rest);
     out.into_bytes()
@@ -320,6 +369,16 @@ mod tests {
         let page = br#"<form><input type="hidden" name="token" value="17.ab"><input name="x" value="y"></form>"#;
         let out = String::from_utf8(blank_tokens(page.to_vec())).unwrap();
         assert_eq!(out, r#"<form><input type="hidden" name="token" value=""><input name="x" value="y"></form>"#);
+    }
+
+    #[test]
+    fn posting_forms_point_at_the_forms_url_and_the_search_stays() {
+        let page = br#"<form class="form" method="post" action="&#x2f;pardon#petition" novalidate><form role="search" method="get" action="&#x2f;search"><form method="post" action="https://else.example/x">"#;
+        let out = String::from_utf8(point_forms(page.to_vec(), "https://forms.example")).unwrap();
+        assert_eq!(
+            out,
+            r#"<form class="form" method="post" action="https://forms.example/pardon#petition" novalidate><form role="search" method="get" action="&#x2f;search"><form method="post" action="https://else.example/x">"#
+        );
     }
 
     #[test]

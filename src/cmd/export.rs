@@ -33,7 +33,12 @@ pub async fn run(args: ExportArgs) -> Result<()> {
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {pos} files {wide_msg}").expect("a valid template"),
     );
-    let summary = crate::export::export(router, &index, &host, &args.out, |path| {
+    let forms_url = match &args.forms_url {
+        Some(url) => Some(forms_url(url)?),
+        None => None,
+    };
+    let target = crate::export::Destination { out: &args.out, host: &host, forms_url: forms_url.as_deref() };
+    let summary = crate::export::export(router, &index, target, |path| {
         bar.inc(1);
         bar.set_message(path.to_owned());
     })
@@ -58,4 +63,14 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A `--forms-url`: an http(s) address, without a trailing slash.
+fn forms_url(url: &str) -> Result<String> {
+    match url::Url::parse(url.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() => {
+            Ok(u.as_str().trim_end_matches('/').to_owned())
+        }
+        _ => anyhow::bail!("--forms-url: `{url}` is not an http(s) address like https://forms.example"),
+    }
 }

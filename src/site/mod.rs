@@ -28,7 +28,7 @@ pub use dates::{rfc3339, timestamp, ymd};
 pub use forms::{FormView, Notice, render_notice, render_personal_data};
 pub use routes::{FeedFormat, FeedOf, SiteIndex, Target, page_path};
 pub use theme::Theme;
-pub use views::{filter_query, not_found, render};
+pub use views::{filter_path, not_found, render};
 
 use crate::content::Lang;
 

@@ -31,6 +31,9 @@ pub enum Target {
     Sitemap { part: usize },
     /// `/robots.txt`.
     Robots,
+    /// `<search page>/index.json`: what `assets/search.js` searches in a
+    /// static copy of the site, in `lang`.
+    SearchData { lang: Lang },
 }
 
 /// What a feed lists.
@@ -222,6 +225,12 @@ impl SiteIndex {
                 }
             }
         }
+        if let Some(page) = site.page_with(Template::Search) {
+            for (&lang, text) in &page.text {
+                let path = format!("{}/index.json", page_path(&site, lang, &text.slug));
+                routes.insert(path, Target::SearchData { lang });
+            }
+        }
         routes.insert("/sitemap.xml".to_owned(), Target::SitemapIndex);
         routes.insert("/robots.txt".to_owned(), Target::Robots);
         // Former slugs answer 301 to the current address; a current address
@@ -343,7 +352,7 @@ impl SiteIndex {
             if matches!(*target, Target::Page { index: i, .. } if site.pages[i].template == Template::News) {
                 let latest = site.news.iter().map(|n| n.meta.updated_at).max().unwrap_or(updated);
                 for page in 2..=self.news_pages() {
-                    let q = format!("?page={page}");
+                    let q = format!("/page/{page}");
                     out.push(SitemapEntry {
                         path: format!("{path}{q}"),
                         alternates: alternates.iter().map(|(l, p)| (*l, format!("{p}{q}"))).collect(),
@@ -379,7 +388,11 @@ impl SiteIndex {
                     .filter_map(|&l| Some((l, format!("{}/{}", self.path_of(key, l)?, format.file_name()))))
                     .collect()
             }
-            Target::Redirect { .. } | Target::SitemapIndex | Target::Sitemap { .. } | Target::Robots => Vec::new(),
+            Target::Redirect { .. }
+            | Target::SitemapIndex
+            | Target::Sitemap { .. }
+            | Target::Robots
+            | Target::SearchData { .. } => Vec::new(),
         }
     }
 }

@@ -297,6 +297,30 @@ fn prune(root: &std::path::Path, keep: usize) {
     }
 }
 
+/// How much of a document's text the browser's search data holds: enough
+/// for the words a visitor looks for, little enough to load at once.
+pub const CLIENT_TEXT_CHARS: usize = 3000;
+
+/// The search data of one language for the site's own script
+/// (`assets/search.js`), which searches a static copy of the site in the
+/// browser: each document's kind, title, address and text (its start).
+pub fn client_data(index: &SiteIndex, lang: Lang) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        k: &'a str,
+        t: &'a str,
+        u: &'a str,
+        x: String,
+    }
+    let docs = documents(index);
+    let list: Vec<Doc<'_>> = docs
+        .iter()
+        .filter(|d| d.lang == lang)
+        .map(|d| Doc { k: d.kind, t: &d.title, u: &d.url, x: d.body.chars().take(CLIENT_TEXT_CHARS).collect() })
+        .collect();
+    serde_json::json!({ "docs": list }).to_string()
+}
+
 /// Everything public in every language, as search documents.
 pub fn documents(index: &SiteIndex) -> Vec<SearchDoc> {
     let site = &index.site;

@@ -13,7 +13,7 @@ use super::routes::FeedFormat;
 use super::routes::{NEWS_PER_PAGE, SiteIndex, Target};
 use super::to_value;
 use super::{HTML, PageRequest, RenderError, Rendered, Theme, feeds, jsonld, search};
-use crate::content::{Lang, PRESS_KINDS, Page, Site, Template};
+use crate::content::{Lang, PRESS_KINDS, Page, PressReport, Site, Template};
 
 /// Numbered source notes, in order of first citation on the page.
 #[derive(Default)]
@@ -93,6 +93,9 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             lang: index.site.default_lang(),
             content_type: "application/xml; charset=utf-8",
         }),
+        Some(&Target::SearchData { lang }) => {
+            Ok(Rendered { status: 200, html: search::client_data(index, lang), lang, content_type: "application/json" })
+        }
         Some(Target::Robots) => Ok(Rendered {
             status: 200,
             html: feeds::robots(index),
@@ -179,27 +182,48 @@ fn render_page(
             extra.insert("people", to_value(&site.people));
         }
         Template::Press => {
-            let years: BTreeSet<i32> = site.press.iter().filter_map(|p| p.date.map(|d| d.year)).collect();
-            let kinds: Vec<&str> =
-                PRESS_KINDS.iter().copied().filter(|k| site.press.iter().any(|p| p.kind == *k)).collect();
-            let reports: Vec<_> = site
-                .press
-                .iter()
-                .filter(|p| req.year.is_none_or(|y| p.date.is_some_and(|d| d.year == y)))
-                .filter(|p| req.kind.as_deref().is_none_or(|k| p.kind == k))
-                .collect();
+            let in_year =
+                |p: &&PressReport, year: Option<i32>| year.is_none_or(|y| p.date.is_some_and(|d| d.year == y));
+            let of_kind = |p: &&PressReport, kind: Option<&str>| kind.is_none_or(|k| p.kind == k);
+            let reports: Vec<_> =
+                site.press.iter().filter(|p| in_year(p, req.year) && of_kind(p, req.kind.as_deref())).collect();
             for r in &reports {
                 notes.cite(&r.sources);
             }
-            let query = filter_query(req);
+            let suffix = filter_path(req);
             for (_, path) in &mut alternates {
-                path.push_str(&query);
+                path.push_str(&suffix);
             }
+            // Links rather than a form: each filtered list has an address
+            // (a static copy has it too), and only non-empty ones are linked.
+            let base = index.path_of(&page.key, lang).unwrap_or_default();
+            let link = |year: Option<i32>, kind: Option<&str>, label: Value| {
+                let path = filter_path(&PageRequest {
+                    year,
+                    kind: kind.map(str::to_owned),
+                    page: 1,
+                    ..PageRequest::default()
+                });
+                let current = year == req.year && kind == req.kind.as_deref();
+                context! { label, path => format!("{base}{path}"), current }
+            };
+            let kind = req.kind.as_deref();
+            let years: BTreeSet<i32> =
+                site.press.iter().filter(|p| of_kind(p, kind)).filter_map(|p| p.date.map(|d| d.year)).collect();
+            let year_links: Vec<Value> = std::iter::once(link(None, kind, Value::from(())))
+                .chain(years.iter().rev().map(|&y| link(Some(y), kind, Value::from(y))))
+                .collect();
+            let kind_links: Vec<Value> = std::iter::once(link(req.year, None, Value::from(())))
+                .chain(
+                    PRESS_KINDS
+                        .iter()
+                        .filter(|k| site.press.iter().any(|p| p.kind == **k && in_year(&p, req.year)))
+                        .map(|k| link(req.year, Some(k), Value::from(*k))),
+                )
+                .collect();
             extra.insert("reports", to_value(&reports));
-            extra.insert("years", to_value(years.iter().rev().collect::<Vec<_>>()));
-            extra.insert("kinds", to_value(&kinds));
-            extra.insert("year", to_value(req.year));
-            extra.insert("kind", to_value(&req.kind));
+            extra.insert("year_links", Value::from(year_links));
+            extra.insert("kind_links", Value::from(kind_links));
             extra.insert("filtered", Value::from(req.year.is_some() || req.kind.is_some()));
         }
         Template::Film => {
@@ -219,7 +243,7 @@ fn render_page(
         Template::News => {
             let (current, pages) = (req.page, index.news_pages());
             let posts: Vec<_> = site.news.iter().skip((current - 1) * NEWS_PER_PAGE).take(NEWS_PER_PAGE).collect();
-            let query = |n: usize| if n == 1 { String::new() } else { format!("?page={n}") };
+            let query = |n: usize| if n == 1 { String::new() } else { format!("/page/{n}") };
             for (_, path) in &mut alternates {
                 path.push_str(&query(current));
             }
@@ -448,19 +472,22 @@ fn by_key<'a, T: serde::Serialize + 'a>(items: impl Iterator<Item = (&'a String,
     to_value(&map)
 }
 
-/// The canonical query string of the press filters ("" or "?year=…&kind=…").
-pub fn filter_query(req: &PageRequest) -> String {
-    let mut parts = Vec::new();
-    if req.q.is_none() && req.page != 1 {
-        parts.push(format!("page={}", req.page));
+/// The part of a press or news list's address after the page's own path:
+/// `/2019`, `/film`, `/2019/film`, `/page/3`. Every filtered list has an
+/// address of its own, so a static copy of the site has it as a file.
+pub fn filter_path(req: &PageRequest) -> String {
+    let mut out = String::new();
+    if req.q.is_none() && req.page > 1 {
+        out.push_str(&format!("/page/{}", req.page));
     }
     if let Some(y) = req.year {
-        parts.push(format!("year={y}"));
+        out.push_str(&format!("/{y}"));
     }
     if let Some(k) = &req.kind {
-        parts.push(format!("kind={k}"));
+        out.push('/');
+        out.push_str(k);
     }
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    out
 }
 
 #[cfg(test)]

@@ -47,6 +47,22 @@ pub fn is_same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
     provenance(headers, base_url) == Provenance::SameOrigin
 }
 
+/// Whether a form post comes from this site or from one of `others`
+/// (origins such as `https://static.example`: a static copy of the site
+/// whose forms post here), as its `Origin` (or `Referer`) says.
+pub fn is_allowed_origin(headers: &HeaderMap, base_url: Option<&str>, others: &[String]) -> bool {
+    match provenance(headers, base_url) {
+        Provenance::SameOrigin => true,
+        Provenance::Unstated => false,
+        Provenance::CrossSite if others.is_empty() => false,
+        Provenance::CrossSite => {
+            let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+            let claimed = get("origin").or_else(|| get("referer")).and_then(|c| url::Url::parse(c).ok());
+            claimed.is_some_and(|u| others.contains(&u.origin().ascii_serialization()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +73,23 @@ mod tests {
             m.insert(*k, v.parse().unwrap());
         }
         m
+    }
+
+    #[test]
+    fn posts_from_a_named_static_copy_are_allowed() {
+        let others = ["https://static.example".to_owned()];
+        let from =
+            |pairs: &[(&'static str, &'static str)]| is_allowed_origin(&h(pairs), Some("https://a.org"), &others);
+        let cross = ("sec-fetch-site", "cross-site");
+        assert!(from(&[cross, ("origin", "https://static.example")]));
+        assert!(from(&[cross, ("referer", "https://static.example/pardon")]));
+        assert!(from(&[("origin", "https://a.org")]));
+        assert!(!from(&[cross, ("origin", "https://evil.example")]));
+        assert!(!from(&[cross, ("origin", "http://static.example")]), "the scheme is part of the origin");
+        assert!(!from(&[cross, ("origin", "https://static.example:8443")]), "so is the port");
+        assert!(!from(&[cross]), "a cross-site post that names no origin");
+        assert!(!from(&[]));
+        assert!(!is_allowed_origin(&h(&[cross, ("origin", "https://static.example")]), Some("https://a.org"), &[]));
     }
 
     #[test]

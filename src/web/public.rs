@@ -54,12 +54,16 @@ pub async fn page(State(state): State<Arc<AppState>>, req: Request) -> Response 
     if let Some(Target::Redirect { to, status }) = index.resolve(path) {
         return redirect(to, StatusCode::from_u16(*status).unwrap_or(StatusCode::MOVED_PERMANENTLY));
     }
-    let req = page_request(&index, path, parts.uri.query());
+    let req = match page_request(&index, path, parts.uri.query()) {
+        Ok(req) => req,
+        // A filter or page number in the query: the list's own address.
+        Err(to) => return redirect(&to, StatusCode::MOVED_PERMANENTLY),
+    };
     if req.q.is_some() && !may_search(&state, &parts) {
         // 429: too many searches from one address.
         return notice_to_retry(&state, &index, path, "search_rate_limited", StatusCode::TOO_MANY_REQUESTS, "60");
     }
-    get_page(&state, &index, path, req, &parts.headers).await
+    get_page(&state, &index, req, &parts.headers).await
 }
 
 /// Whether the client may run another search now (`search_rate_limit`):
@@ -89,13 +93,9 @@ fn notice_to_retry(
     res
 }
 
-async fn get_page(
-    state: &Arc<AppState>,
-    index: &Arc<SiteIndex>,
-    path: &str,
-    req: PageRequest,
-    headers: &HeaderMap,
-) -> Response {
+async fn get_page(state: &Arc<AppState>, index: &Arc<SiteIndex>, req: PageRequest, headers: &HeaderMap) -> Response {
+    let path = req.path.clone();
+    let path = path.as_str();
     // A page with a form is kept with a hole for its token, which every
     // request fills with a fresh one (`token_page`).
     let form_page = match index.resolve(path) {
@@ -115,7 +115,7 @@ async fn get_page(
         None => format!("404:{}", index.lang_of_path(path)),
         // Debug quoting keeps a query that contains a separator apart.
         Some(_) if req.q.is_some() => format!("{}?{:?}{:?}{}", req.path, req.q, req.kind, req.page),
-        Some(_) => format!("{}{}", req.path, crate::site::filter_query(&req)),
+        Some(_) => format!("{}{}", req.path, crate::site::filter_path(&req)),
     };
     // Search results go to a cache of their own: their key space is
     // unbounded, and the pages' cache must not be emptied by it.
@@ -336,29 +336,89 @@ fn canonical_path(path: &str) -> Option<String> {
     (canon != path).then_some(canon)
 }
 
-/// Keeps the query parameters the page at `path` uses, validated: unknown
-/// parameters and impossible values are dropped rather than cached.
-fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> PageRequest {
+/// What the page at `path` is asked for: a press list's filters and a
+/// news list's page from the end of its address (`/press/2019/film`,
+/// `/news/page/2`), the search page's query from the query string. An
+/// impossible value is a 404 (the path stays unknown); unknown query
+/// parameters are dropped rather than cached. A filter or page given in
+/// the query (older links) is `Err` with the list's own address.
+fn page_request(index: &SiteIndex, path: &str, query: Option<&str>) -> Result<PageRequest, String> {
     let mut req = PageRequest { path: path.to_owned(), page: 1, ..PageRequest::default() };
-    let template = match index.resolve(path) {
-        Some(Target::Page { index: i, .. }) => index.site.pages[*i].template,
-        _ => return req,
+    let Some((base, template, rest)) = list_page(index, path) else { return Ok(req) };
+    let (mut year, mut kind, mut page) = (None, None, 1);
+    let parsed = match (template, rest.as_slice()) {
+        (_, []) => true,
+        (Template::News, ["page", n]) => {
+            page = n.parse().ok().filter(|p| (2..=index.news_pages()).contains(p)).unwrap_or(0);
+            page > 0
+        }
+        (Template::Press, [y]) if y.bytes().all(|b| b.is_ascii_digit()) => {
+            year = press_year(y);
+            year.is_some()
+        }
+        (Template::Press, [k]) => {
+            kind = press_kind(k);
+            kind.is_some()
+        }
+        (Template::Press, [y, k]) => {
+            (year, kind) = (press_year(y), press_kind(k));
+            year.is_some() && kind.is_some()
+        }
+        _ => false,
     };
+    if !parsed {
+        return Ok(req); // an unknown path: the 404 page
+    }
+    req.path = base.to_owned();
+    (req.year, req.kind, req.page) = (year, kind, page);
+    let mut moved = false;
     for (k, v) in parse_query(query.unwrap_or("")) {
         match (template, k.as_str()) {
-            (Template::Press, "year") => req.year = v.parse().ok().filter(|y| (1900..=2200).contains(y)),
-            (Template::Press, "kind") => req.kind = PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned()),
+            (Template::Press, "year") => moved |= press_year(&v).inspect(|&y| req.year = Some(y)).is_some(),
+            (Template::Press, "kind") => moved |= press_kind(&v).inspect(|k| req.kind = Some(k.clone())).is_some(),
             (Template::Search, "q") => req.q = Some(v.chars().take(search::MAX_QUERY_CHARS).collect()),
             (Template::Search, "type") => req.kind = search::KINDS.iter().find(|k| **k == v).map(|k| (*k).to_owned()),
             // Out of range is page 0: one 404 key, whatever the number.
             (Template::News, "page") => {
-                req.page = v.parse().ok().filter(|p| (1..=index.news_pages()).contains(p)).unwrap_or(0)
+                req.page = v.parse().ok().filter(|p| (1..=index.news_pages()).contains(p)).unwrap_or(0);
+                moved |= req.page > 1;
             }
             (Template::Search, "page") => req.page = v.parse().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1),
             _ => {}
         }
     }
-    req
+    if moved {
+        return Err(format!("{}{}", req.path, crate::site::filter_path(&req)));
+    }
+    Ok(req)
+}
+
+/// The page a path shows and what follows that page's own address: the
+/// path itself, or a press or news page with one or two segments after it.
+fn list_page<'a>(index: &SiteIndex, path: &'a str) -> Option<(&'a str, Template, Vec<&'a str>)> {
+    let mut base = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Some(Target::Page { index: i, .. }) = index.resolve(base) {
+            let template = index.site.pages[*i].template;
+            let lists = matches!(template, Template::Press | Template::News);
+            return (rest.is_empty() || lists).then_some((base, template, rest));
+        }
+        let (up, last) = base.rsplit_once('/')?;
+        if rest.len() == 2 || up.is_empty() {
+            return None;
+        }
+        rest.insert(0, last);
+        base = up;
+    }
+}
+
+fn press_year(v: &str) -> Option<i32> {
+    v.parse().ok().filter(|y| (1900..=2200).contains(y))
+}
+
+fn press_kind(v: &str) -> Option<String> {
+    PRESS_KINDS.iter().find(|p| **p == v).map(|p| (*p).to_owned())
 }
 
 /// Decodes `a=1&b=x+y%21`; malformed escapes are kept literally.

@@ -171,7 +171,42 @@ async fn a_visitor_subscribes_and_signs_in_a_real_browser() {
     let (stored, foreign) = storage_and_foreign_loads(&c).await;
     assert_eq!(stored, "|0|0", "nothing stored in the browser");
     assert!(foreign.is_empty(), "third-party loads: {foreign:?}");
+    search_in_a_static_copy(&c, &server).await;
     c.close().await.unwrap();
+}
+
+/// The site exported as files and served by a plain file server: the
+/// search page finds with its own script what the server would find.
+async fn search_in_a_static_copy(c: &Client, server: &Server) {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(["export", "--quiet", "--base-url", "https://static.example", "--data"]).arg(&server.data);
+    cmd.arg("--out").arg(out.path());
+    crate::db::point(&mut cmd);
+    let run = cmd.env_remove("CASEFILE_DATA").output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let files = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(out.path()));
+    let serving = tokio::spawn(async move { axum::serve(listener, files).await });
+
+    c.goto(&format!("{base}/search.html?q=Haysom")).await.unwrap();
+    let text = wait_text(c, "results for “Haysom”").await;
+    let hits = c.find_all(Locator::Css("#search-results ol.results li h2 a")).await.unwrap();
+    assert!(hits.len() >= 3, "several results: {text}");
+    let first = hits[0].attr("href").await.unwrap().unwrap();
+    assert!(first.starts_with('/'), "results link into the site: {first}");
+    c.goto(&format!("{base}/de/suche.html?q=Soering&type=timeline")).await.unwrap();
+    wait_text(c, "Ergebnisse für „Soering“").await;
+    for kind in c.find_all(Locator::Css("#search-results .kind")).await.unwrap() {
+        assert_eq!(kind.text().await.unwrap(), "Chronik", "only timeline events, as the type asks");
+    }
+    c.goto(&format!("{base}/search.html?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")).await.unwrap();
+    let none = wait_text(c, "Nothing was found").await;
+    assert!(none.contains("<img src=x onerror=alert(1)>"), "the query shown as text: {none}");
+    let (_, foreign) = storage_and_foreign_loads(c).await;
+    assert!(foreign.is_empty(), "third-party loads: {foreign:?}");
+    serving.abort();
 }
 
 /// Runs axe-core (the file `CASEFILE_AXE_JS` names, which `.ci/run` sets)

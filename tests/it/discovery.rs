@@ -273,7 +273,7 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
     let c = client();
     let mut seen = BTreeSet::new();
     for page in 1..=pages {
-        let path = if page == 1 { "/news".to_owned() } else { format!("/news?page={page}") };
+        let path = if page == 1 { "/news".to_owned() } else { format!("/news/page/{page}") };
         let res = c.get(server.url(&path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let doc = Html::parse_document(&res.text().await.unwrap());
@@ -282,12 +282,12 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
         assert_eq!(posts.len(), if page < pages { 20 } else { total - 40 }, "{path}");
         seen.extend(posts);
         let head_next = doc.select(&sel("link[rel=next]")).next().map(|l| l.value().attr("href").unwrap().to_owned());
-        assert_eq!(head_next, (page < pages).then(|| format!("/news?page={}", page + 1)), "{path}");
+        assert_eq!(head_next, (page < pages).then(|| format!("/news/page/{}", page + 1)), "{path}");
         let head_prev = doc.select(&sel("link[rel=prev]")).next().map(|l| l.value().attr("href").unwrap().to_owned());
         let want_prev = match page {
             1 => None,
             2 => Some("/news".to_owned()),
-            p => Some(format!("/news?page={}", p - 1)),
+            p => Some(format!("/news/page/{}", p - 1)),
         };
         assert_eq!(head_prev, want_prev, "{path}");
         let canonical =
@@ -295,16 +295,23 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
         assert_eq!(path_of(&canonical), path, "each page is its own canonical address");
     }
     assert_eq!(seen.len(), total, "every post is on exactly one page");
-    for bad in ["/news?page=4", "/news?page=0", "/news?page=x", "/de/neuigkeiten?page=99"] {
+    for bad in ["/news/page/4", "/news/page/1", "/news/page/x", "/news/page", "/de/neuigkeiten/page/99", "/news?page=4"]
+    {
         assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
     }
-    let de = c.get(server.url("/de/neuigkeiten?page=2")).send().await.unwrap().text().await.unwrap();
-    assert!(de.contains("hreflang=\"en\"") && de.contains("?page=2"), "the twins of a page are the same page");
+    // The addresses of earlier versions lead to the page's own.
+    let old = c.get(server.url("/de/neuigkeiten?page=2")).send().await.unwrap();
+    assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (301, "/de/neuigkeiten/page/2"));
+    let de = c.get(server.url("/de/neuigkeiten/page/2")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        de.contains("hreflang=\"en\" href=\"http") && de.contains("/news/page/2\""),
+        "the twins of a page are the same page"
+    );
     let part = c.get(server.url("/sitemap-1.xml")).send().await.unwrap().text().await.unwrap();
     let (locs, _, _) = sitemap_locs(&part);
     let paths: Vec<String> = locs.iter().map(|l| path_of(l)).collect();
-    for want in ["/news?page=2", "/news?page=3", "/de/neuigkeiten?page=3"] {
+    for want in ["/news/page/2", "/news/page/3", "/de/neuigkeiten/page/3"] {
         assert!(paths.iter().any(|p| p == want), "{want} in the sitemap");
     }
-    assert!(!paths.iter().any(|p| p.ends_with("?page=4")));
+    assert!(!paths.iter().any(|p| p.ends_with("/page/4")));
 }

@@ -91,12 +91,21 @@ async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_ru
             let value = el.value().attr("href").or(el.value().attr("src")).unwrap();
             let local = value.strip_prefix(server.base.as_str()).unwrap_or(value);
             let local = local.split('#').next().unwrap();
-            if !local.starts_with('/') || local.starts_with("//") || local.contains('?') {
+            if !local.starts_with('/') || local.starts_with("//") {
                 continue;
             }
+            assert!(!local.contains('?'), "{}: {local} needs the dynamic site", file.display());
             assert!(resolves(&all, local), "{}: {local} is not in the export", file.display());
         }
     }
+
+    // What needs a query on the served site has files of its own: the
+    // press filters, and the data the search page's script searches.
+    for file in ["press/2019.html", "de/presse/2019.html", "search/index.json", "de/suche/index.json"] {
+        assert!(all.contains(Path::new(file)), "{file} is exported");
+    }
+    let said_dynamic = String::from_utf8_lossy(&run.stdout);
+    assert!(!said_dynamic.contains("need the dynamic site"), "{said_dynamic}");
 
     // A web server reads them: public, though Casefile's own files are not.
     use std::os::unix::fs::PermissionsExt;
@@ -121,4 +130,53 @@ async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_ru
     std::fs::write(other.join("mine.txt"), "x").unwrap();
     let refused = export(&server.data, &other, &server.base);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("not empty"));
+}
+
+#[tokio::test]
+async fn a_static_copy_posts_its_forms_to_the_instance_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = data.join("casefile.toml");
+    std::fs::write(&config, "form_min_seconds = 0.3\nform_origins = [\"https://static.example\"]\n").unwrap();
+    let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    let out = dir.path().join("site");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(["export", "--quiet", "--base-url", "https://static.example", "--forms-url", &server.base]);
+    cmd.arg("--data").arg(&data).arg("--out").arg(&out);
+    crate::db::point(&mut cmd);
+    let run = cmd.env_remove("CASEFILE_DATA").output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+
+    // Posting forms point at the instance; the search form stays on the copy.
+    let page = std::fs::read_to_string(out.join("newsletter.html")).unwrap();
+    let doc = scraper::Html::parse_document(&page);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let action = doc.select(&sel("form[method=post]")).next().unwrap().value().attr("action").unwrap().to_owned();
+    assert_eq!(action, format!("{}/newsletter", server.base));
+    let search = doc.select(&sel("form[role=search]")).next().unwrap().value().attr("action").unwrap();
+    assert_eq!(search, "/search");
+
+    // A post from the copy (no token: a file keeps none) comes back filled
+    // in, with a fresh token; sent again, it is taken.
+    let c = client();
+    let post = |token: String, origin: &'static str| {
+        let body = format!("token={token}&name=Sam&email=static%40example.org&consent=yes");
+        c.post(&action)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let again = post(String::new(), "https://static.example").await.unwrap();
+    let again = again.text().await.unwrap();
+    assert!(again.contains("static@example.org"), "the entries are kept");
+    let doc = scraper::Html::parse_document(&again);
+    let token = doc.select(&sel("input[name=token]")).next().unwrap().value().attr("value").unwrap().to_owned();
+    assert!(!token.is_empty(), "with a fresh token");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let taken = post(token.clone(), "https://static.example").await.unwrap();
+    assert_eq!(taken.status(), 303, "{}", taken.text().await.unwrap());
+    // Another site's post is refused, however good its token.
+    assert_eq!(post(token, "https://evil.example").await.unwrap().status(), 403);
 }

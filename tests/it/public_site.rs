@@ -167,25 +167,38 @@ async fn press_page_filters_by_year_and_kind_without_javascript() {
     let (_, _, all) = get_html(&c, &server.url("/press")).await;
     let total = count(&all);
     assert!(total >= 12, "at least 12 press reports, found {total}");
-    let (_, _, films) = get_html(&c, &server.url("/press?kind=film")).await;
+    let (_, _, films) = get_html(&c, &server.url("/press/film")).await;
     let doc = Html::parse_document(&films);
     assert!(count(&films) >= 1 && count(&films) < total);
     for kind in doc.select(&sel("article.report .kind")) {
         assert_eq!(kind.text().collect::<String>(), "Film");
     }
-    let (_, _, y2019) = get_html(&c, &server.url("/press?year=2019")).await;
+    let (_, _, y2019) = get_html(&c, &server.url("/press/2019")).await;
     let doc = Html::parse_document(&y2019);
     assert!(count(&y2019) >= 1 && count(&y2019) < total);
     for t in doc.select(&sel("article.report time")) {
         assert!(t.attr("datetime").unwrap().starts_with("2019"), "only 2019 reports");
     }
-    // The filter form is a plain GET form, and the German twin keeps the filter.
-    assert!(
-        doc.select(&sel("form.filters[method=get] select[name=year] option[selected][value=\"2019\"]"))
-            .next()
-            .is_some()
-    );
-    assert_eq!(hreflang(&doc, "de").as_deref(), Some("/de/presse?year=2019"));
+    // The filters are links, each list has an address of its own, the
+    // current one is marked, and the German twin keeps the filter.
+    let current: Vec<String> =
+        doc.select(&sel("nav.filters a[aria-current=page]")).map(|a| a.attr("href").unwrap().to_owned()).collect();
+    assert_eq!(current, ["/press/2019", "/press/2019"], "the year 2019, and all kinds of 2019");
+    assert_eq!(hreflang(&doc, "de").as_deref(), Some("/de/presse/2019"));
+    // Every kind linked from 2019 has reports: no empty lists are linked.
+    for a in doc.select(&sel("nav.filters a")) {
+        let href = a.attr("href").unwrap();
+        let (_, _, list) = get_html(&c, &server.url(href)).await;
+        assert!(count(&list) >= 1, "{href} lists reports");
+    }
+    let (_, _, both) = get_html(&c, &server.url("/press/2019/film")).await;
+    assert!(count(&both) <= count(&y2019).min(count(&films)));
+    // Links and bookmarks with the query of earlier versions lead there.
+    let old = c.get(server.url("/press?year=2019&kind=film")).send().await.unwrap();
+    assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (301, "/press/2019/film"));
+    for bad in ["/press/1850", "/press/blog", "/press/film/2019", "/press/2019/film/x"] {
+        assert_eq!(c.get(server.url(bad)).send().await.unwrap().status(), 404, "{bad}");
+    }
     // Nonsense values are ignored, not errors.
     let (status, _, odd) = get_html(&c, &server.url("/press?year=abc&kind=<script>")).await;
     assert_eq!(status, 200);

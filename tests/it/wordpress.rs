@@ -138,7 +138,11 @@ fn files_that_are_not_wordpress_exports_are_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let whole = std::fs::read_to_string(fixture()).unwrap();
     let cases = [
-        ("feed.xml", r#"<rss version="2.0"><channel><title>A feed</title><item><title>x</title></item></channel></rss>"#.to_owned()),
+        (
+            "feed.xml",
+            r#"<rss version="2.0"><channel><title>A feed</title><item><title>x</title></item></channel></rss>"#
+                .to_owned(),
+        ),
         ("truncated.xml", whole[..whole.len() / 2].to_owned()),
         ("page.html", "<!doctype html><p>hello".to_owned()),
     ];

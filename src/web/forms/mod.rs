@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 
 use super::abuse::{RateLimiter, client_ip};
 use super::error::Error;
-use super::origin::{Provenance, is_same_origin, provenance};
+use super::origin::{Provenance, is_allowed_origin, provenance};
 use super::state::AppState;
 use super::tokens::{FORM_TOKEN_SECONDS, Signer};
 use crate::config::FormRules;
@@ -238,7 +238,7 @@ pub async fn handle(
 async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> Result<Response, Error> {
     let forms = &req.state.forms;
     let form = req.kind.name();
-    if !is_same_origin(req.headers, forms.public_base_url.as_deref()) {
+    if !is_allowed_origin(req.headers, forms.public_base_url.as_deref(), &forms.rules.origins) {
         crate::metrics::form_refused(form, "origin");
         return Ok(req.notice(Notice::new("forbidden", 403)));
     }
