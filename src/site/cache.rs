@@ -51,6 +51,9 @@ pub enum Effort {
     /// brotli 4 and gzip 1, nothing under 1 KiB: a fraction of a
     /// millisecond on the request path.
     Fast,
+    /// Not compressed: a page asked for once (a static export, which
+    /// compresses its files itself).
+    None,
 }
 
 /// Bodies above this size are compressed with less effort even when kept.
@@ -73,6 +76,7 @@ impl CachedBody {
         let worth = match effort {
             Effort::Max => 256,
             Effort::Fast => 1024,
+            Effort::None => usize::MAX,
         };
         let (gzip, br) = if compressible && identity.len() > worth {
             // brotli 11 manages about a megabyte a second: a sitemap of
@@ -80,7 +84,7 @@ impl CachedBody {
             let (level, quality) = match effort {
                 Effort::Max if identity.len() <= LARGE => (9, 11),
                 Effort::Max => (6, 6),
-                Effort::Fast => (1, 4),
+                Effort::Fast | Effort::None => (1, 4),
             };
             (smaller(gzip(&identity, level), identity.len()), smaller(brotli(&identity, quality), identity.len()))
         } else {
@@ -106,9 +110,14 @@ pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     e.finish().expect("writing to a Vec cannot fail")
 }
 
+/// Compresses with brotli. A window no larger than the input: with a
+/// window up to 64 KiB (`lgwin` 16, most pages) brotli picks a hasher of a
+/// few hundred kilobytes instead of tables of 32 MB, which it would zero
+/// for every page (most of a static export's time went there).
 pub(crate) fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
+    let lgwin = if data.len() <= (1 << 16) - 16 { 16 } else { 22 };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: data.len(), ..Default::default() };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");
     out
 }

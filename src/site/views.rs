@@ -477,7 +477,8 @@ fn by_key<'a, T: serde::Serialize + 'a>(items: impl Iterator<Item = (&'a String,
 /// address of its own, so a static copy of the site has it as a file.
 pub fn filter_path(req: &PageRequest) -> String {
     let mut out = String::new();
-    if req.q.is_none() && req.page > 1 {
+    // Page 0 (out of range) keeps a key of its own: the 404 page.
+    if req.q.is_none() && req.page != 1 {
         out.push_str(&format!("/page/{}", req.page));
     }
     if let Some(y) = req.year {

@@ -126,13 +126,15 @@ async fn get_page(state: &Arc<AppState>, index: &Arc<SiteIndex>, req: PageReques
         Some(_) => (&state.cache, Shape::WithToken, false),
         None => (&state.cache, Shape::Whole(Effort::Fast), true),
     };
-    // A static export asks for every page once: nothing is worth keeping.
+    // A static export asks for every page once: nothing is worth keeping
+    // or compressing (it compresses the files it writes).
     let scratch;
-    let (cache, recompress) = if state.keep_pages.load(std::sync::atomic::Ordering::Relaxed) {
-        (cache, recompress)
+    let (cache, recompress, shape) = if state.keep_pages.load(std::sync::atomic::Ordering::Relaxed) {
+        (cache, recompress, shape)
     } else {
         scratch = crate::site::cache::PageCache::with_capacity(1);
-        (&scratch, false)
+        let shape = if let Shape::Whole(_) = shape { Shape::Whole(Effort::None) } else { shape };
+        (&scratch, false, shape)
     };
     let render = async {
         let mut req = req;

@@ -303,10 +303,9 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
     let old = c.get(server.url("/de/neuigkeiten?page=2")).send().await.unwrap();
     assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (301, "/de/neuigkeiten/page/2"));
     let de = c.get(server.url("/de/neuigkeiten/page/2")).send().await.unwrap().text().await.unwrap();
-    assert!(
-        de.contains("hreflang=\"en\" href=\"http") && de.contains("/news/page/2\""),
-        "the twins of a page are the same page"
-    );
+    let doc = Html::parse_document(&de);
+    let twin = doc.select(&sel("link[rel=alternate][hreflang=en]")).next().unwrap().value().attr("href").unwrap();
+    assert!(twin.ends_with("/news/page/2"), "the twins of a page are the same page: {twin}");
     let part = c.get(server.url("/sitemap-1.xml")).send().await.unwrap().text().await.unwrap();
     let (locs, _, _) = sitemap_locs(&part);
     let paths: Vec<String> = locs.iter().map(|l| path_of(l)).collect();
