@@ -244,6 +244,10 @@ pub struct ExportArgs {
     /// https://forms.jenssoering.example [default: the copy's own address].
     #[arg(long, value_name = "URL")]
     pub forms_url: Option<String>,
+    /// Write no .gz and .br twins: for a CDN that compresses by itself
+    /// (Cloudflare, Netlify); a second export removes earlier twins.
+    #[arg(long)]
+    pub no_twins: bool,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,

@@ -37,7 +37,12 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         Some(url) => Some(forms_url(url)?),
         None => None,
     };
-    let target = crate::export::Destination { out: &args.out, host: &host, forms_url: forms_url.as_deref() };
+    let target = crate::export::Destination {
+        out: &args.out,
+        host: &host,
+        forms_url: forms_url.as_deref(),
+        twins: !args.no_twins,
+    };
     let summary = crate::export::export(router, &index, target, |path| {
         bar.inc(1);
         bar.set_message(path.to_owned());

@@ -110,13 +110,14 @@ pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     e.finish().expect("writing to a Vec cannot fail")
 }
 
-/// Compresses with brotli. A window no larger than the input: with a
-/// window up to 64 KiB (`lgwin` 16, most pages) brotli picks a hasher of a
-/// few hundred kilobytes instead of tables of 32 MB, which it would zero
-/// for every page (most of a static export's time went there).
+/// Compresses with brotli, with a window no larger than the input needs
+/// (at least 256 KiB: smaller windows select hashers this brotli does not
+/// have). How much memory brotli zeroes per call depends on the quality:
+/// 1 MB at 5, 32 MB at 9 (which made page faults most of a static
+/// export's time), a window's worth at 10 and 11.
 pub(crate) fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3);
-    let lgwin = if data.len() <= (1 << 16) - 16 { 16 } else { 22 };
+    let lgwin = (usize::BITS - data.len().leading_zeros()).clamp(18, 22) as i32;
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: data.len(), ..Default::default() };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");
     out

@@ -31,6 +31,11 @@ fn xml(s: &str) -> String {
     out
 }
 
+/// Entries a feed carries: the newest, as feed readers expect (the lists
+/// and the sitemap have everything). A site of 10,000 posts would
+/// otherwise have feeds of tens of megabytes, each post's full text in each.
+pub const FEED_ENTRIES: usize = 50;
+
 /// One entry, whatever the feed lists.
 struct Entry {
     id: String,
@@ -83,6 +88,7 @@ fn collect(index: &SiteIndex, lang: Lang, of: FeedOf) -> Option<(Head, Vec<Entry
                     updated: n.meta.updated_at.max(published),
                 })
             })
+            .take(FEED_ENTRIES)
             .collect(),
         FeedOf::Press => site
             .press
@@ -103,6 +109,7 @@ fn collect(index: &SiteIndex, lang: Lang, of: FeedOf) -> Option<(Head, Vec<Entry
                     updated: r.meta.updated_at.max(published),
                 })
             })
+            .take(FEED_ENTRIES)
             .collect(),
     };
     Some((head, entries))
