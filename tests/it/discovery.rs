@@ -313,4 +313,17 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
         assert!(paths.iter().any(|p| p == want), "{want} in the sitemap");
     }
     assert!(!paths.iter().any(|p| p.ends_with("/page/4")));
+    // The feed carries the newest 50 posts, not all of them.
+    let atom = c.get(server.url("/news/feed.atom")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(atom.matches("<entry>").count(), 50.min(total), "{total} posts");
+    let newest = doc_first_post(&c, &server).await;
+    assert!(atom.contains(&newest), "the newest post ({newest}) is in the feed");
+}
+
+/// The address of the first post on the news list (the newest).
+async fn doc_first_post(c: &reqwest::Client, server: &Server) -> String {
+    let list = c.get(server.url("/news")).send().await.unwrap().text().await.unwrap();
+    let doc = Html::parse_document(&list);
+    let href = doc.select(&sel(".news-list h2 a")).next().unwrap().value().attr("href").unwrap().to_owned();
+    href
 }
