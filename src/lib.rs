@@ -18,6 +18,7 @@ pub mod forms;
 pub mod ids;
 pub mod mail;
 pub mod markdown;
+pub mod media;
 pub mod metrics;
 pub mod site;
 pub mod store;

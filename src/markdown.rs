@@ -8,26 +8,90 @@
 use std::sync::LazyLock;
 
 use ammonia::Builder;
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut b = Builder::default();
     b.url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
         .url_relative(ammonia::UrlRelative::PassThrough)
-        .add_tags(["figure", "figcaption"])
+        .add_tags(["figure", "figcaption", "picture", "source"])
+        .add_tag_attributes("source", ["srcset", "sizes", "type"])
+        .add_tag_attributes("img", ["srcset", "sizes", "width", "height", "loading", "decoding"])
+        // A `srcset` names only the site's own images: no other site is
+        // asked for anything before a visitor chooses to.
+        .attribute_filter(|_, attr, value| match attr {
+            "srcset" => own_srcset(value).then(|| value.into()),
+            _ => Some(value.into()),
+        })
         .add_generic_attributes(["id"])
         // Footnote references point at ids inside the same document.
         .id_prefix(None);
     b
 });
 
-/// Renders Markdown to sanitised HTML.
+/// Renders Markdown to sanitised HTML. An image whose address is
+/// `media:<key>` (an upload, see `media`) becomes a `<picture>` of its
+/// WebP and JPEG variants.
 pub fn to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    html::push_html(&mut raw, Pictures { events: Parser::new_ext(markdown, options) });
     sanitize(&raw)
+}
+
+/// Turns `![alt](media:<key>)` into a `<picture>`; other events pass.
+struct Pictures<'a, I: Iterator<Item = Event<'a>>> {
+    events: I,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Pictures<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        let event = self.events.next()?;
+        let Event::Start(Tag::Image { dest_url, .. }) = &event else { return Some(event) };
+        let Some(key) = dest_url.strip_prefix("media:").filter(|k| crate::media::is_key(k)) else {
+            return Some(event);
+        };
+        let key = key.to_owned();
+        let mut alt = String::new();
+        for e in self.events.by_ref() {
+            match e {
+                Event::End(TagEnd::Image) => break,
+                Event::Text(t) | Event::Code(t) => alt.push_str(&t),
+                _ => {}
+            }
+        }
+        Some(Event::Html(picture(&key, &alt).into()))
+    }
+}
+
+/// The `<picture>` of an uploaded image: WebP for browsers that take it,
+/// JPEG for the rest, each in every width made, laid out at its size.
+pub fn picture(key: &str, alt: &str) -> String {
+    let Some((width, height)) = crate::media::size_of_key(key) else { return String::new() };
+    let widths = crate::media::widths(width);
+    let set = |ext: &str| widths.iter().map(|w| format!("/media/{key}/{w}.{ext} {w}w")).collect::<Vec<_>>().join(", ");
+    let fallback = widths.iter().copied().filter(|&w| w <= 960).max().unwrap_or(widths[0]);
+    let sizes = "(max-width: 45rem) 100vw, 45rem";
+    let alt = alt.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
+    format!(
+        "<picture><source type=\"image/webp\" srcset=\"{}\" sizes=\"{sizes}\"><img src=\"/media/{key}/{fallback}.jpg\" srcset=\"{}\" sizes=\"{sizes}\" alt=\"{alt}\" width=\"{width}\" height=\"{height}\" loading=\"lazy\" decoding=\"async\"></picture>",
+        set("webp"),
+        set("jpg")
+    )
+}
+
+/// Whether every address in a `srcset` is one of the site's uploads.
+fn own_srcset(value: &str) -> bool {
+    value.split(',').all(|candidate| {
+        let url = candidate.split_whitespace().next().unwrap_or("");
+        url.strip_prefix("/media/").is_some_and(|rest| {
+            let (key, file) = rest.split_once('/').unwrap_or(("", ""));
+            crate::media::variant(key, file).is_some()
+        })
+    })
 }
 
 /// Keeps only the HTML [`to_html`] allows (its last step). The result is a
@@ -49,7 +113,6 @@ pub fn sanitize(html: &str) -> String {
 
 /// Strips Markdown to plain text (for descriptions and search).
 pub fn to_text(markdown: &str) -> String {
-    use pulldown_cmark::{Event, TagEnd};
     let mut out = String::with_capacity(markdown.len());
     for event in Parser::new(markdown) {
         match event {
@@ -114,15 +177,20 @@ mod tests {
     fn assert_safe(html: &str, payload: &str) {
         const FORBIDDEN: &[&str] = &[
             "script", "style", "iframe", "frame", "svg", "math", "object", "embed", "form", "input", "button", "meta",
-            "base", "link", "template", "noscript", "textarea", "select", "video", "audio", "source",
+            "base", "link", "template", "noscript", "textarea", "select", "video", "audio",
         ];
         let doc = scraper::Html::parse_fragment(html);
         for node in doc.tree.nodes() {
             let Some(el) = node.value().as_element() else { continue };
             let name = el.name();
             assert!(!FORBIDDEN.contains(&name), "<{name}> survived for {payload:?}: {html}");
+            if name == "source" {
+                // Kept for uploads' <picture>: only with the site's own images.
+                assert!(el.attrs().all(|(a, _)| matches!(a, "srcset" | "sizes" | "type")), "{html}");
+            }
             for (attr, value) in el.attrs() {
                 assert!(!attr.to_ascii_lowercase().starts_with("on"), "{attr} survived for {payload:?}: {html}");
+                assert!(attr != "srcset" || value.starts_with("/media/"), "{attr}={value} for {payload:?}: {html}");
                 assert_ne!(attr, "style", "style survived for {payload:?}: {html}");
                 let v: String = value.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
                 let v = v.to_ascii_lowercase();
@@ -131,6 +199,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn uploaded_images_become_pictures_of_their_variants_only() {
+        let html = to_html("Before ![The court \"house\" & co](media:img-0123456789ab-1200x800) after");
+        assert!(html.contains("<picture><source type=\"image/webp\" srcset=\"/media/img-0123456789ab-1200x800/480.webp 480w, /media/img-0123456789ab-1200x800/960.webp 960w, /media/img-0123456789ab-1200x800/1200.webp 1200w\""), "{html}");
+        assert!(html.contains("src=\"/media/img-0123456789ab-1200x800/960.jpg\""), "{html}");
+        assert!(
+            html.contains("alt=\"The court &quot;house&quot; &amp; co\"") && html.contains("width=\"1200\""),
+            "{html}"
+        );
+        // A key that is not one stays an ordinary (broken) image address.
+        assert!(!to_html("![x](media:../../etc/passwd)").contains("<picture"));
+        // A srcset written by hand that names another site is dropped.
+        let foreign = to_html("<img src=\"/a.jpg\" srcset=\"https://tracker.example/p.gif 1x\" alt=\"\">");
+        assert!(!foreign.contains("tracker.example"), "{foreign}");
+        let own = to_html(
+            "<img src=\"/a.jpg\" srcset=\"/media/img-0123456789ab-1200x800/480.jpg 480w, //evil.example/x 2x\">",
+        );
+        assert!(!own.contains("srcset"), "one foreign candidate drops the srcset: {own}");
     }
 
     #[test]

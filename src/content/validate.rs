@@ -42,7 +42,8 @@ fn check_slugs(langs: &[Lang], text: &Localized<PageText>, what: &str, empty_ok:
 fn check_redirect(r: &Redirect) -> Result<(), String> {
     // What the server would answer itself, or could never see: its own
     // routes, and paths it rewrites before routing (a trailing slash).
-    const RESERVED: [&str; 7] = ["/api/", "/files/", "/assets/", "/healthz", "/readyz", "/sitemap", "/review/"];
+    const RESERVED: [&str; 8] =
+        ["/api/", "/files/", "/media/", "/assets/", "/healthz", "/readyz", "/sitemap", "/review/"];
     let path_ok = |p: &str| {
         p.starts_with('/')
             && p.bytes().all(|b| b.is_ascii_graphic() && !b"?#\\\"<>".contains(&b))

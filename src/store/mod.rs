@@ -15,6 +15,7 @@ mod consent;
 mod content;
 pub mod error;
 mod lock;
+mod media;
 mod messages;
 mod newsletters;
 pub mod outbox;
@@ -38,6 +39,7 @@ pub use content::{
 };
 pub use error::Error;
 pub use lock::{DatabaseLock, lock_for_serving};
+pub use media::MediaFile;
 pub use messages::NewMessage;
 pub use newsletters::{Newsletter, Progress, Recipient};
 pub use outbox::{NewMail, OutboxCounts, QueuedMail};

@@ -263,6 +263,35 @@ pub async fn file(State(state): State<Arc<AppState>>, Path(name): Path<String>, 
     res
 }
 
+/// `GET /media/<key>/<width>.<jpg|webp>`: a variant of an uploaded image.
+/// Only variant names are files to serve: the original (with whatever
+/// metadata it carried) never is. A key names its content, so a variant
+/// never changes and is cached for a year.
+pub async fn media(
+    State(state): State<Arc<AppState>>,
+    Path((key, name)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let found = crate::media::is_key(&key).then(|| crate::media::variant(&key, &name)).flatten();
+    let Some((_, content_type)) = found else {
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found\n")
+            .into_response();
+    };
+    let path = crate::media::folder(&state.files_dir, &key).join(&name);
+    let served = tower::ServiceExt::oneshot(ServeFile::new(path), req).await;
+    let mut res = match served {
+        Ok(res) => res.map(Body::new),
+        Err(never) => match never {},
+    };
+    if res.status().is_success() {
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    }
+    res
+}
+
 /// `GET /healthz`: 200 while the process answers. It asks nothing of the
 /// database: an orchestrator restarts instances that fail it, and a
 /// database outage is not mended by restarting every instance.

@@ -48,13 +48,14 @@ pub fn app(state: Arc<AppState>) -> Router {
         .nest("/api/v1/", content_api)
         .route("/assets/{*file}", get(public::asset))
         .route("/files/{name}", get(public::file))
+        .route("/media/{key}/{name}", get(public::media))
         .route("/review/{token}", get(super::admin::review_page))
         .fallback(public::page)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let https = state.base_url.starts_with("https://");
     let app = Router::new()
         .nest("/api/admin/v1", admin_api)
-        .nest("/admin", super::admin::routes().layer(RequestBodyLimitLayer::new(API_BODY_LIMIT)))
+        .nest("/admin", super::admin::routes())
         .merge(public)
         .with_state(state)
         .layer(axum::middleware::from_fn(limit_request_head))

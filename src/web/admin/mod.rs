@@ -8,6 +8,7 @@
 mod account;
 mod diff;
 mod items;
+mod media;
 mod newsletters;
 mod people;
 mod preview;
@@ -24,11 +25,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use super::abuse::{PeerAddr, client_ip};
 use super::state::AppState;
@@ -76,6 +79,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/{key}/review-links/{id}/revoke", post(review::revoke))
         .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
         .route("/{kind}/{key}/revisions/{number}/diff", get(diff::diff))
+        .route("/media/{key}", get(media::show).post(media::save))
+        .route("/media/{key}/delete", post(media::delete))
+        .layer(RequestBodyLimitLayer::new(super::router::API_BODY_LIMIT))
+        .merge(uploads())
+}
+
+/// The upload route, with a body limit of its own: a file of up to 20 MB.
+fn uploads() -> Router<Arc<AppState>> {
+    const LIMIT: usize = media::UPLOAD_BODY_LIMIT;
+    Router::new()
+        .route("/media", get(media::list).post(media::upload))
+        .layer(DefaultBodyLimit::max(LIMIT))
+        .layer(RequestBodyLimitLayer::new(LIMIT))
 }
 
 /// What every admin page shows around its content.

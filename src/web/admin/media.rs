@@ -1,0 +1,316 @@
+//! `/admin/media`: images editors upload (a multipart form: the file and
+//! its description per language), see, describe and delete. The files are
+//! made by `crate::media`; a text shows one with `![alt](media:<key>)`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::{Value, context};
+
+use super::items::{done, failed};
+use super::{Page, Signed, page, redirect, signed};
+use crate::content::Lang;
+use crate::media::{MAX_UPLOAD_BYTES, Refused};
+use crate::store::{Error as StoreError, MediaFile};
+use crate::web::state::AppState;
+
+/// The body an upload may have: the file and a few fields.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+
+/// What was posted with an upload, and what is wrong with it.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    name: String,
+    file: Vec<u8>,
+    alt: BTreeMap<Lang, String>,
+    errors: BTreeMap<String, String>,
+}
+
+/// `GET /admin/media`.
+pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let deleted = req.uri().query() == Some("deleted=1");
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let p = Page { message: deleted.then_some("admin_media_deleted"), ..s.page("admin_media", "media") };
+            list_page(&state, &s, &p, &Upload::default(), StatusCode::OK).await
+        }
+        .await,
+    )
+}
+
+async fn list_page(
+    state: &AppState,
+    s: &Signed,
+    p: &Page<'_>,
+    form: &Upload,
+    status: StatusCode,
+) -> Result<Response, Response> {
+    let rows = state.store.media(state.site_id).await.map_err(|e| failed(state, s, &e))?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            let thumb = crate::media::widths(m.width as u32)[0];
+            context! { key => &m.key, name => &m.name, width => m.width, height => m.height, thumb, alt => m.alt_in(s.lang.code()) }
+        })
+        .collect();
+    let langs = langs(state, s, &form.alt, &form.errors);
+    let ctx = context! { rows, langs, errors => &form.errors };
+    Ok(page(state, "admin/media.html", p, ctx, status))
+}
+
+/// The site's languages with a value and an error each, for a form.
+fn langs(
+    state: &AppState,
+    s: &Signed,
+    values: &BTreeMap<Lang, String>,
+    errors: &BTreeMap<String, String>,
+) -> Vec<Value> {
+    state
+        .index()
+        .site
+        .languages
+        .iter()
+        .map(|&l| {
+            context! {
+                code => l.code(),
+                name => super::lang_name(state, s.lang, l),
+                value => values.get(&l).cloned().unwrap_or_default(),
+                error => errors.get(&format!("alt.{}", l.code())),
+            }
+        })
+        .collect()
+}
+
+/// `POST /admin/media`: checks the session, the origin and the CSRF token
+/// as every admin post does, then the file and the descriptions.
+pub async fn upload(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    done(
+        async {
+            let (parts, body) = req.into_parts();
+            // The session from the head alone (the body is a file, read
+            // below); then the origin and the token, as for every post.
+            let mut head = Request::from_parts(parts.clone(), axum::body::Body::empty());
+            *head.method_mut() = axum::http::Method::GET;
+            let s = signed(&state, head).await?;
+            let same_origin =
+                crate::web::origin::is_same_origin(&parts.headers, state.forms.public_base_url.as_deref());
+            let req = Request::from_parts(parts, body);
+            let form = match Multipart::from_request(req, &()).await {
+                Ok(multipart) if same_origin => read(multipart, &state).await,
+                _ => Upload::default(),
+            };
+            if form.csrf.is_empty() || !super::session::csrf_ok(&s.session, Some(&form.csrf)) {
+                let p = Page { error: Some("admin_csrf"), ..s.page("admin_dashboard", "") };
+                return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+            }
+            store_upload(&state, &s, form).await
+        }
+        .await,
+    )
+}
+
+async fn read(mut multipart: Multipart, state: &AppState) -> Upload {
+    let mut form = Upload::default();
+    let langs = state.index().site.languages.clone();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                form.errors.insert("file".into(), "admin_media_err_too_big".into());
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            form.name = field.file_name().unwrap_or("").chars().filter(|c| !c.is_control()).take(200).collect();
+            match field.bytes().await {
+                Ok(bytes) => form.file = bytes.to_vec(),
+                Err(_) => {
+                    form.errors.insert("file".into(), "admin_media_err_too_big".into());
+                    break;
+                }
+            }
+            continue;
+        }
+        let Ok(text) = field.text().await else { continue };
+        match name.as_str() {
+            "csrf" => form.csrf = text,
+            other => {
+                if let Some(lang) = other.strip_prefix("alt.").and_then(|c| c.parse::<Lang>().ok())
+                    && langs.contains(&lang)
+                {
+                    form.alt.insert(lang, text.trim().chars().take(300).collect());
+                }
+            }
+        }
+    }
+    form
+}
+
+async fn store_upload(state: &Arc<AppState>, s: &Signed, mut form: Upload) -> Result<Response, Response> {
+    let string = |k: &str| state.theme.string(s.lang, k);
+    let keys: Vec<(String, String)> = form.errors.iter().map(|(f, k)| (f.clone(), string(k))).collect();
+    form.errors = keys.into_iter().collect();
+    if form.file.is_empty() && form.errors.is_empty() {
+        form.errors.insert("file".into(), string("admin_media_err_file"));
+    }
+    for l in &state.index().site.languages {
+        if form.alt.get(l).is_none_or(|a| a.is_empty()) {
+            form.errors.insert(format!("alt.{}", l.code()), string("admin_media_err_alt"));
+        }
+    }
+    let processed = if form.errors.is_empty() {
+        let bytes = std::mem::take(&mut form.file);
+        match tokio::task::spawn_blocking(move || crate::media::process(&bytes)).await {
+            Ok(Ok(p)) => Some(p),
+            Ok(Err(refused)) => {
+                form.errors.insert("file".into(), refused_text(state, s, &refused));
+                None
+            }
+            Err(_) => {
+                form.errors.insert("file".into(), string("admin_error"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let Some(image) = processed else {
+        if !form.errors.contains_key("file") {
+            form.errors.insert("file".into(), string("admin_media_err_again"));
+        }
+        let p = s.page("admin_media", "media");
+        return list_page(state, s, &p, &form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let files = state.files_dir.clone();
+    let stored = {
+        let files = files.clone();
+        tokio::task::spawn_blocking(move || crate::media::store(&files, &image).map(|()| image)).await
+    };
+    let image = match stored {
+        Ok(Ok(image)) => image,
+        other => {
+            tracing::error!(result = ?other.map(|r| r.map(|_| ())), "storing an upload failed");
+            return Err(failed(state, s, &StoreError::Corrupt("the image could not be stored".into())));
+        }
+    };
+    let alt: BTreeMap<&str, &String> = form.alt.iter().map(|(l, a)| (l.code(), a)).collect();
+    let row = MediaFile {
+        key: image.key.clone(),
+        name: if form.name.is_empty() { image.key.clone() } else { form.name.clone() },
+        width: i64::from(image.width),
+        height: i64::from(image.height),
+        bytes: image.original.len() as i64,
+        alt: serde_json::to_string(&alt).unwrap_or_else(|_| "{}".into()),
+        created_by: s.session.user.email.clone(),
+        created_at: state.clock.now(),
+    };
+    state.store.add_media(state.site_id, &row).await.map_err(|e| failed(state, s, &e))?;
+    Ok(redirect(&format!("/admin/media/{}?uploaded=1", image.key)))
+}
+
+fn refused_text(state: &AppState, s: &Signed, refused: &Refused) -> String {
+    // The reason is the media module's (English); the advice is the UI's.
+    format!("{} ({refused})", state.theme.string(s.lang, "admin_media_err_again"))
+}
+
+/// `GET /admin/media/<key>`.
+pub async fn show(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
+    let uploaded = req.uri().query() == Some("uploaded=1");
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let m = find(&state, &s, &key).await?;
+            let p = Page { message: uploaded.then_some("admin_media_uploaded"), ..s.page("admin_media", "media") };
+            file_page(&state, &s, &p, &m, &BTreeMap::new(), StatusCode::OK).await
+        }
+        .await,
+    )
+}
+
+async fn find(state: &AppState, s: &Signed, key: &str) -> Result<MediaFile, Response> {
+    match state.store.media_file(state.site_id, key).await {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(super::items::not_found(state, s)),
+        Err(e) => Err(failed(state, s, &e)),
+    }
+}
+
+async fn file_page(
+    state: &AppState,
+    s: &Signed,
+    p: &Page<'_>,
+    m: &MediaFile,
+    errors: &BTreeMap<String, String>,
+    status: StatusCode,
+) -> Result<Response, Response> {
+    let used_by = state.store.media_used_by(state.site_id, &m.key).await.map_err(|e| failed(state, s, &e))?;
+    let values: BTreeMap<Lang, String> =
+        state.index().site.languages.iter().map(|&l| (l, m.alt_in(l.code()))).collect();
+    let picture = crate::markdown::picture(&m.key, &m.alt_in(s.lang.code()));
+    let ctx = context! { m => context! { key => &m.key, name => &m.name, width => m.width, height => m.height, bytes => m.bytes }, picture, used_by, langs => langs(state, s, &values, errors) };
+    Ok(page(state, "admin/media_file.html", p, ctx, status))
+}
+
+/// `POST /admin/media/<key>`: new descriptions.
+pub async fn save(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let m = find(&state, &s, &key).await?;
+            let mut alt = BTreeMap::new();
+            let mut errors = BTreeMap::new();
+            for l in state.index().site.languages.iter() {
+                let value: String =
+                    s.field(&format!("alt.{}", l.code())).unwrap_or("").trim().chars().take(300).collect();
+                if value.is_empty() {
+                    errors.insert(format!("alt.{}", l.code()), state.theme.string(s.lang, "admin_media_err_alt"));
+                }
+                alt.insert(l.code(), value);
+            }
+            if !errors.is_empty() {
+                let p = s.page("admin_media", "media");
+                return file_page(&state, &s, &p, &m, &errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            let json = serde_json::to_string(&alt).unwrap_or_else(|_| "{}".into());
+            state.store.set_media_alt(state.site_id, &key, &json).await.map_err(|e| failed(&state, &s, &e))?;
+            Ok(redirect(&format!("/admin/media/{key}")))
+        }
+        .await,
+    )
+}
+
+/// `POST /admin/media/<key>/delete`: refused while a text shows it.
+pub async fn delete(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let m = find(&state, &s, &key).await?;
+            match state.store.delete_media(state.site_id, &key).await {
+                Ok(()) => {
+                    let folder = crate::media::folder(&state.files_dir, &m.key);
+                    if let Err(e) = std::fs::remove_dir_all(&folder) {
+                        tracing::warn!(error = %e, folder = %folder.display(), "the files of a deleted image stay");
+                    }
+                    Ok(redirect("/admin/media?deleted=1"))
+                }
+                Err(StoreError::Conflict(detail)) => {
+                    let p = Page {
+                        error: Some("admin_media_in_use"),
+                        detail: Some(detail),
+                        ..s.page("admin_media", "media")
+                    };
+                    file_page(&state, &s, &p, &m, &BTreeMap::new(), StatusCode::CONFLICT).await
+                }
+                Err(e) => Err(failed(&state, &s, &e)),
+            }
+        }
+        .await,
+    )
+}
