@@ -33,7 +33,7 @@ async fn sign_in(app: &TestApp, email: &str) -> String {
 }
 
 /// Every field of the editor form on `page`, as a browser would send it.
-fn editor_values(page: &str) -> Vec<(String, String)> {
+pub(crate) fn editor_values(page: &str) -> Vec<(String, String)> {
     let fields = ["csrf", "revision", "status", "published_at", "other"]
         .into_iter()
         .map(str::to_owned)

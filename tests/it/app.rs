@@ -120,6 +120,17 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (StatusCode, header::HeaderMap, String) {
+        self.request_bytes(method, path, headers, body.as_bytes().to_vec()).await
+    }
+
+    /// The same with a body of bytes (a file upload).
+    pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, header::HeaderMap, String) {
         let mut req = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8080");
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin")) {
             req = req.header(header::ORIGIN, "http://127.0.0.1:8080");
@@ -127,7 +138,7 @@ impl TestApp {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = self.router.clone().oneshot(req.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+        let res = self.router.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
         let (parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
         (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())

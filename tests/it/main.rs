@@ -20,6 +20,7 @@ mod forms;
 mod in_process;
 mod instances;
 mod lifecycle;
+mod media;
 mod metrics;
 mod observatory;
 mod properties;

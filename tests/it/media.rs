@@ -1,0 +1,157 @@
+//! Image uploads in the admin: a real multipart post of a JPEG that
+//! carries camera and location data, its variants served without it, the
+//! original never, the picture on the public page, mistakes that come back
+//! with their message, and files that are not images refused.
+
+use axum::http::StatusCode;
+use casefile::accounts::{Role, hash_password};
+
+use crate::app::TestApp;
+
+const PASSWORD: &str = "correct horse battery staple";
+const BOUNDARY: &str = "casefile-test-boundary";
+
+async fn signed_in() -> (TestApp, String, String) {
+    let app = TestApp::new().await;
+    app.state.store.add_user("ed@example.org", Role::Editor, &hash_password(PASSWORD), 0).await.unwrap();
+    let body = format!("email=ed%40example.org&password={}", PASSWORD.replace(' ', "+"));
+    let (status, h, _) =
+        app.request("POST", "/admin/sign-in", &[("content-type", "application/x-www-form-urlencoded")], &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (_, _, page) = app.request("GET", "/admin/media", &[("cookie", &cookie)], "").await;
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    (app, cookie, csrf)
+}
+
+/// A JPEG with an EXIF segment holding a location and a serial number.
+fn photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1000, 600, |x, y| image::Rgb([(x / 4) as u8, (y / 3) as u8, 90]));
+    let mut plain = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
+    let payload = b"Exif\0\0MM\0*\0\0\0\x08GPS 52.5200N 13.4050E SERIAL-0815";
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(app: &TestApp, cookie: &str, body: Vec<u8>) -> (StatusCode, Option<String>, String) {
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let (status, h, page) =
+        app.request_bytes("POST", "/admin/media", &[("cookie", cookie), ("content-type", &content_type)], body).await;
+    (status, h.get("location").map(|l| l.to_str().unwrap().to_owned()), page)
+}
+
+#[tokio::test]
+async fn an_uploaded_photo_is_served_resized_without_its_metadata_and_shown_in_a_page() {
+    let (app, cookie, csrf) = signed_in().await;
+    let original = photo();
+    let fields = [("csrf", csrf.as_str()), ("alt.en", "The courthouse at dusk"), ("alt.de", "Das Gericht am Abend")];
+    let (status, location, _) = upload(&app, &cookie, multipart(&fields, Some(("IMG_0815 <b>.jpg", &original)))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    let key = location.trim_start_matches("/admin/media/").split('?').next().unwrap().to_owned();
+    assert!(key.starts_with("img-") && key.ends_with("-1000x600"), "{key}");
+
+    // The editor sees it, named as uploaded (escaped), with a line to copy.
+    let (_, _, page) = app.request("GET", &location, &[("cookie", &cookie)], "").await;
+    assert!(page.contains("IMG_0815 &lt;b&gt;.jpg"), "the file name is text");
+    assert!(page.contains(&format!("![The courthouse at dusk](media:{key})")), "the line for English texts");
+
+    // Variants: resized, re-encoded, without the metadata; the original is not served.
+    for (file, content_type) in [("480.jpg", "image/jpeg"), ("1000.webp", "image/webp"), ("960.jpg", "image/jpeg")] {
+        let (status, h, bytes) = app.get_raw(&format!("/media/{key}/{file}"), &[]).await;
+        assert_eq!((status, h["content-type"].to_str().unwrap()), (StatusCode::OK, content_type), "{file}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(!bytes.windows(6).any(|w| w == b"SERIAL") && !bytes.windows(4).any(|w| w == b"Exif"), "{file}");
+        let width: u32 = file.split('.').next().unwrap().parse().unwrap();
+        assert_eq!(image::load_from_memory(&bytes).unwrap().width(), width, "{file}");
+    }
+    for file in ["original.jpg", "1600.jpg", "480.png", "..%2F..%2Fcasefile.db"] {
+        assert_eq!(app.get_raw(&format!("/media/{key}/{file}"), &[]).await.0, StatusCode::NOT_FOUND, "{file}");
+    }
+    let stored = app.state.files_dir.join("media").join(&key).join("original.jpg");
+    assert_eq!(std::fs::read(stored).unwrap(), original, "the original is kept, out of reach");
+
+    // Shown in a page: a picture of the variants, with its description.
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", &cookie)], "").await;
+    let mut values = crate::admin::editor_values(&editor);
+    values.iter_mut().find(|(k, _)| k == "en.body").unwrap().1 =
+        format!("Outside:\n\n![The courthouse at dusk](media:{key})");
+    let slug = values.iter().find(|(k, _)| k == "en.slug").unwrap().1.clone();
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    assert_eq!(app.request("POST", path, &[form, ("cookie", &cookie)], &body).await.0, StatusCode::SEE_OTHER);
+    let public = app.get(&format!("/news/{slug}")).await.body;
+    assert!(public.contains("<picture><source type=\"image/webp\""), "a picture");
+    assert!(
+        public.contains(&format!("/media/{key}/480.webp 480w")) && public.contains("alt=\"The courthouse at dusk\"")
+    );
+    let (status, h, _) = app.get_raw(&public_image(&public), &[]).await;
+    assert_eq!((status, h["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+
+    // While a text shows it, it cannot be deleted.
+    let del = format!("csrf={csrf}");
+    let (status, _, page) =
+        app.request("POST", &format!("/admin/media/{key}/delete"), &[form, ("cookie", &cookie)], &del).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("2019-11-25-released-on-parole"), "names the text that shows it");
+    assert_eq!(app.get_raw(&format!("/media/{key}/480.jpg"), &[]).await.0, StatusCode::OK);
+}
+
+/// The `src` of the first `<img>` of a page's main content.
+fn public_image(page: &str) -> String {
+    let img = page.split("<picture>").nth(1).unwrap();
+    img.split(" src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn mistakes_come_back_with_their_message_and_what_is_not_an_image_is_refused() {
+    let (app, cookie, csrf) = signed_in().await;
+    // No description in German: the English one comes back, the German field says why.
+    let fields = [("csrf", csrf.as_str()), ("alt.en", "A rally"), ("alt.de", " ")];
+    let (status, _, page) = upload(&app, &cookie, multipart(&fields, Some(("rally.jpg", &photo())))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("value=\"A rally\"") && page.contains("id=\"alt-de-error\""), "{page}");
+    // An HTML file named .jpg, and an SVG: refused by their content.
+    let fields = [("csrf", csrf.as_str()), ("alt.en", "x"), ("alt.de", "x")];
+    for (name, bytes) in
+        [("cat.jpg", &b"<html><script>alert(1)</script>"[..]), ("logo.svg", &b"<svg onload=alert(1)/>"[..])]
+    {
+        let (status, _, page) = upload(&app, &cookie, multipart(&fields, Some((name, bytes)))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(page.contains("not a JPEG, PNG, GIF or WebP image"), "{name}: {page}");
+    }
+    assert!(app.state.store.media(app.state.site_id).await.unwrap().is_empty(), "nothing stored");
+    // Without the token, nothing at all.
+    let fields = [("alt.en", "x"), ("alt.de", "x")];
+    assert_eq!(upload(&app, &cookie, multipart(&fields, Some(("a.jpg", &photo())))).await.0, StatusCode::FORBIDDEN);
+    let wrong = [("csrf", "forged"), ("alt.en", "x"), ("alt.de", "x")];
+    assert_eq!(upload(&app, &cookie, multipart(&wrong, Some(("a.jpg", &photo())))).await.0, StatusCode::FORBIDDEN);
+    assert!(app.state.store.media(app.state.site_id).await.unwrap().is_empty(), "nothing stored");
+}
