@@ -1,4 +1,4 @@
-// The admin without JavaScript works as it is; this makes the preview live.
+// The admin without JavaScript works as it is; this makes the preview live and lets a file be dropped on the upload form.
 // A preview button posts the editor's form into a window named after the
 // language. Once that window is open, typing in the form posts it there
 // again (after a pause of 0.8 s), so the preview follows the text.
@@ -13,5 +13,27 @@ document.querySelectorAll("form.editor").forEach((form) => {
     if (opened.size === 0) return;
     clearTimeout(timer);
     timer = setTimeout(() => opened.forEach((button) => form.requestSubmit(button)), 800);
+  });
+});
+
+// Uploads: a file dropped anywhere on the upload form goes into its file
+// field (the field itself works without this, as does a click on it).
+document.querySelectorAll("form.upload").forEach((form) => {
+  const input = form.querySelector("input[type=file]");
+  if (!input) return;
+  const zone = form.querySelector(".drop-zone") || form;
+  const over = (on) => zone.classList.toggle("dragging", on);
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    over(true);
+  });
+  form.addEventListener("dragleave", () => over(false));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    over(false);
+    if (event.dataTransfer && event.dataTransfer.files.length > 0) {
+      input.files = event.dataTransfer.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
   });
 });

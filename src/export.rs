@@ -163,22 +163,30 @@ fn file_for(path: &str) -> PathBuf {
     if last.contains('.') { PathBuf::from(rel) } else { PathBuf::from(format!("{rel}.html")) }
 }
 
-/// The site's own addresses an HTML page links to (`href`, `src`), as
-/// paths without fragments; absolute links to `base_url` included.
+/// The site's own addresses an HTML page links to (`href`, `src`, every
+/// candidate of a `srcset`), as paths without fragments; absolute links
+/// to `base_url` included.
 fn links(html: &str, base_url: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
+    for attr in [" href=\"", " src=\"", " srcset=\""] {
         for piece in html.split(attr).skip(1) {
             let Some(raw) = piece.split('"').next() else { continue };
-            let value = unescape(raw);
-            let path = match value.strip_prefix(base_url) {
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_owned(),
-                Some(_) => continue,
-                None => value,
+            let raw = unescape(raw);
+            let values: Vec<String> = if attr == " srcset=\"" {
+                raw.split(',').filter_map(|c| c.split_whitespace().next()).map(str::to_owned).collect()
+            } else {
+                vec![raw]
             };
-            let path = path.split('#').next().unwrap_or("").to_owned();
-            if path.starts_with('/') && !path.starts_with("//") {
-                out.push(path);
+            for value in values {
+                let path = match value.strip_prefix(base_url) {
+                    Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_owned(),
+                    Some(_) => continue,
+                    None => value,
+                };
+                let path = path.split('#').next().unwrap_or("").to_owned();
+                if path.starts_with('/') && !path.starts_with("//") {
+                    out.push(path);
+                }
             }
         }
     }
@@ -412,6 +420,11 @@ mod tests {
         assert_eq!(
             links(html, "https://s.example"),
             ["/case", "/feed.atom", "/press?year=2019&kind=tv", "/assets/a.png"]
+        );
+        let picture = r#"<source srcset="/media/k/480.webp 480w, /media/k/960.webp 960w"><img src="/media/k/960.jpg" srcset="/media/k/480.jpg 480w">"#;
+        assert_eq!(
+            links(picture, "https://s.example"),
+            ["/media/k/960.jpg", "/media/k/480.webp", "/media/k/960.webp", "/media/k/480.jpg"]
         );
     }
 }

@@ -209,6 +209,76 @@ async fn search_in_a_static_copy(c: &Client, server: &Server) {
     serving.abort();
 }
 
+/// An editor drops a file on the upload form, chooses a photo, describes
+/// it in both languages, puts the line the admin gives into a news post,
+/// and the public page shows the picture, loaded from the site itself.
+async fn an_image_goes_into_a_page(c: &Client, server: &Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("courthouse.jpg");
+    image::RgbImage::from_fn(1300, 700, |x, y| image::Rgb([(x / 6) as u8, (y / 3) as u8, 140])).save(&photo).unwrap();
+    c.goto(&server.url("/admin/images")).await.unwrap();
+    wait_text(c, "Image file").await;
+    look(c, "admin-10i-media").await;
+    // A drop on the form fills its file field (what admin.js adds).
+    let dropped = c
+        .execute(
+            "const form = document.querySelector('form.upload');
+             const data = new DataTransfer();
+             data.items.add(new File(['x'], 'dropped.jpg', { type: 'image/jpeg' }));
+             form.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+             return document.getElementById('file').files[0].name;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dropped, "dropped.jpg", "a dropped file lands in the field");
+    c.find(Locator::Css("#file")).await.unwrap().send_keys(photo.to_str().unwrap()).await.unwrap();
+    c.find(Locator::Css("#alt-en")).await.unwrap().send_keys("The courthouse in winter").await.unwrap();
+    c.find(Locator::Css("#alt-de")).await.unwrap().send_keys("Das Gericht im Winter").await.unwrap();
+    c.find(Locator::Css("form.upload button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(c, "Uploaded.").await;
+    look(c, "admin-10j-media-uploaded").await;
+    let line = c.find(Locator::Css("#snippet-en")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(line.starts_with("![The courthouse in winter](media:img-"), "{line}");
+
+    let path = "/admin/news/2019-12-21-new-yorker-article";
+    c.goto(&server.url(path)).await.unwrap();
+    wait_text(c, "Other fields").await;
+    let body = c.find(Locator::Css("#en-body")).await.unwrap();
+    body.send_keys(&format!("\n\n{line}\n")).await.unwrap();
+    let slug = c.find(Locator::Css("#en-slug")).await.unwrap().prop("value").await.unwrap().unwrap();
+    c.find(Locator::Css("form.editor button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(c, "Saved. The site shows it now.").await;
+    c.goto(&server.url(&format!("/news/{slug}"))).await.unwrap();
+    wait_text(c, "").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let shown = c
+            .execute(
+                "const img = document.querySelector('main picture img');
+                 if (img) img.scrollIntoView(); // it loads lazily: only once in view
+                 return img && img.complete && img.naturalWidth ? [img.naturalWidth, img.currentSrc, img.alt] : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !shown.is_null() || Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!shown.is_null(), "the picture is on the page and loads: {}", c.source().await.unwrap_or_default());
+    let src = shown[1].as_str().unwrap_or_default();
+    assert!(
+        src.starts_with(&format!("{}/media/img-", server.base)) && src.ends_with(".webp"),
+        "WebP from the site: {src}"
+    );
+    assert_eq!(shown[2], "The courthouse in winter");
+    look(c, "admin-10k-picture-on-the-site").await;
+    c.goto(&server.url("/admin/images")).await.unwrap();
+    wait_text(c, "Image file").await;
+}
+
 /// Runs axe-core (the file `CASEFILE_AXE_JS` names, which `.ci/run` sets)
 /// on the page and returns its violations; `None` when axe is not at hand.
 async fn axe_violations(c: &Client) -> Option<Vec<String>> {
@@ -314,6 +384,7 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         look(&c, name).await;
     }
     newsletter_test_goes_out(&c, &data).await;
+    an_image_goes_into_a_page(&c, &server).await;
     c.find(Locator::Css(".sign-out button")).await.unwrap().click().await.unwrap();
     wait_text(&c, "You are signed out.").await;
     look(&c, "admin-11-signed-out").await;

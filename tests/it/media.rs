@@ -19,7 +19,7 @@ async fn signed_in() -> (TestApp, String, String) {
         app.request("POST", "/admin/sign-in", &[("content-type", "application/x-www-form-urlencoded")], &body).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let (_, _, page) = app.request("GET", "/admin/media", &[("cookie", &cookie)], "").await;
+    let (_, _, page) = app.request("GET", "/admin/images", &[("cookie", &cookie)], "").await;
     let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     (app, cookie, csrf)
 }
@@ -62,7 +62,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
 async fn upload(app: &TestApp, cookie: &str, body: Vec<u8>) -> (StatusCode, Option<String>, String) {
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     let (status, h, page) =
-        app.request_bytes("POST", "/admin/media", &[("cookie", cookie), ("content-type", &content_type)], body).await;
+        app.request_bytes("POST", "/admin/images", &[("cookie", cookie), ("content-type", &content_type)], body).await;
     (status, h.get("location").map(|l| l.to_str().unwrap().to_owned()), page)
 }
 
@@ -74,9 +74,12 @@ async fn an_uploaded_photo_is_served_resized_without_its_metadata_and_shown_in_a
     let (status, location, _) = upload(&app, &cookie, multipart(&fields, Some(("IMG_0815 <b>.jpg", &original)))).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let location = location.unwrap();
-    let key = location.trim_start_matches("/admin/media/").split('?').next().unwrap().to_owned();
+    let key = location.trim_start_matches("/admin/images/").split('?').next().unwrap().to_owned();
     assert!(key.starts_with("img-") && key.ends_with("-1000x600"), "{key}");
 
+    // Uploads live at /admin/images: /admin/media stays the list of videos and audio.
+    let (status, _, videos) = app.request("GET", "/admin/media", &[("cookie", &cookie)], "").await;
+    assert!(status == StatusCode::OK && videos.contains("video-dna-tests-2022"), "the videos' list");
     // The editor sees it, named as uploaded (escaped), with a line to copy.
     let (_, _, page) = app.request("GET", &location, &[("cookie", &cookie)], "").await;
     assert!(page.contains("IMG_0815 &lt;b&gt;.jpg"), "the file name is text");
@@ -118,7 +121,7 @@ async fn an_uploaded_photo_is_served_resized_without_its_metadata_and_shown_in_a
     // While a text shows it, it cannot be deleted.
     let del = format!("csrf={csrf}");
     let (status, _, page) =
-        app.request("POST", &format!("/admin/media/{key}/delete"), &[form, ("cookie", &cookie)], &del).await;
+        app.request("POST", &format!("/admin/images/{key}/delete"), &[form, ("cookie", &cookie)], &del).await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("2019-11-25-released-on-parole"), "names the text that shows it");
     assert_eq!(app.get_raw(&format!("/media/{key}/480.jpg"), &[]).await.0, StatusCode::OK);

@@ -7,8 +7,8 @@
 
 mod account;
 mod diff;
+mod images;
 mod items;
-mod media;
 mod newsletters;
 mod people;
 mod preview;
@@ -79,17 +79,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/{key}/review-links/{id}/revoke", post(review::revoke))
         .route("/{kind}/{key}/revisions/{number}/restore", post(items::restore_revision))
         .route("/{kind}/{key}/revisions/{number}/diff", get(diff::diff))
-        .route("/media/{key}", get(media::show).post(media::save))
-        .route("/media/{key}/delete", post(media::delete))
+        .route("/images/{key}", get(images::show).post(images::save))
+        .route("/images/{key}/delete", post(images::delete))
         .layer(RequestBodyLimitLayer::new(super::router::API_BODY_LIMIT))
         .merge(uploads())
 }
 
 /// The upload route, with a body limit of its own: a file of up to 20 MB.
 fn uploads() -> Router<Arc<AppState>> {
-    const LIMIT: usize = media::UPLOAD_BODY_LIMIT;
+    const LIMIT: usize = images::UPLOAD_BODY_LIMIT;
     Router::new()
-        .route("/media", get(media::list).post(media::upload))
+        .route("/images", get(images::list).post(images::upload))
         .layer(DefaultBodyLimit::max(LIMIT))
         .layer(RequestBodyLimitLayer::new(LIMIT))
 }

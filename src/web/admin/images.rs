@@ -1,4 +1,4 @@
-//! `/admin/media`: images editors upload (a multipart form: the file and
+//! `/admin/images`: images editors upload (a multipart form: the file and
 //! its description per language), see, describe and delete. The files are
 //! made by `crate::media`; a text shows one with `![alt](media:<key>)`.
 
@@ -30,13 +30,13 @@ struct Upload {
     errors: BTreeMap<String, String>,
 }
 
-/// `GET /admin/media`.
+/// `GET /admin/images`.
 pub async fn list(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let deleted = req.uri().query() == Some("deleted=1");
     done(
         async {
             let s = signed(&state, req).await?;
-            let p = Page { message: deleted.then_some("admin_media_deleted"), ..s.page("admin_media", "media") };
+            let p = Page { message: deleted.then_some("admin_media_deleted"), ..s.page("admin_media", "images") };
             list_page(&state, &s, &p, &Upload::default(), StatusCode::OK).await
         }
         .await,
@@ -86,7 +86,7 @@ fn langs(
         .collect()
 }
 
-/// `POST /admin/media`: checks the session, the origin and the CSRF token
+/// `POST /admin/images`: checks the session, the origin and the CSRF token
 /// as every admin post does, then the file and the descriptions.
 pub async fn upload(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(
@@ -185,7 +185,7 @@ async fn store_upload(state: &Arc<AppState>, s: &Signed, mut form: Upload) -> Re
         if !form.errors.contains_key("file") {
             form.errors.insert("file".into(), string("admin_media_err_again"));
         }
-        let p = s.page("admin_media", "media");
+        let p = s.page("admin_media", "images");
         return list_page(state, s, &p, &form, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let files = state.files_dir.clone();
@@ -212,7 +212,7 @@ async fn store_upload(state: &Arc<AppState>, s: &Signed, mut form: Upload) -> Re
         created_at: state.clock.now(),
     };
     state.store.add_media(state.site_id, &row).await.map_err(|e| failed(state, s, &e))?;
-    Ok(redirect(&format!("/admin/media/{}?uploaded=1", image.key)))
+    Ok(redirect(&format!("/admin/images/{}?uploaded=1", image.key)))
 }
 
 fn refused_text(state: &AppState, s: &Signed, refused: &Refused) -> String {
@@ -220,14 +220,14 @@ fn refused_text(state: &AppState, s: &Signed, refused: &Refused) -> String {
     format!("{} ({refused})", state.theme.string(s.lang, "admin_media_err_again"))
 }
 
-/// `GET /admin/media/<key>`.
+/// `GET /admin/images/<key>`.
 pub async fn show(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
     let uploaded = req.uri().query() == Some("uploaded=1");
     done(
         async {
             let s = signed(&state, req).await?;
             let m = find(&state, &s, &key).await?;
-            let p = Page { message: uploaded.then_some("admin_media_uploaded"), ..s.page("admin_media", "media") };
+            let p = Page { message: uploaded.then_some("admin_media_uploaded"), ..s.page("admin_media", "images") };
             file_page(&state, &s, &p, &m, &BTreeMap::new(), StatusCode::OK).await
         }
         .await,
@@ -258,7 +258,7 @@ async fn file_page(
     Ok(page(state, "admin/media_file.html", p, ctx, status))
 }
 
-/// `POST /admin/media/<key>`: new descriptions.
+/// `POST /admin/images/<key>`: new descriptions.
 pub async fn save(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
     done(
         async {
@@ -275,18 +275,18 @@ pub async fn save(State(state): State<Arc<AppState>>, Path(key): Path<String>, r
                 alt.insert(l.code(), value);
             }
             if !errors.is_empty() {
-                let p = s.page("admin_media", "media");
+                let p = s.page("admin_media", "images");
                 return file_page(&state, &s, &p, &m, &errors, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
             let json = serde_json::to_string(&alt).unwrap_or_else(|_| "{}".into());
             state.store.set_media_alt(state.site_id, &key, &json).await.map_err(|e| failed(&state, &s, &e))?;
-            Ok(redirect(&format!("/admin/media/{key}")))
+            Ok(redirect(&format!("/admin/images/{key}")))
         }
         .await,
     )
 }
 
-/// `POST /admin/media/<key>/delete`: refused while a text shows it.
+/// `POST /admin/images/<key>/delete`: refused while a text shows it.
 pub async fn delete(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
     done(
         async {
@@ -298,13 +298,13 @@ pub async fn delete(State(state): State<Arc<AppState>>, Path(key): Path<String>,
                     if let Err(e) = std::fs::remove_dir_all(&folder) {
                         tracing::warn!(error = %e, folder = %folder.display(), "the files of a deleted image stay");
                     }
-                    Ok(redirect("/admin/media?deleted=1"))
+                    Ok(redirect("/admin/images?deleted=1"))
                 }
                 Err(StoreError::Conflict(detail)) => {
                     let p = Page {
                         error: Some("admin_media_in_use"),
                         detail: Some(detail),
-                        ..s.page("admin_media", "media")
+                        ..s.page("admin_media", "images")
                     };
                     file_page(&state, &s, &p, &m, &BTreeMap::new(), StatusCode::CONFLICT).await
                 }
