@@ -21,6 +21,7 @@ use crate::content::{
 use crate::documents::Attachment;
 
 mod folder;
+pub mod images;
 mod write;
 
 pub use folder::{read as read_folder, write as write_folder};

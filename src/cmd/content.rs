@@ -17,15 +17,19 @@ use crate::store::{Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, S
 /// Imports a bundle folder, or the built-in default content (`--default`).
 pub async fn import(args: ImportArgs) -> Result<()> {
     let storage = Storage::resolve(&args.storage)?;
-    let (site, attachments, from) = match &args.dir {
+    let (site, attachments, images, from) = match &args.dir {
         Some(dir) => {
             let (texts, others) = bundle::read_folder(dir)?;
-            (read_bundle(&texts, &others)?, others, format!("imported from {}", dir.display()))
+            let site = read_bundle(&texts, &others)?;
+            let images = bundle::images::read(&texts, &others).map_err(|problems| {
+                anyhow::anyhow!("the bundle's images have mistakes; nothing was imported:\n{problems}")
+            })?;
+            (site, others, images, format!("imported from {}", dir.display()))
         }
         None => {
             let others = bundle::default_attachments();
             let site = read_bundle(&bundle::default_files(), &others)?;
-            (site, others, format!("the built-in default site of Casefile {}", env!("CARGO_PKG_VERSION")))
+            (site, others, Vec::new(), format!("the built-in default site of Casefile {}", env!("CARGO_PKG_VERSION")))
         }
     };
     let change = if args.default {
@@ -40,7 +44,11 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     storage.prepare()?;
     let store = Store::open_with(&storage.database_url, &storage.pool).await?;
     let plan = store.import_bundle(&site, rules, change).await?;
-    if args.dry_run || !plan.changes_anything() {
+    let new_images = new_images(&store, &site, &images).await?;
+    if args.dry_run || (!plan.changes_anything() && new_images.is_empty()) {
+        for (image, _) in &new_images {
+            println!("create  image `{}`", image.key);
+        }
         if args.default && !args.dry_run {
             // Nothing to bring in (or only what editors changed): up to date.
             crate::cmd::serve::remember_default_content(&store).await?;
@@ -57,13 +65,64 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     // Files first: a failure in between leaves files nobody links, never
     // links to missing files.
     crate::documents::store_files(&site, &attachments, &storage.files_dir)?;
+    store_images(&storage, &new_images)?;
     let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
+    record_images(&store, &site, &new_images).await?;
     if args.default {
         crate::cmd::serve::remember_default_content(&store).await?;
     }
     print_report(&report);
     println!("imported; a running server shows it within seconds");
     store.close().await;
+    Ok(())
+}
+
+/// The bundle's images the site does not have yet (matched by key; one the
+/// site has keeps its descriptions).
+async fn new_images<'a>(
+    store: &Store,
+    site: &Site,
+    images: &'a [(bundle::images::Image, crate::media::Processed)],
+) -> Result<Vec<&'a (bundle::images::Image, crate::media::Processed)>> {
+    let Some(site_id) = store.site_id(&site.key).await? else { return Ok(images.iter().collect()) };
+    let mut out = Vec::new();
+    for entry in images {
+        if store.media_file(site_id, &entry.0.key).await?.is_none() {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the new images' variants (recorded once the site exists).
+fn store_images(storage: &Storage, images: &[&(bundle::images::Image, crate::media::Processed)]) -> Result<()> {
+    for (image, processed) in images {
+        crate::media::store(&storage.files_dir, processed)?;
+        println!("create  image `{}`", image.key);
+    }
+    Ok(())
+}
+
+/// Records the new images (after the import made the site).
+async fn record_images(
+    store: &Store,
+    site: &Site,
+    images: &[&(bundle::images::Image, crate::media::Processed)],
+) -> Result<()> {
+    let Some(site_id) = store.site_id(&site.key).await? else { return Ok(()) };
+    for (image, processed) in images {
+        let row = crate::store::MediaFile {
+            key: image.key.clone(),
+            name: if image.name.is_empty() { image.file.clone() } else { image.name.clone() },
+            width: i64::from(processed.width),
+            height: i64::from(processed.height),
+            bytes: processed.original.len() as i64,
+            alt: serde_json::to_string(&image.alt)?,
+            created_by: "import".into(),
+            created_at: crate::store::now(),
+        };
+        store.add_media(site_id, &row).await?;
+    }
     Ok(())
 }
 
@@ -137,13 +196,49 @@ pub async fn export(args: ExportContentArgs) -> Result<()> {
             std::fs::read(&stored).with_context(|| format!("{path}: its file is missing from {}", stored.display()))?;
         files.push((path, bytes));
     }
+    let images = store.media(site_id).await?;
+    if !images.is_empty() {
+        let mut list = Vec::new();
+        for m in &images {
+            let (file, bytes) = original(&storage, &m.key)?;
+            list.push(bundle::images::Image {
+                key: m.key.clone(),
+                file: file.clone(),
+                name: m.name.clone(),
+                alt: serde_json::from_str(&m.alt).unwrap_or_default(),
+            });
+            files.push((format!("images/{file}"), bytes));
+        }
+        texts.push((bundle::images::LIST.to_owned(), bundle::images::write(&list)?));
+    }
     if args.revisions {
         texts.push(("revisions.jsonl".to_owned(), revisions_jsonl(&store, site_id).await?));
     }
     store.close().await;
     bundle::write_folder(&args.out, &texts, &files)?;
-    println!("wrote {} items and {} files into {}", site.items().count(), files.len(), args.out.display());
+    println!(
+        "wrote {} items, {} images and {} files into {}",
+        site.items().count(),
+        images.len(),
+        files.len(),
+        args.out.display()
+    );
     Ok(())
+}
+
+/// An uploaded image's original: its bundle file name and its bytes.
+fn original(storage: &Storage, key: &str) -> Result<(String, Vec<u8>)> {
+    let folder = crate::media::folder(&storage.files_dir, key);
+    let entries =
+        std::fs::read_dir(&folder).with_context(|| format!("the image `{key}`: {} is missing", folder.display()))?;
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(ext) = name.strip_prefix("original.") {
+            let bytes = std::fs::read(folder.join(&name))?;
+            return Ok((format!("{key}.{ext}"), bytes));
+        }
+    }
+    bail!("the image `{key}`: its original is missing from {}", folder.display())
 }
 
 /// Every revision of the site, oldest first, one JSON object per line.

@@ -81,6 +81,11 @@ impl TestApp {
         Builder::default()
     }
 
+    /// The data folder.
+    pub fn data(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// The default app.
     pub async fn new() -> TestApp {
         Builder::default().build().await

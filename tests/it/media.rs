@@ -158,3 +158,58 @@ async fn mistakes_come_back_with_their_message_and_what_is_not_an_image_is_refus
     assert_eq!(upload(&app, &cookie, multipart(&wrong, Some(("a.jpg", &photo())))).await.0, StatusCode::FORBIDDEN);
     assert!(app.state.store.media(app.state.site_id).await.unwrap().is_empty(), "nothing stored");
 }
+
+/// `casefile` with `args`; its standard output, or a panic with both outputs.
+fn casefile(args: &[&std::ffi::OsStr]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"));
+    cmd.args(args);
+    crate::db::point(&mut cmd);
+    let out = cmd.env_remove("CASEFILE_DATA").stdin(std::process::Stdio::null()).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{args:?}: {said}{}", String::from_utf8_lossy(&out.stderr));
+    said
+}
+
+#[tokio::test]
+async fn uploaded_images_travel_in_a_content_export_and_come_back_on_import() {
+    let (app, cookie, csrf) = signed_in().await;
+    let fields = [("csrf", csrf.as_str()), ("alt.en", "A vigil"), ("alt.de", "Eine Mahnwache")];
+    let (status, location, _) = upload(&app, &cookie, multipart(&fields, Some(("vigil.jpg", &photo())))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let key = location.unwrap().trim_start_matches("/admin/images/").split('?').next().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (bundle, copy) = (dir.path().join("bundle"), dir.path().join("copy"));
+    let os = |s: &str| std::ffi::OsString::from(s);
+    casefile(&[&os("export-content"), &os("--data"), app.data().as_os_str(), &os("--out"), bundle.as_os_str()]);
+    let list = std::fs::read_to_string(bundle.join("images.toml")).unwrap();
+    assert!(list.contains(&format!("key = \"{key}\"")) && list.contains("de = \"Eine Mahnwache\""), "{list}");
+    assert_eq!(std::fs::read(bundle.join(format!("images/{key}.jpg"))).unwrap(), photo(), "the original, once");
+
+    let said = casefile(&[&os("import"), bundle.as_os_str(), &os("--data"), copy.as_os_str()]);
+    assert!(said.contains(&format!("create  image `{key}`")), "{said}");
+    assert!(copy.join(format!("files/media/{key}/480.webp")).is_file(), "the variants are made again");
+    let again = casefile(&[&os("import"), bundle.as_os_str(), &os("--data"), copy.as_os_str()]);
+    assert!(!again.contains("image `"), "a second import makes nothing: {again}");
+    let store = casefile::store::Store::open(&crate::db::store_url(&copy)).await.unwrap();
+    let site = store.site_id(&store.first_site_key().await.unwrap().unwrap()).await.unwrap().unwrap();
+    let row = store.media_file(site, &key).await.unwrap().expect("recorded");
+    assert_eq!((row.name.as_str(), row.alt_in("de").as_str()), ("vigil.jpg", "Eine Mahnwache"));
+    store.close().await;
+    crate::db::release(&copy);
+
+    // A bundle whose image is not what its key says is refused whole.
+    let file = bundle.join(format!("images/{key}.jpg"));
+    let other = image::RgbImage::from_fn(50, 50, |_, _| image::Rgb([1, 2, 3]));
+    other.save_with_format(&file, image::ImageFormat::Jpeg).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"));
+    let fresh = dir.path().join("fresh");
+    cmd.arg("import").arg(&bundle).arg("--data").arg(&fresh);
+    crate::db::point(&mut cmd);
+    let out = cmd.env_remove("CASEFILE_DATA").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("a key names its content") && err.contains("nothing was imported"),
+        "{err}"
+    );
+}
