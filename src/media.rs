@@ -49,6 +49,13 @@ pub struct Processed {
     pub extension: &'static str,
 }
 
+impl std::fmt::Debug for Processed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let widths: Vec<u32> = self.variants.iter().map(|v| v.0).collect();
+        f.debug_struct("Processed").field("key", &self.key).field("widths", &widths).finish_non_exhaustive()
+    }
+}
+
 /// Checks, decodes and re-encodes an uploaded image.
 pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
     let format = image::guess_format(bytes).map_err(|_| Refused::NotAnImage)?;
