@@ -182,9 +182,6 @@ fn render_page(
             extra.insert("people", to_value(&site.people));
         }
         Template::Press => {
-            let in_year =
-                |p: &&PressReport, year: Option<i32>| year.is_none_or(|y| p.date.is_some_and(|d| d.year == y));
-            let of_kind = |p: &&PressReport, kind: Option<&str>| kind.is_none_or(|k| p.kind == k);
             let reports: Vec<_> =
                 site.press.iter().filter(|p| in_year(p, req.year) && of_kind(p, req.kind.as_deref())).collect();
             for r in &reports {
@@ -194,36 +191,10 @@ fn render_page(
             for (_, path) in &mut alternates {
                 path.push_str(&suffix);
             }
-            // Links rather than a form: each filtered list has an address
-            // (a static copy has it too), and only non-empty ones are linked.
-            let base = index.path_of(&page.key, lang).unwrap_or_default();
-            let link = |year: Option<i32>, kind: Option<&str>, label: Value| {
-                let path = filter_path(&PageRequest {
-                    year,
-                    kind: kind.map(str::to_owned),
-                    page: 1,
-                    ..PageRequest::default()
-                });
-                let current = year == req.year && kind == req.kind.as_deref();
-                context! { label, path => format!("{base}{path}"), current }
-            };
-            let kind = req.kind.as_deref();
-            let years: BTreeSet<i32> =
-                site.press.iter().filter(|p| of_kind(p, kind)).filter_map(|p| p.date.map(|d| d.year)).collect();
-            let year_links: Vec<Value> = std::iter::once(link(None, kind, Value::from(())))
-                .chain(years.iter().rev().map(|&y| link(Some(y), kind, Value::from(y))))
-                .collect();
-            let kind_links: Vec<Value> = std::iter::once(link(req.year, None, Value::from(())))
-                .chain(
-                    PRESS_KINDS
-                        .iter()
-                        .filter(|k| site.press.iter().any(|p| p.kind == **k && in_year(&p, req.year)))
-                        .map(|k| link(req.year, Some(k), Value::from(*k))),
-                )
-                .collect();
+            let (year_links, kind_links) = press_filters(index, page, lang, req);
             extra.insert("reports", to_value(&reports));
-            extra.insert("year_links", Value::from(year_links));
-            extra.insert("kind_links", Value::from(kind_links));
+            extra.insert("year_links", year_links);
+            extra.insert("kind_links", kind_links);
             extra.insert("filtered", Value::from(req.year.is_some() || req.kind.is_some()));
         }
         Template::Film => {
@@ -329,6 +300,38 @@ fn render_page(
     };
     let ctx = context! { ..ctx, ..base };
     theme.render(page.template.file(), ctx)
+}
+
+fn in_year(p: &&PressReport, year: Option<i32>) -> bool {
+    year.is_none_or(|y| p.date.is_some_and(|d| d.year == y))
+}
+
+fn of_kind(p: &&PressReport, kind: Option<&str>) -> bool {
+    kind.is_none_or(|k| p.kind == k)
+}
+
+/// The press page's filters as links, not a form: each filtered list has
+/// an address (a static copy has it too), and only lists with reports are
+/// linked. The years (of the kind chosen) and the kinds (of the year).
+fn press_filters(index: &SiteIndex, page: &Page, lang: Lang, req: &PageRequest) -> (Value, Value) {
+    let site = &index.site;
+    let base = index.path_of(&page.key, lang).unwrap_or_default();
+    let link = |year: Option<i32>, kind: Option<&str>, label: Value| {
+        let filter = PageRequest { year, kind: kind.map(str::to_owned), page: 1, ..PageRequest::default() };
+        let current = year == req.year && kind == req.kind.as_deref();
+        context! { label, path => format!("{base}{}", filter_path(&filter)), current }
+    };
+    let kind = req.kind.as_deref();
+    let years: BTreeSet<i32> =
+        site.press.iter().filter(|p| of_kind(p, kind)).filter_map(|p| p.date.map(|d| d.year)).collect();
+    let year_links: Vec<Value> = std::iter::once(link(None, kind, Value::from(())))
+        .chain(years.iter().rev().map(|&y| link(Some(y), kind, Value::from(y))))
+        .collect();
+    let kinds = PRESS_KINDS.iter().filter(|k| site.press.iter().any(|p| p.kind == **k && in_year(&p, req.year)));
+    let kind_links: Vec<Value> = std::iter::once(link(req.year, None, Value::from(())))
+        .chain(kinds.map(|k| link(req.year, Some(k), Value::from(*k))))
+        .collect();
+    (Value::from(year_links), Value::from(kind_links))
 }
 
 /// The videos and audio an item shows below its body, their sources cited.

@@ -52,7 +52,7 @@ pub fn merge(export: &Export, site: Option<Site>, options: Options, now: i64) ->
     let default = options.lang.or_else(|| export.language.get(..2).and_then(|c| c.parse().ok())).unwrap_or_default();
     let site = match site {
         Some(site) => site,
-        None => new_site(export, default, &languages_of(export, default)),
+        None => new_site(export, &languages_of(export, default)),
     };
     let mut m = Merger::new(export, site, options);
     m.check_languages()?;
@@ -85,9 +85,9 @@ fn languages_of(export: &Export, default: Lang) -> Vec<Lang> {
     langs
 }
 
-/// A site for an empty data folder: the old site's name and tagline, a
-/// home page and a news page.
-fn new_site(export: &Export, default: Lang, langs: &[Lang]) -> Site {
+/// A site for an empty data folder, in `langs` (the default first): the
+/// old site's name and tagline, a home page and a news page.
+fn new_site(export: &Export, langs: &[Lang]) -> Site {
     let name = if export.title.is_empty() { "Campaign".to_owned() } else { export.title.clone() };
     let key = slug(&name).unwrap_or_else(|| "site".into());
     let mut site = Site { key, languages: langs.to_vec(), ..Site::default() };
@@ -113,7 +113,6 @@ fn new_site(export: &Export, default: Lang, langs: &[Lang]) -> Site {
         .map(|&l| (l, PageText { slug: news_slug(l).into(), title: news_title(l).into(), ..PageText::default() }));
     site.pages.push(page("home", Template::Home, home.collect()));
     site.pages.push(page("news", Template::News, news.collect()));
-    debug_assert_eq!(default, langs[0]);
     site
 }
 

@@ -60,7 +60,7 @@ async fn list_page(
         .collect();
     let langs = langs(state, s, &form.alt, &form.errors);
     let ctx = context! { rows, langs, errors => &form.errors };
-    Ok(page(state, "admin/media.html", p, ctx, status))
+    Ok(page(state, "admin/images.html", p, ctx, status))
 }
 
 /// The site's languages with a value and an error each, for a form.
@@ -255,7 +255,7 @@ async fn file_page(
         state.index().site.languages.iter().map(|&l| (l, m.alt_in(l.code()))).collect();
     let picture = crate::markdown::picture(&m.key, &m.alt_in(s.lang.code()));
     let ctx = context! { m => context! { key => &m.key, name => &m.name, width => m.width, height => m.height, bytes => m.bytes }, picture, used_by, langs => langs(state, s, &values, errors) };
-    Ok(page(state, "admin/media_file.html", p, ctx, status))
+    Ok(page(state, "admin/image.html", p, ctx, status))
 }
 
 /// `POST /admin/images/<key>`: new descriptions.
