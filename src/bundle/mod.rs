@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::content::{
-    Book, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, Operator, Page, Person, Petition, PressReport,
-    Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
+    Book, ContactDetails, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, Operator, Page, Person,
+    Petition, PressReport, Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
 };
 use crate::documents::Attachment;
 
@@ -93,6 +93,8 @@ struct SiteFile {
     subject: Option<Subject>,
     #[serde(default)]
     operator: Operator,
+    #[serde(default, skip_serializing_if = "ContactDetails::is_empty")]
+    contact: ContactDetails,
     #[serde(flatten)]
     text: Localized<SiteText>,
 }
@@ -156,6 +158,7 @@ pub fn parse(files: &[BundleFile]) -> Result<Site, Problems> {
         text: site_file.text,
         subject: site_file.subject,
         operator: site_file.operator,
+        contact: site_file.contact,
         ..Site::default()
     };
     match get("sources.toml") {

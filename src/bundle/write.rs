@@ -16,6 +16,7 @@ pub fn files(site: &Site) -> Result<Vec<BundleFile>> {
         languages: site.languages.clone(),
         subject: site.subject.clone(),
         operator: site.operator.clone(),
+        contact: site.contact.clone(),
         text: site.text.clone(),
     };
     let mut out = vec![("site.toml".to_owned(), toml::to_string(&site_file).context("site.toml")?)];

@@ -268,6 +268,9 @@ pub struct Site {
     /// Who runs the site.
     #[serde(default)]
     pub operator: Operator,
+    /// The public contact address and profiles elsewhere.
+    #[serde(default)]
+    pub contact: ContactDetails,
     /// Every page, in menu order.
     pub pages: Vec<Page>,
     /// News posts, newest first.
@@ -328,6 +331,38 @@ pub struct SiteSettings {
     /// Who runs the site: the controller named on the privacy page.
     #[serde(default)]
     pub operator: Operator,
+    /// The public contact address and profiles elsewhere, in the footer.
+    #[serde(default, skip_serializing_if = "ContactDetails::is_empty")]
+    pub contact: ContactDetails,
+}
+
+/// How the campaign can be reached, shown in every page's footer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDetails {
+    /// A public e-mail address (the contact form reaches `contact_to`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// The campaign's profiles on other sites, linked (never embedded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social: Vec<SocialLink>,
+}
+
+impl ContactDetails {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_empty() && self.social.is_empty()
+    }
+}
+
+/// A profile elsewhere: what the link says, and its https address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialLink {
+    /// "Mastodon", "Facebook", …
+    pub label: String,
+    /// `https://…`.
+    pub url: String,
 }
 
 /// The operator of a site (the controller in the sense of the GDPR).
@@ -368,6 +403,7 @@ impl Site {
             text: self.text.clone(),
             subject: self.subject.clone(),
             operator: self.operator.clone(),
+            contact: self.contact.clone(),
         }
     }
 
@@ -377,6 +413,7 @@ impl Site {
         self.text = s.text;
         self.subject = s.subject;
         self.operator = s.operator;
+        self.contact = s.contact;
     }
 
     /// Drops everything the public may not see at `now`.

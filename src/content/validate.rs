@@ -161,6 +161,41 @@ impl ItemRef<'_> {
     }
 }
 
+impl ContactDetails {
+    /// A plausible public address (an `@`, no spaces) and at most twelve
+    /// profiles, each a short label and an http(s) address.
+    pub fn check(&self) -> Result<(), Invalid> {
+        let fail = |msg: String| Err(Invalid(format!("site settings: contact: {msg}")));
+        let e = &self.email;
+        if !e.is_empty()
+            && (e.len() > 254
+                || e.matches('@').count() != 1
+                || e.starts_with('@')
+                || e.ends_with('@')
+                || e.contains(char::is_whitespace))
+        {
+            return fail(format!("`{e}` is not an e-mail address"));
+        }
+        if self.social.len() > 12 {
+            return fail("at most 12 profiles".into());
+        }
+        for link in &self.social {
+            let label = link.label.trim();
+            if label.is_empty() || label.chars().count() > 40 || label.chars().any(char::is_control) {
+                return fail(format!("a profile needs a label of at most 40 characters (`{label}`)"));
+            }
+            let u = &link.url;
+            let ok = (u.starts_with("https://") || u.starts_with("http://"))
+                && u.len() <= 300
+                && u.bytes().all(|b| b.is_ascii_graphic() && !b"\"<>\\".contains(&b));
+            if !ok {
+                return fail(format!("`{u}` is not an http(s) address"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Site {
     /// Every item's own rules, then the rules across items: keys and names
     /// unique, every reference resolves, the pages every site needs exist.
@@ -174,6 +209,7 @@ impl Site {
     pub fn problems(&self) -> Vec<Invalid> {
         let mut out = Vec::new();
         out.extend(check_langs(&self.languages, &self.text, "site.toml").err());
+        out.extend(self.contact.check().err());
         let mut keys = HashSet::new();
         let mut names: HashMap<(String, String), String> = HashMap::new();
         for item in self.items() {

@@ -425,6 +425,7 @@ pub(super) fn base(
         lang => lang.code(),
         t => theme.strings(lang),
         site => to_value(site.text.get(&lang)),
+        contact => to_value(&site.contact),
         title,
         description,
         menu,

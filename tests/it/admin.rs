@@ -807,6 +807,12 @@ async fn owners_change_the_site_settings_and_the_public_pages_follow() {
     set(&mut values, "operator_name", "Verein Beispiel e.V.");
     set(&mut values, "operator_address", "Musterstraße 1, 10115 Berlin");
     set(&mut values, "footer_en", "A footer set in the admin.");
+    set(&mut values, "contact_email", "info@verein.example");
+    set(
+        &mut values,
+        "social",
+        "Mastodon https://social.example/@verein\r\nFriends on Facebook https://facebook.example/verein\r\n",
+    );
     let body = |v: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(v).finish();
     let headers = [FORM, ("cookie", owner.as_str())];
 
@@ -815,7 +821,16 @@ async fn owners_change_the_site_settings_and_the_public_pages_follow() {
     assert_eq!(h["location"], "/admin/settings?saved=1");
     let privacy = app.get("/privacy").await.body;
     assert!(privacy.contains("Verein Beispiel e.V.") && privacy.contains("Musterstraße 1, 10115 Berlin"));
-    assert!(app.get("/").await.body.contains("A footer set in the admin."));
+    let home = app.get("/").await.body;
+    assert!(home.contains("A footer set in the admin."));
+    let footer = home.split("<footer").nth(1).unwrap();
+    assert!(footer.contains("href=\"mailto:info@verein.example\""), "{footer}");
+    assert!(
+        footer.contains(">Friends on Facebook</a>") && footer.contains("rel=\"me external noopener noreferrer\""),
+        "{footer}"
+    );
+    let de = app.get("/de/").await.body;
+    assert!(de.split("<footer").nth(1).unwrap().contains(">Mastodon</a>"), "in every language");
 
     // The form as it was before that save: refused, nothing overwritten.
     let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&stale)).await;
@@ -832,6 +847,14 @@ async fn owners_change_the_site_settings_and_the_public_pages_follow() {
     let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("not an address mail can be sent to") && input(&page, "operator_name") == "Another name");
+    let mut script = values.clone();
+    set(&mut script, "social", "Click javascript:alert(1)\nBlog https://blog.example/");
+    let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&script)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("is not an http(s) address") && page.contains("Blog https:&#x2f;&#x2f;blog.example&#x2f;"),
+        "kept: {page}"
+    );
     let mut no_default = values.clone();
     no_default.retain(|(k, _)| k != "lang_en");
     let (status, _, page) = app.request("POST", "/admin/settings", &headers, &body(&no_default)).await;

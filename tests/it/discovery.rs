@@ -324,6 +324,5 @@ async fn the_news_list_is_paginated_and_every_page_is_in_the_sitemap() {
 async fn doc_first_post(c: &reqwest::Client, server: &Server) -> String {
     let list = c.get(server.url("/news")).send().await.unwrap().text().await.unwrap();
     let doc = Html::parse_document(&list);
-    let href = doc.select(&sel(".news-list h2 a")).next().unwrap().value().attr("href").unwrap().to_owned();
-    href
+    doc.select(&sel(".news-list h2 a")).next().unwrap().value().attr("href").unwrap().to_owned()
 }

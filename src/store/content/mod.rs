@@ -450,6 +450,7 @@ fn check_settings(s: &SiteSettings) -> Result<()> {
     if let Some(l) = s.languages.iter().find(|l| !s.text.contains_key(l)) {
         return Err(Invalid(format!("site settings: no `[{l}]` text")).into());
     }
+    s.contact.check()?;
     Ok(())
 }
 

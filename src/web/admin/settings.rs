@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 
 use super::items::{done, failed};
 use super::{Page, Signed, page, redirect, signed};
-use crate::content::{Lang, Operator, SiteSettings, SiteText};
+use crate::content::{ContactDetails, Lang, Operator, SiteSettings, SiteText, SocialLink};
 use crate::store::{Change, Error as StoreError};
 use crate::web::state::AppState;
 
@@ -100,9 +100,11 @@ fn settings_page(
         })
         .collect();
     let o = &settings.operator;
+    let social: Vec<String> = settings.contact.social.iter().map(|l| format!("{} {}", l.label, l.url)).collect();
     let ctx = context! {
         languages, revision,
         operator => context! { name => &o.name, email => &o.email, address => &o.address },
+        contact => context! { email => &settings.contact.email, social => social.join("\n") },
     };
     page(state, "admin/settings.html", p, ctx, status)
 }
@@ -125,7 +127,21 @@ fn from_form(s: &Signed, current: &SiteSettings) -> SiteSettings {
     entered.languages = default.into_iter().chain(chosen.filter(|l| Some(*l) != default)).collect();
     entered.operator =
         Operator { name: field("operator_name"), email: field("operator_email"), address: field("operator_address") };
+    entered.contact = ContactDetails { email: field("contact_email"), social: social_links(&field("social")) };
     entered
+}
+
+/// "Label https://…" per line (the address last); a line without one
+/// keeps an empty address, which the store's check names.
+fn social_links(text: &str) -> Vec<SocialLink> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.rsplit_once(char::is_whitespace) {
+            Some((label, url)) if url.contains("://") => SocialLink { label: label.trim().into(), url: url.into() },
+            _ => SocialLink { label: line.into(), url: String::new() },
+        })
+        .collect()
 }
 
 /// The settings to save, or the UI string key of what is wrong.
