@@ -297,6 +297,25 @@ pub struct Site {
     /// Old paths that answer with a redirect.
     #[serde(default)]
     pub redirects: Vec<Redirect>,
+    /// Sent newsletters the editors put in the public archive, newest
+    /// first (stored with the newsletters, not as items).
+    #[serde(skip)]
+    pub newsletters: Vec<ArchivedNewsletter>,
+}
+
+/// A sent newsletter in the public archive.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ArchivedNewsletter {
+    /// Its number, in its address.
+    pub id: i64,
+    /// The language of its subscribers.
+    pub lang: Lang,
+    /// Subject line.
+    pub subject: String,
+    /// Markdown.
+    pub body: String,
+    /// When it was sent (unix seconds).
+    pub sent_at: i64,
 }
 
 /// An old path that answers with a redirect.

@@ -34,6 +34,10 @@ pub enum Target {
     /// `<search page>/index.json`: what `assets/search.js` searches in a
     /// static copy of the site, in `lang`.
     SearchData { lang: Lang },
+    /// `<newsletter page>/archive`: the archived newsletters of `lang`.
+    NewsletterArchive { lang: Lang },
+    /// `<newsletter page>/archive/<id>`: `site.newsletters[index]`.
+    NewsletterIssue { lang: Lang, index: usize },
 }
 
 /// What a feed lists.
@@ -231,6 +235,12 @@ impl SiteIndex {
                 routes.insert(path, Target::SearchData { lang });
             }
         }
+        for (index, n) in site.newsletters.iter().enumerate() {
+            let Some(page) = site.page_with(Template::Newsletter).and_then(|p| p.text.get(&n.lang)) else { continue };
+            let archive = format!("{}/archive", page_path(&site, n.lang, &page.slug));
+            routes.insert(format!("{archive}/{}", n.id), Target::NewsletterIssue { lang: n.lang, index });
+            routes.insert(archive, Target::NewsletterArchive { lang: n.lang });
+        }
         routes.insert("/sitemap.xml".to_owned(), Target::SitemapIndex);
         routes.insert("/robots.txt".to_owned(), Target::Robots);
         // Former slugs answer 301 to the current address; a current address
@@ -321,6 +331,16 @@ impl SiteIndex {
         self.routes.iter().map(|(path, target)| (path.as_str(), target))
     }
 
+    /// The address of `lang`'s newsletter archive, if it has newsletters.
+    pub fn newsletter_archive(&self, lang: Lang) -> Option<String> {
+        let page = self.site.page_with(Template::Newsletter)?.text.get(&lang)?;
+        self.site
+            .newsletters
+            .iter()
+            .any(|n| n.lang == lang)
+            .then(|| format!("{}/archive", page_path(&self.site, lang, &page.slug)))
+    }
+
     /// The path of the page with `key` in `lang` (for links between pages).
     pub fn path_of(&self, key: &str, lang: Lang) -> Option<String> {
         let page = self.site.page(key)?;
@@ -392,7 +412,9 @@ impl SiteIndex {
             | Target::SitemapIndex
             | Target::Sitemap { .. }
             | Target::Robots
-            | Target::SearchData { .. } => Vec::new(),
+            | Target::SearchData { .. }
+            | Target::NewsletterArchive { .. }
+            | Target::NewsletterIssue { .. } => Vec::new(),
         }
     }
 }

@@ -62,6 +62,7 @@ impl Theme {
         env.add_filter("timestamp", |t: i64, lang: &str| -> String {
             dates::timestamp(t, lang.parse().unwrap_or(Lang::En))
         });
+        env.add_filter("iso_date", |t: i64| -> String { dates::ymd(t) });
         env.add_filter("date_range", |s: &str, end: Option<String>, lang: &str| -> String {
             format_date(s, end.as_deref(), lang)
         });

@@ -93,6 +93,8 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
             lang: index.site.default_lang(),
             content_type: "application/xml; charset=utf-8",
         }),
+        Some(&Target::NewsletterArchive { lang }) => newsletters(theme, index, lang, None),
+        Some(&Target::NewsletterIssue { lang, index: i }) => newsletters(theme, index, lang, Some(i)),
         Some(&Target::SearchData { lang }) => {
             Ok(Rendered { status: 200, html: search::client_data(index, lang), lang, content_type: "application/json" })
         }
@@ -104,6 +106,22 @@ pub fn render(theme: &Theme, index: &SiteIndex, req: &PageRequest) -> Result<Ren
         }),
         Some(Target::Redirect { .. }) | None => not_found(theme, index, index.lang_of_path(&req.path)),
     }
+}
+
+/// The newsletter archive of `lang`, or one newsletter of it.
+fn newsletters(theme: &Theme, index: &SiteIndex, lang: Lang, issue: Option<usize>) -> Result<Rendered, RenderError> {
+    let archive = index.newsletter_archive(lang).unwrap_or_default();
+    let (title, template, ctx) = match issue.map(|i| &index.site.newsletters[i]) {
+        Some(n) => (n.subject.clone(), "newsletter_issue.html", context! { archive, issue => to_value(n) }),
+        None => {
+            let list: Vec<_> = index.site.newsletters.iter().filter(|n| n.lang == lang).collect();
+            let ctx = context! { archive, issues => to_value(&list) };
+            (theme.string(lang, "newsletter_archive"), "newsletter_archive.html", ctx)
+        }
+    };
+    let base = base(theme, index, lang, &title, "", Vec::new(), Some("newsletter"));
+    let ctx = context! { ..ctx, ..base };
+    Ok(Rendered { status: 200, html: theme.render(template, ctx)?, lang, content_type: HTML })
 }
 
 /// The 404 page in `lang`.
@@ -273,7 +291,10 @@ fn render_page(
         Template::Privacy => {
             extra.insert("operator", to_value(&site.operator));
         }
-        Template::Page | Template::Newsletter | Template::Contact | Template::MyData => {}
+        Template::Newsletter => {
+            extra.insert("archive", to_value(index.newsletter_archive(lang)));
+        }
+        Template::Page | Template::Contact | Template::MyData => {}
     }
     if let Some(petition) = page.petition.as_deref().and_then(|k| site.petition(k)) {
         notes.cite(&petition.sources);

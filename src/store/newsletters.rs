@@ -27,6 +27,8 @@ pub struct Newsletter {
     pub sent_at: Option<i64>,
     /// To how many subscribers.
     pub recipients: i64,
+    /// Since when it is in the public archive; `None`: it is not.
+    pub archived_at: Option<i64>,
 }
 
 /// Where the mails of a sent newsletter are.
@@ -76,6 +78,28 @@ impl Store {
         .await?)
     }
 
+    /// Puts a sent newsletter into the public archive, or takes it out. The
+    /// archive is part of the site's snapshot: the content version moves.
+    pub async fn archive_newsletter(&self, site_id: i64, id: i64, show: bool, now: i64) -> Result<()> {
+        let mut tx = super::backend::begin_write(&self.pool).await?;
+        let done = sqlx::query(
+            "UPDATE newsletters SET archived_at = CASE WHEN $3 = 1 THEN COALESCE(archived_at, $4) END \
+             WHERE site_id = $1 AND id = $2 AND sent_at IS NOT NULL",
+        )
+        .bind(site_id)
+        .bind(id)
+        .bind(i64::from(show))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict("only a sent newsletter can be in the archive".into()));
+        }
+        super::content::bump_version(&mut tx, site_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Saves a draft; a sent newsletter is a conflict.
     pub async fn save_newsletter(&self, site_id: i64, id: i64, subject: &str, body: &str, now: i64) -> Result<()> {
         let done = sqlx::query(
@@ -105,7 +129,7 @@ impl Store {
     /// One newsletter.
     pub async fn newsletter(&self, site_id: i64, id: i64) -> Result<Option<Newsletter>> {
         Ok(sqlx::query_as(
-            "SELECT id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients \
+            "SELECT id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients, archived_at \
              FROM newsletters WHERE site_id = $1 AND id = $2",
         )
         .bind(site_id)
@@ -116,9 +140,9 @@ impl Store {
 
     /// Every newsletter with its progress, newest first.
     pub async fn newsletters(&self, site_id: i64) -> Result<Vec<(Newsletter, Progress)>> {
-        type Row = (i64, String, String, String, String, i64, i64, Option<i64>, i64, i64, i64, i64);
+        type Row = (i64, String, String, String, String, i64, i64, Option<i64>, Option<i64>, i64, i64, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT n.id, n.lang, n.subject, n.body, n.created_by, n.created_at, n.updated_at, n.sent_at, \
+            "SELECT n.id, n.lang, n.subject, n.body, n.created_by, n.created_at, n.updated_at, n.sent_at, n.archived_at, \
              n.recipients, COUNT(*) FILTER (WHERE o.state IN ('pending', 'sending')), \
              COUNT(*) FILTER (WHERE o.state = 'sent'), COUNT(*) FILTER (WHERE o.state = 'failed') \
              FROM newsletters n LEFT JOIN outbox o ON o.newsletter_id = n.id \
@@ -129,10 +153,37 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients, q, s, f)| {
-                let n = Newsletter { id, lang, subject, body, created_by, created_at, updated_at, sent_at, recipients };
-                (n, Progress { queued: q, sent: s, failed: f })
-            })
+            .map(
+                |(
+                    id,
+                    lang,
+                    subject,
+                    body,
+                    created_by,
+                    created_at,
+                    updated_at,
+                    sent_at,
+                    archived_at,
+                    recipients,
+                    q,
+                    s,
+                    f,
+                )| {
+                    let n = Newsletter {
+                        id,
+                        lang,
+                        subject,
+                        body,
+                        created_by,
+                        created_at,
+                        updated_at,
+                        sent_at,
+                        recipients,
+                        archived_at,
+                    };
+                    (n, Progress { queued: q, sent: s, failed: f })
+                },
+            )
             .collect())
     }
 

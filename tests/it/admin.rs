@@ -980,4 +980,43 @@ async fn a_newsletter_is_previewed_tested_and_sent_once_to_confirmed_subscribers
     assert_eq!(app.deliver().await, 0);
     let (_, _, list) = app.request("GET", "/admin/newsletters", &[("cookie", cookie.as_str())], "").await;
     assert!(list.contains("Campaign news, December"));
+
+    // Not public until the editor chooses; then in the archive of its
+    // language only, beside the sign-up form, until taken out again.
+    let id = path.rsplit('/').next().unwrap();
+    let issue = format!("/newsletter/archive/{id}");
+    assert_eq!(app.get(&issue).await.status, StatusCode::NOT_FOUND);
+    let archive = |show: &str| form(&[("csrf", &csrf), ("show", show)]);
+    let (status, ..) = app.request("POST", &format!("{path}/archive"), &headers, &archive("1")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let public = app.get(&issue).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains("<h1>Campaign news, December</h1>") && public.body.contains("<strong>sign</strong>"));
+    assert!(!public.body.contains("<script>alert(1)</script>"), "sanitised on the site too");
+    assert!(
+        !public.body.contains("ann@example.org") && !public.body.contains("unsubscribe?t="),
+        "no subscriber's data"
+    );
+    let list = app.get("/newsletter/archive").await.body;
+    assert!(list.contains(&format!("&#x2f;newsletter&#x2f;archive/{id}\"")), "listed: {list}");
+    assert!(
+        app.get("/newsletter").await.body.contains("href=\"&#x2f;newsletter&#x2f;archive\""),
+        "linked from the sign-up page"
+    );
+    assert_eq!(app.get("/de/newsletter/archive").await.status, StatusCode::NOT_FOUND, "English subscribers' only");
+    let (status, ..) = app.request("POST", &format!("{path}/archive"), &headers, &archive("0")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&issue).await.status, StatusCode::NOT_FOUND, "taken out");
+    // A draft cannot be shown.
+    let (_, h, _) = app
+        .request(
+            "POST",
+            "/admin/newsletters",
+            &headers,
+            &form(&[("csrf", &csrf), ("lang", "en"), ("subject", "Draft")]),
+        )
+        .await;
+    let draft = h["location"].to_str().unwrap().to_owned();
+    let (status, ..) = app.request("POST", &format!("{draft}/archive"), &headers, &archive("1")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }

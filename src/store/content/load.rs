@@ -1,6 +1,6 @@
 //! Reading items back: one item, or a whole site in the caller's transaction.
 
-use crate::content::{Item, ItemKind, Site, SiteSettings};
+use crate::content::{ArchivedNewsletter, Item, ItemKind, Site, SiteSettings};
 
 use super::super::backend::Conn;
 use super::super::error::{Error, Result};
@@ -73,6 +73,24 @@ pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
         }
     }
     site.set_settings(settings.ok_or_else(|| Error::NotFound(format!("the site {site_id} has no settings")))?);
+    site.newsletters = archived_newsletters(conn, site_id).await?;
     site.sort();
     Ok(site)
+}
+
+/// The newsletters in the public archive, newest first.
+async fn archived_newsletters(conn: &mut Conn, site_id: i64) -> Result<Vec<ArchivedNewsletter>> {
+    let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, lang, subject, body, sent_at FROM newsletters \
+         WHERE site_id = $1 AND archived_at IS NOT NULL AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC",
+    )
+    .bind(site_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, lang, subject, body, sent_at)| {
+            let lang = lang.parse().map_err(Error::Corrupt)?;
+            Ok(ArchivedNewsletter { id, lang, subject, body, sent_at })
+        })
+        .collect()
 }

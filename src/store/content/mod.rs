@@ -669,6 +669,14 @@ async fn finish(
     change: Change<'_>,
     ts: i64,
 ) -> Result<Written> {
+    let version = bump_version(tx, site_id).await?;
+    let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
+    Ok(Written { version, revision })
+}
+
+/// Moves the site's content version in `tx` and tells the other instances
+/// at commit: every instance reloads its snapshot.
+pub(in crate::store) async fn bump_version(tx: &mut Tx, site_id: i64) -> Result<i64> {
     let version: i64 = sqlx::query_scalar(
         "INSERT INTO content_version (site_id, version) VALUES ($1, 1) \
          ON CONFLICT (site_id) DO UPDATE SET version = content_version.version + 1 RETURNING version",
@@ -677,6 +685,5 @@ async fn finish(
     .fetch_one(&mut **tx)
     .await?;
     super::changes::announce(tx, site_id).await?;
-    let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
-    Ok(Written { version, revision })
+    Ok(version)
 }

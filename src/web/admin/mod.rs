@@ -63,6 +63,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/newsletters/{id}", get(newsletters::show).post(newsletters::save))
         .route("/newsletters/{id}/test", post(newsletters::test))
         .route("/newsletters/{id}/send", post(newsletters::send))
+        .route("/newsletters/{id}/archive", post(newsletters::archive))
         .route("/inbox", get(people::inbox))
         .route("/inbox/{id}", get(people::message))
         .route("/inbox/{id}/done", post(people::message_done))

@@ -158,6 +158,30 @@ async fn load(state: &AppState, s: &Signed, id: i64) -> Result<Newsletter, Respo
     }
 }
 
+/// `POST /admin/newsletters/{id}/archive`: shows a sent newsletter in the
+/// public archive (`show=1`) or takes it out (`show=0`).
+pub async fn archive(State(state): State<Arc<AppState>>, Path(id): Path<i64>, req: Request) -> Response {
+    done(
+        async {
+            let s = signed(&state, req).await?;
+            let show = s.field("show") == Some("1");
+            match state.store.archive_newsletter(state.site_id, id, show, state.clock.now()).await {
+                Ok(()) => {
+                    super::items::refresh(&state).await;
+                    Ok(redirect(&format!("/admin/newsletters/{id}")))
+                }
+                Err(StoreError::Conflict(_)) => {
+                    let p =
+                        Page { error: Some("admin_newsletter_not_sent"), ..s.page("admin_newsletter", "newsletters") };
+                    Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::CONFLICT))
+                }
+                Err(e) => Err(failed(&state, &s, &e)),
+            }
+        }
+        .await,
+    )
+}
+
 async fn newsletter_page(state: &AppState, s: &Signed, p: &Page<'_>, n: &Newsletter, status: StatusCode) -> Response {
     let progress = match state.store.newsletter_progress(n.id).await {
         Ok(progress) => progress,
@@ -177,7 +201,7 @@ async fn newsletter_page(state: &AppState, s: &Signed, p: &Page<'_>, n: &Newslet
 
 fn summary(n: &Newsletter) -> Value {
     context! { id => n.id, lang => &n.lang, subject => &n.subject, created_by => &n.created_by,
-    updated_at => n.updated_at, sent_at => n.sent_at, recipients => n.recipients }
+    updated_at => n.updated_at, sent_at => n.sent_at, recipients => n.recipients, archived_at => n.archived_at }
 }
 
 /// The site's languages, for the new-newsletter form.
