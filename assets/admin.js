@@ -1,4 +1,4 @@
-// The admin without JavaScript works as it is; this makes the preview live and lets a file be dropped on the upload form.
+// The admin without JavaScript works as it is; this makes the preview live, lets a file be dropped on the upload form and narrows the source picker as one types.
 // A preview button posts the editor's form into a window named after the
 // language. Once that window is open, typing in the form posts it there
 // again (after a pause of 0.8 s), so the preview follows the text.
@@ -34,6 +34,21 @@ document.querySelectorAll("form.upload").forEach((form) => {
     if (event.dataTransfer && event.dataTransfer.files.length > 0) {
       input.files = event.dataTransfer.files;
       input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+});
+
+// The source picker: typing narrows the list (chosen sources stay).
+document.querySelectorAll(".source-picker").forEach((picker) => {
+  const filter = picker.querySelector(".sources-filter");
+  const select = picker.querySelector("select");
+  if (!filter || !select) return;
+  filter.hidden = false;
+  filter.addEventListener("input", () => {
+    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const option of select.options) {
+      const text = option.textContent.toLowerCase();
+      option.hidden = !option.selected && !words.every((w) => text.includes(w));
     }
   });
 });

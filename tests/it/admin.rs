@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use casefile::accounts::{Role, hash_password};
+use casefile::content::{Item, ItemKind};
 
 use crate::app::TestApp;
 
@@ -38,12 +39,23 @@ pub(crate) fn editor_values(page: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(str::to_owned)
         .chain(["en", "de"].iter().flat_map(|l| ["title", "slug", "summary", "body"].map(|f| format!("{l}.{f}"))));
-    fields
+    let mut values: Vec<(String, String)> = fields
         .map(|f| {
             let value = input(page, &f);
             (f, value)
         })
-        .collect()
+        .collect();
+    // The source picker: its marker, the order cited so far, the chosen ones.
+    let doc = scraper::Html::parse_document(page);
+    if doc.select(&scraper::Selector::parse("[name=sources_field]").unwrap()).next().is_some() {
+        values.push(("sources_field".into(), "1".into()));
+        values.push(("sources_order".into(), input(page, "sources_order")));
+        let chosen = scraper::Selector::parse("select[name=sources] option[selected]").unwrap();
+        for option in doc.select(&chosen) {
+            values.push(("sources".into(), option.value().attr("value").unwrap().to_owned()));
+        }
+    }
+    values
 }
 
 /// The value of the first `<input name=…>` on a page.
@@ -211,6 +223,39 @@ async fn an_edit_shows_at_once_and_a_stale_save_is_refused_with_both_versions() 
     assert_eq!(status, StatusCode::OK);
     let first_row = audit.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
     assert!(first_row.contains("ed@example.org") && first_row.contains("2019-11-25-released-on-parole"), "{first_row}");
+}
+
+/// Sources are picked from a list of every source, not typed as JSON:
+/// those cited before keep their order (it numbers the notes), new ones
+/// follow, and an item that cites none is flagged.
+#[tokio::test]
+async fn sources_are_picked_from_a_list_and_keep_their_order() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let (_, _, page) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    assert!(!input(&page, "other").contains("\"sources\""), "not in the JSON");
+    assert_eq!(input(&page, "sources_order"), "site-2022,new-yorker-2019,crime-story-2020,film-site");
+    assert!(page.contains("<option value=\"site-2016\">site-2016: "), "every source is offered");
+    let mut values = editor_values(&page);
+    values.retain(|(k, _)| k != "sources");
+    for chosen in ["film-site", "site-2016", "site-2022"] {
+        values.push(("sources".into(), chosen.into()));
+    }
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    assert_eq!(app.request("POST", path, &headers, &body).await.0, StatusCode::SEE_OTHER);
+    let item = app.state.store.item(app.state.site_id, ItemKind::News, "2019-11-25-released-on-parole").await;
+    let Some(Item::News(post)) = item.unwrap() else { panic!("the post") };
+    assert_eq!(post.sources, ["site-2022", "film-site", "site-2016"], "kept order first, the new one after");
+
+    let (_, _, page) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    let mut values = editor_values(&page);
+    values.retain(|(k, _)| k != "sources");
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    assert_eq!(app.request("POST", path, &headers, &body).await.0, StatusCode::SEE_OTHER);
+    let (_, _, page) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    assert!(page.contains("id=\"no-sources\""), "none chosen: flagged");
 }
 
 #[tokio::test]

@@ -344,6 +344,16 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     c.goto(&server.url("/admin/news/2019-11-25-released-on-parole")).await.unwrap();
     wait_text(&c, "Other fields").await;
     look(&c, "admin-04-editor").await;
+    // Typing narrows the source picker; the sources already chosen stay.
+    c.find(Locator::Css("#sources-filter")).await.unwrap().send_keys("roanoke").await.unwrap();
+    let shown = c
+        .execute("return [...document.querySelectorAll('#sources option')].filter(o => !o.hidden).map(o => [o.value, o.selected]);", vec![])
+        .await
+        .unwrap();
+    let shown = shown.as_array().unwrap();
+    assert!(shown.iter().all(|o| o[1] == true || o[0].as_str().unwrap().contains("roanoke")), "{shown:?}");
+    assert!(shown.iter().any(|o| o[1] == false), "a match not chosen yet is offered: {shown:?}");
+    c.find(Locator::Css("#sources-filter")).await.unwrap().clear().await.unwrap();
     let title = c.find(Locator::Css("#en-title")).await.unwrap();
     let before = title.prop("value").await.unwrap().unwrap();
     live_preview_follows_the_text(&c).await;

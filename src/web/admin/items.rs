@@ -167,7 +167,7 @@ pub async fn edit_form(
             let Some((item, revision)) = found else { return Err(not_found(&state, &s)) };
             let view = Editor::of(&item_json(&item), &languages(&state).await, revision);
             let message = saved.then_some("admin_saved");
-            Ok(editor_page(&state, &s, &name, &key, false, &view, Extra { message, ..Extra::default() }))
+            Ok(editor_page(&state, &s, &name, &key, false, &view, Extra { message, ..Extra::default() }).await)
         }
         .await,
     )
@@ -188,7 +188,7 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
                 }
             }
             let view = Editor::of(&shape, &languages(&state).await, 0);
-            Ok(editor_page(&state, &s, &name, "", true, &view, Extra::default()))
+            Ok(editor_page(&state, &s, &name, "", true, &view, Extra::default()).await)
         }
         .await,
     )
@@ -230,7 +230,7 @@ pub async fn save(
                     let mine = Editor { revision, ..view };
                     let theirs = serde_json::to_string_pretty(&item_json(&theirs)).unwrap_or_default();
                     let extra = Extra { theirs: Some(theirs), status: StatusCode::CONFLICT, ..Extra::default() };
-                    Err(editor_page(&state, &s, &name, &key, false, &mine, extra))
+                    Err(editor_page(&state, &s, &name, &key, false, &mine, extra).await)
                 }
                 written => after_write(&state, &s, &name, &key, false, &view, written).await,
             }
@@ -252,7 +252,7 @@ async fn form_item(
     let view = Editor::from_form(s, &languages(state).await);
     match view.to_item(kind, key) {
         Ok(item) => Ok((view, item)),
-        Err(e) => Err(invalid(state, s, name, key, is_new, &view, e)),
+        Err(e) => Err(invalid(state, s, name, key, is_new, &view, e).await),
     }
 }
 
@@ -272,8 +272,8 @@ async fn after_write(
             refresh(state).await;
             Ok(redirect(&format!("/admin/{name}/{key}?saved=1")))
         }
-        Err(StoreError::Invalid(e)) => Err(invalid(state, s, name, key, is_new, view, e.0)),
-        Err(StoreError::Conflict(e)) => Err(invalid(state, s, name, key, is_new, view, e)),
+        Err(StoreError::Invalid(e)) => Err(invalid(state, s, name, key, is_new, view, e.0).await),
+        Err(StoreError::Conflict(e)) => Err(invalid(state, s, name, key, is_new, view, e).await),
         Err(e) => Err(failed(state, s, &e)),
     }
 }
@@ -449,6 +449,9 @@ pub(super) struct Editor {
     status: String,
     /// RFC 3339, or empty.
     published_at: String,
+    /// The sources it cites, in order, for types that cite (a picker, not
+    /// part of the JSON); `None` for types without sources.
+    sources: Option<Vec<String>>,
     /// Everything else, as JSON text.
     other: String,
     /// The revision the form was made from.
@@ -467,6 +470,14 @@ impl Editor {
             Some(Json::Number(n)) => n.as_i64().map(crate::site::rfc3339).unwrap_or_default(),
             Some(Json::String(s)) => s,
             _ => String::new(),
+        };
+        let sources = match rest.remove("sources") {
+            Some(Json::Array(keys)) => Some(keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect()),
+            Some(other) => {
+                rest.insert("sources".into(), other);
+                None
+            }
+            None => None,
         };
         // The text fields any language has are shown for every language,
         // so a missing translation can be written here.
@@ -488,7 +499,7 @@ impl Editor {
             })
             .collect();
         let other = serde_json::to_string_pretty(&Json::Object(rest)).unwrap_or_default();
-        Editor { texts, has_meta, status, published_at, other, revision }
+        Editor { texts, has_meta, status, published_at, sources, other, revision }
     }
 
     /// The form as posted.
@@ -511,9 +522,25 @@ impl Editor {
             has_meta: s.field("status").is_some(),
             status: s.field("status").unwrap_or("draft").to_owned(),
             published_at: s.field("published_at").unwrap_or("").trim().to_owned(),
+            sources: Self::sources_posted(s),
             other: s.field("other").unwrap_or("{}").to_owned(),
             revision: s.field("revision").and_then(|r| r.parse().ok()).unwrap_or(0),
         }
+    }
+
+    /// The sources chosen in the picker: those cited before keep their
+    /// order (it numbers the notes), new ones follow in the list's order.
+    fn sources_posted(s: &Signed) -> Option<Vec<String>> {
+        s.field("sources_field")?;
+        let chosen: Vec<&str> = s.form.iter().filter(|(k, _)| k == "sources").map(|(_, v)| v.as_str()).collect();
+        let before = s.field("sources_order").unwrap_or("");
+        let mut out: Vec<String> = before.split(',').filter(|k| chosen.contains(k)).map(str::to_owned).collect();
+        for k in chosen {
+            if !out.iter().any(|o| o == k) {
+                out.push(k.to_owned());
+            }
+        }
+        Some(out)
     }
 
     /// The item the form describes, or what is wrong with it.
@@ -540,6 +567,9 @@ impl Editor {
                 json.insert("published_at".into(), Json::from(self.published_at.clone()));
             }
         }
+        if let Some(sources) = &self.sources {
+            json.insert("sources".into(), Json::from(sources.clone()));
+        }
         Item::from_json(kind, key, &Json::Object(json).to_string())
     }
 }
@@ -558,7 +588,7 @@ impl Default for Extra {
     }
 }
 
-fn editor_page(
+async fn editor_page(
     state: &AppState,
     s: &Signed,
     name: &str,
@@ -567,6 +597,13 @@ fn editor_page(
     e: &Editor,
     extra: Extra,
 ) -> Response {
+    let source_options = match &e.sources {
+        Some(chosen) => match source_options(state, s.lang, chosen).await {
+            Ok(options) => options,
+            Err(err) => return failed(state, s, &err),
+        },
+        None => Vec::new(),
+    };
     let langs: Vec<Value> = e
         .texts
         .iter()
@@ -588,16 +625,35 @@ fn editor_page(
     let action = if is_new { format!("/admin/{name}/new") } else { format!("/admin/{name}/{key}") };
     let preview_action = format!("{action}/preview");
     // An item that can cite sources and cites none is flagged (not refused).
-    let other: Json = serde_json::from_str(&e.other).unwrap_or(Json::Null);
-    let no_sources = other.get("sources").is_some_and(|v| v.as_array().is_some_and(Vec::is_empty));
+    let no_sources = e.sources.as_ref().is_some_and(Vec::is_empty);
     let ctx = context! {
         type => name, key, is_new, action, preview_action, langs, no_sources, has_meta => e.has_meta, status => &e.status,
         published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
+        has_sources => e.sources.is_some(), source_options,
+        sources_order => e.sources.as_ref().map(|k| k.join(",")).unwrap_or_default(),
     };
     page(state, "admin/edit.html", &p, ctx, extra.status)
 }
 
-fn invalid(
+/// Every source of the site (drafts' sources too), for the picker: key,
+/// citation in the UI language (or another), whether the item cites it.
+async fn source_options(state: &AppState, ui: Lang, chosen: &[String]) -> Result<Vec<Value>, StoreError> {
+    let sources = state.store.items_of(state.site_id, ItemKind::Source).await?;
+    Ok(sources
+        .iter()
+        .filter_map(|(item, _)| match item {
+            Item::Source(source) => Some(source),
+            _ => None,
+        })
+        .map(|source| {
+            let text =
+                source.citation.get(&ui).or_else(|| source.citation.values().next()).cloned().unwrap_or_default();
+            context! { key => &source.key, text, selected => chosen.contains(&source.key) }
+        })
+        .collect())
+}
+
+async fn invalid(
     state: &AppState,
     s: &Signed,
     name: &str,
@@ -607,7 +663,7 @@ fn invalid(
     error: String,
 ) -> Response {
     let extra = Extra { error: Some(error), status: StatusCode::UNPROCESSABLE_ENTITY, ..Extra::default() };
-    editor_page(state, s, name, key, is_new, view, extra)
+    editor_page(state, s, name, key, is_new, view, extra).await
 }
 
 /// The site's languages, from the current snapshot.
