@@ -361,7 +361,9 @@ impl Merger<'_> {
             for line in &converted.dropped {
                 self.notes.push(format!("{ns} `{key}` ({lang}, id {}): removed {line}", p.id));
             }
-            *self.counts.entry("images linked at their old address").or_default() += converted.images;
+            if converted.images > 0 {
+                *self.counts.entry("images linked at their old address").or_default() += converted.images;
+            }
             for v in converted.videos {
                 if !videos.iter().any(|x| html::youtube_id(x) == html::youtube_id(&v)) {
                     videos.push(v);
@@ -396,6 +398,20 @@ impl Merger<'_> {
                 self.redirects.insert(old, new);
             }
         }
+        self.push_item(ns, key, main, media, meta, texts);
+        self.count(kind);
+    }
+
+    /// The page or news post made from `main` (and its translations).
+    fn push_item(
+        &mut self,
+        ns: &str,
+        key: &str,
+        main: &wxr::Post,
+        media: Vec<String>,
+        meta: Meta,
+        texts: Localized<PageText>,
+    ) {
         if ns == "page" {
             let parent = match main.parent {
                 0 => None,
@@ -440,7 +456,6 @@ impl Merger<'_> {
             self.site.news.retain(|p| p.key != key);
             self.site.news.push(post);
         }
-        self.count(kind);
     }
 
     /// Status and times: scheduled posts keep their time, private ones
