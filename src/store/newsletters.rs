@@ -140,11 +140,18 @@ impl Store {
 
     /// Every newsletter with its progress, newest first.
     pub async fn newsletters(&self, site_id: i64) -> Result<Vec<(Newsletter, Progress)>> {
-        type Row = (i64, String, String, String, String, i64, i64, Option<i64>, Option<i64>, i64, i64, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Listed {
+            #[sqlx(flatten)]
+            newsletter: Newsletter,
+            queued: i64,
+            sent: i64,
+            failed: i64,
+        }
+        let rows: Vec<Listed> = sqlx::query_as(
             "SELECT n.id, n.lang, n.subject, n.body, n.created_by, n.created_at, n.updated_at, n.sent_at, n.archived_at, \
-             n.recipients, COUNT(*) FILTER (WHERE o.state IN ('pending', 'sending')), \
-             COUNT(*) FILTER (WHERE o.state = 'sent'), COUNT(*) FILTER (WHERE o.state = 'failed') \
+             n.recipients, COUNT(*) FILTER (WHERE o.state IN ('pending', 'sending')) AS queued, \
+             COUNT(*) FILTER (WHERE o.state = 'sent') AS sent, COUNT(*) FILTER (WHERE o.state = 'failed') AS failed \
              FROM newsletters n LEFT JOIN outbox o ON o.newsletter_id = n.id \
              WHERE n.site_id = $1 GROUP BY n.id ORDER BY n.id DESC",
         )
@@ -153,37 +160,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(
-                    id,
-                    lang,
-                    subject,
-                    body,
-                    created_by,
-                    created_at,
-                    updated_at,
-                    sent_at,
-                    archived_at,
-                    recipients,
-                    q,
-                    s,
-                    f,
-                )| {
-                    let n = Newsletter {
-                        id,
-                        lang,
-                        subject,
-                        body,
-                        created_by,
-                        created_at,
-                        updated_at,
-                        sent_at,
-                        recipients,
-                        archived_at,
-                    };
-                    (n, Progress { queued: q, sent: s, failed: f })
-                },
-            )
+            .map(|r| (r.newsletter, Progress { queued: r.queued, sent: r.sent, failed: r.failed }))
             .collect())
     }
 
