@@ -6,6 +6,7 @@
 //! Without chromium and chromedriver these tests skip with a message, unless
 //! `CASEFILE_REQUIRE_BROWSER` is set (CI sets it).
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,13 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends ChromeDriver and the browsers it started (its process group):
+    /// a test that fails before closing its session leaves none behind.
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group only.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -47,6 +54,7 @@ async fn browser() -> (Driver, Client) {
     let port = smtp::free_port();
     let child = Command::new("chromedriver")
         .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".to_owned()])
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
