@@ -312,10 +312,9 @@ pub fn client_data(index: &SiteIndex, lang: Lang) -> String {
         u: &'a str,
         x: String,
     }
-    let docs = documents(index);
+    let docs = documents_in(index, lang);
     let list: Vec<Doc<'_>> = docs
         .iter()
-        .filter(|d| d.lang == lang)
         .map(|d| Doc { k: d.kind, t: &d.title, u: &d.url, x: d.body.chars().take(CLIENT_TEXT_CHARS).collect() })
         .collect();
     serde_json::json!({ "docs": list }).to_string()
@@ -323,80 +322,81 @@ pub fn client_data(index: &SiteIndex, lang: Lang) -> String {
 
 /// Everything public in every language, as search documents.
 pub fn documents(index: &SiteIndex) -> Vec<SearchDoc> {
+    index.site.languages.iter().flat_map(|&lang| documents_in(index, lang)).collect()
+}
+
+/// Everything public in one language, as search documents.
+fn documents_in(index: &SiteIndex, lang: Lang) -> Vec<SearchDoc> {
     let site = &index.site;
     let mut out = Vec::new();
-    for &lang in &site.languages {
-        let path = |key: &str| index.path_of(key, lang).unwrap_or_default();
-        let mut push = |kind: &'static str, title: String, body: String, url: String| {
-            out.push(SearchDoc { lang, kind, title, body, url });
-        };
-        for p in &site.pages {
-            if let (Some(t), Some(url)) = (p.text.get(&lang), index.path_of(&p.key, lang))
-                && p.template != Template::Search
-            {
-                push("page", t.title.clone(), format!("{} {}", t.summary, to_text(&t.body)), url);
-            }
+    let path = |key: &str| index.path_of(key, lang).unwrap_or_default();
+    let mut push = |kind: &'static str, title: String, body: String, url: String| {
+        out.push(SearchDoc { lang, kind, title, body, url });
+    };
+    for p in &site.pages {
+        if let (Some(t), Some(url)) = (p.text.get(&lang), index.path_of(&p.key, lang))
+            && p.template != Template::Search
+        {
+            push("page", t.title.clone(), format!("{} {}", t.summary, to_text(&t.body)), url);
         }
-        for n in &site.news {
-            if let Some(t) = n.text.get(&lang) {
-                push(
-                    "news",
-                    t.title.clone(),
-                    format!("{} {}", t.summary, to_text(&t.body)),
-                    format!("{}/{}", path("news"), t.slug),
-                );
-            }
+    }
+    for n in &site.news {
+        if let Some(t) = n.text.get(&lang) {
+            push(
+                "news",
+                t.title.clone(),
+                format!("{} {}", t.summary, to_text(&t.body)),
+                format!("{}/{}", path("news"), t.slug),
+            );
         }
-        for e in &site.timeline {
-            if let Some(t) = e.text.get(&lang) {
-                push("timeline", t.title.clone(), to_text(&t.body), format!("{}#{}", path("timeline"), e.key));
-            }
+    }
+    for e in &site.timeline {
+        if let Some(t) = e.text.get(&lang) {
+            push("timeline", t.title.clone(), to_text(&t.body), format!("{}#{}", path("timeline"), e.key));
         }
-        for r in &site.press {
-            if let Some(t) = r.text.get(&lang) {
-                let title = r.title.clone().unwrap_or_else(|| t.title.clone());
-                let body = [
-                    r.outlet.as_deref().unwrap_or(""),
-                    &r.authors.join(", "),
-                    &t.summary,
-                    r.quote.as_deref().unwrap_or(""),
-                ]
-                .join(" ");
-                push("press", title, body, format!("{}#{}", path("press"), r.key));
-            }
+    }
+    for r in &site.press {
+        if let Some(t) = r.text.get(&lang) {
+            let title = r.title.clone().unwrap_or_else(|| t.title.clone());
+            let body = [
+                r.outlet.as_deref().unwrap_or(""),
+                &r.authors.join(", "),
+                &t.summary,
+                r.quote.as_deref().unwrap_or(""),
+            ]
+            .join(" ");
+            push("press", title, body, format!("{}#{}", path("press"), r.key));
         }
-        for p in &site.people {
-            if let Some(t) = p.text.get(&lang) {
-                let mut body = format!("{} {}", t.role, to_text(&t.body));
-                for s in &p.statements {
-                    for part in
-                        [s.quote.as_deref(), s.text.get(&lang).map(|x| x.summary.as_str())].into_iter().flatten()
-                    {
-                        body.push(' ');
-                        body.push_str(part);
-                    }
+    }
+    for p in &site.people {
+        if let Some(t) = p.text.get(&lang) {
+            let mut body = format!("{} {}", t.role, to_text(&t.body));
+            for s in &p.statements {
+                for part in [s.quote.as_deref(), s.text.get(&lang).map(|x| x.summary.as_str())].into_iter().flatten() {
+                    body.push(' ');
+                    body.push_str(part);
                 }
-                push("person", p.name.clone(), body, format!("{}#{}", path("voices"), p.key));
             }
+            push("person", p.name.clone(), body, format!("{}#{}", path("voices"), p.key));
         }
-        for b in &site.books {
-            if let Some(t) = b.text.get(&lang) {
-                let body = format!("{} {} {}", b.authors.join(", "), t.summary, to_text(&t.body));
-                push("book", b.title.clone(), body, format!("{}#{}", path("books"), b.key));
-            }
+    }
+    for b in &site.books {
+        if let Some(t) = b.text.get(&lang) {
+            let body = format!("{} {} {}", b.authors.join(", "), t.summary, to_text(&t.body));
+            push("book", b.title.clone(), body, format!("{}#{}", path("books"), b.key));
         }
-        for e in &site.evidence {
-            if let Some(t) = e.text.get(&lang) {
-                let body = format!("{} {} {}", t.summary, t.contested, to_text(&t.body));
-                push("evidence", t.title.clone(), body, format!("{}#{}", path("evidence"), e.key));
-            }
+    }
+    for e in &site.evidence {
+        if let Some(t) = e.text.get(&lang) {
+            let body = format!("{} {} {}", t.summary, t.contested, to_text(&t.body));
+            push("evidence", t.title.clone(), body, format!("{}#{}", path("evidence"), e.key));
         }
-        for d in &site.documents {
-            if let Some(t) = d.text.get(&lang) {
-                // The file's text is searched in every language; a hit leads to the file.
-                let url = d.file.as_ref().map_or_else(|| path("timeline"), |f| format!("/files/{f}"));
-                push("document", t.title.clone(), format!("{} {}", t.description, d.extracted_text), url);
-            }
+    }
+    for d in &site.documents {
+        if let Some(t) = d.text.get(&lang) {
+            // The file's text is searched in every language; a hit leads to the file.
+            let url = d.file.as_ref().map_or_else(|| path("timeline"), |f| format!("/files/{f}"));
+            push("document", t.title.clone(), format!("{} {}", t.description, d.extracted_text), url);
         }
     }
     out
