@@ -364,7 +364,11 @@ fn write_file(target: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         public(dir, 0o755)?;
     }
-    let tmp = target.with_extension("casefile-tmp");
+    // The whole name plus a suffix: `feed.atom` and `feed.rss` are written
+    // at once, and must not share a temporary file.
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".casefile-tmp");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     public(&tmp, 0o644)?;
     std::fs::rename(&tmp, target).with_context(|| format!("cannot write {}", target.display()))
