@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let mut site = casefile::bundle::parse(&casefile::bundle::default_files())?;
     let attachments = casefile::bundle::default_attachments();
-    casefile::documents::attach(&mut site, &attachments)?;
+    casefile::documents::attach(&mut site, &attachments, &casefile::pdf::PdfReader::InProcess)?;
     casefile::documents::store_files(&site, &attachments, &dir.join("files"))?;
     let mut words = Words(0x9e37_79b9_7f4a_7c15);
     site.news.extend((0..n).map(|i| post(i, &mut words)));

@@ -68,6 +68,10 @@ pub enum Command {
     /// Import a WordPress export (WXR, from Tools → Export): posts as news,
     /// pages, topics, authors, PDFs, videos, and the old addresses as redirects.
     ImportWordpress(ImportWordpressArgs),
+    /// Internal: reads a PDF on standard input and writes its text to FILE.
+    /// The server starts itself this way, limited, for every PDF (`pdf`).
+    #[command(hide = true)]
+    PdfText { out: PathBuf },
 }
 
 /// Where data lives; the same for every subcommand.

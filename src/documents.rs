@@ -1,6 +1,6 @@
 //! The files of content items: documents' PDFs and the share images of
-//! pages and news posts. Checked by content, the text of PDFs extracted for
-//! search, stored under `<data>/files/`, from where `/files/<name>` serves
+//! pages and news posts. Checked by content, the text of PDFs read for
+//! search (`pdf`), stored under `<data>/files/`, from where `/files/<name>` serves
 //! them.
 //!
 //! A bundle keeps a file beside its item (`documents/<key>.md` with
@@ -12,14 +12,13 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::content::Site;
+use crate::pdf::PdfReader;
 
 /// A binary file of a bundle: its path inside the bundle and its bytes.
 pub type Attachment = (String, Vec<u8>);
 
 /// The largest document file accepted.
 pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
-/// The most text kept per document for search.
-const MAX_TEXT_CHARS: usize = 200_000;
 
 /// The kinds of file Casefile takes, by extension, with the bytes their
 /// content must start with (the name alone proves nothing).
@@ -68,9 +67,11 @@ pub fn media_type(name: &str) -> Option<&'static str> {
 }
 
 /// Checks every file the items name against the attachments, fills in
-/// documents' media types and extracts the text of PDFs. Every error names
-/// the file.
-pub fn attach(site: &mut Site, attachments: &[Attachment]) -> Result<()> {
+/// documents' media types and reads the text of PDFs with `reader`. Every
+/// error names the file. A PDF whose text cannot be read is no error (a
+/// browser may read what the parser cannot): it is kept without text, and
+/// the returned notes say so.
+pub fn attach(site: &mut Site, attachments: &[Attachment], reader: &PdfReader) -> Result<Vec<String>> {
     // All files are stored in one folder: one name, one content.
     let mut stored: std::collections::HashMap<String, &[u8]> = std::collections::HashMap::new();
     for (path, name, kinds) in named_files(site) {
@@ -86,13 +87,17 @@ pub fn attach(site: &mut Site, attachments: &[Attachment]) -> Result<()> {
             bail!("{path}: another file of the same name differs; give one of them another name");
         }
     }
+    let mut notes = Vec::new();
     for d in &mut site.documents {
         let Some(name) = d.file.clone() else { continue };
         let (_, bytes) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")).expect("checked above");
         d.media_type = media_type(&name).map(str::to_owned);
-        d.extracted_text = pdf_text(bytes).with_context(|| format!("documents/{name}: reading its text"))?;
+        match reader.text(bytes) {
+            Ok(text) => d.extracted_text = text,
+            Err(e) => notes.push(format!("documents/{name}: {e}; it is kept, without its text in search")),
+        }
     }
-    Ok(())
+    Ok(notes)
 }
 
 fn check_content(name: &str, bytes: &[u8]) -> Result<()> {
@@ -104,15 +109,6 @@ fn check_content(name: &str, bytes: &[u8]) -> Result<()> {
         Some((_, _, magic)) if bytes.starts_with(magic) => Ok(()),
         _ => bail!("{name} is not what its name says (its content is not a {ext} file)"),
     }
-}
-
-/// The text of a PDF, whitespace collapsed. The extractor is third-party
-/// code facing untrusted files: a panic in it becomes an error.
-pub fn pdf_text(bytes: &[u8]) -> Result<String> {
-    let text = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
-        .map_err(|_| anyhow::anyhow!("the PDF could not be read"))?
-        .context("the PDF could not be read")?;
-    Ok(text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_TEXT_CHARS).collect())
 }
 
 /// Writes the items' files into `dir` (each whole, then renamed into place,
@@ -151,6 +147,5 @@ mod tests {
         assert!(check_content("a.pdf", b"<?php system($_GET['c']);").is_err());
         assert!(check_content("a.png", b"\x89PNG\r\n\x1a\n....").is_ok());
         assert!(check_content("a.jpg", b"GIF89a<script>").is_err(), "a polyglot is refused");
-        assert!(pdf_text(b"%PDF-1.4 but not really a pdf").is_err(), "a broken PDF is an error, not a panic");
     }
 }

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod markdown;
 pub mod media;
 pub mod metrics;
+pub mod pdf;
 pub mod site;
 pub mod store;
 pub mod web;

@@ -31,6 +31,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // A child reading one PDF under a memory limit: nothing else is set up.
+    if let Some(Command::PdfText { out }) = &cli.command {
+        return casefile::pdf::child_main(out);
+    }
     let spec = std::env::var("RUST_LOG").ok().or(cli.log.clone()).unwrap_or_else(|| "info".into());
     let (filter, unknown) = match EnvFilter::try_new(&spec) {
         Ok(filter) if names_something(&spec) => (filter, None),
@@ -64,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportContent(args) => runtime.block_on(casefile::cmd::content::export(args)),
         Command::ImportWordpress(args) => runtime.block_on(casefile::cmd::wordpress::import(args)),
         Command::Export(args) => runtime.block_on(casefile::cmd::export::run(args)),
+        Command::PdfText { .. } => unreachable!("handled above"),
     }
 }
 

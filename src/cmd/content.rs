@@ -135,7 +135,10 @@ fn read_bundle(texts: &[bundle::BundleFile], attachments: &[Attachment]) -> Resu
             if n == 1 { "" } else { "s" }
         )
     })?;
-    crate::documents::attach(&mut site, attachments).context("nothing was imported")?;
+    let reader = crate::pdf::PdfReader::this_program();
+    for note in crate::documents::attach(&mut site, attachments, &reader).context("nothing was imported")? {
+        eprintln!("warning: {note}");
+    }
     Ok(site)
 }
 

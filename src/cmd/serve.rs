@@ -195,7 +195,9 @@ async fn open_site(store: &Store, files_dir: &std::path::Path) -> Result<i64> {
     }
     let attachments = crate::bundle::default_attachments();
     let mut bundle = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
-    crate::documents::attach(&mut bundle, &attachments).context("the built-in site is invalid")?;
+    // The built-in PDFs are compiled in, not untrusted: read in process.
+    let reader = crate::pdf::PdfReader::InProcess;
+    crate::documents::attach(&mut bundle, &attachments, &reader).context("the built-in site is invalid")?;
     // Files first: a crash in between leaves files nobody links, never
     // links to missing files.
     crate::documents::store_files(&bundle, &attachments, files_dir)?;

@@ -1,6 +1,8 @@
 //! Document files: checked by content, stored, served in a sandbox, and
 //! their text found by search.
 
+use casefile::pdf::{Limits, PdfReader, ReadError};
+
 use crate::server::{Server, client};
 
 /// A one-page PDF that says `text` (Helvetica, standard encoding).
@@ -35,10 +37,50 @@ pub(crate) const ITEM: &str = "+++\ndate = \"2016-08\"\nfile = \"lab-report-2016
 [en]\ntitle = \"Laboratory report\"\ndescription = \"A test document.\"\n\n\
 [de]\ntitle = \"Laborbericht\"\ndescription = \"Ein Testdokument.\"\n+++\n";
 
+/// The reader as the server runs it: the `casefile` binary as a child.
+pub(crate) fn reader() -> PdfReader {
+    PdfReader::Child { program: env!("CARGO_BIN_EXE_casefile").into(), limits: Limits::default() }
+}
+
 #[test]
-fn pdf_text_is_extracted() {
-    let text = casefile::documents::pdf_text(&tiny_pdf("Serology results for sample 42")).unwrap();
+fn pdf_text_is_read_in_a_child_process() {
+    let text = reader().text(&tiny_pdf("Serology results for sample 42")).unwrap();
     assert!(text.contains("Serology results for sample 42"), "{text:?}");
+}
+
+/// What would take the server down if the parser ran in its process: a
+/// parser that crashes, one caught in a loop, one that needs more memory
+/// than allowed. (Stand-in readers play the first two: no PDF is known to
+/// make this parser do it.) Each is an error, and the next file is read
+/// as usual.
+#[test]
+fn a_reader_that_crashes_hangs_or_starves_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        path
+    };
+    let limits = Limits { time: std::time::Duration::from_millis(300), ..Limits::default() };
+    let crashing = PdfReader::Child { program: script("crash", "kill -SEGV $$"), limits };
+    let err = crashing.text(b"%PDF-1.4").unwrap_err();
+    assert!(matches!(err, ReadError::Crashed(_)), "{err}");
+
+    let started = std::time::Instant::now();
+    let stuck = PdfReader::Child { program: script("stuck", "exec /bin/sleep 30"), limits };
+    let err = stuck.text(b"%PDF-1.4").unwrap_err();
+    assert!(matches!(err, ReadError::TooSlow(_)), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "it was killed at its deadline");
+
+    let pdf = tiny_pdf("Serology results for sample 42");
+    let starved = PdfReader::Child {
+        program: env!("CARGO_BIN_EXE_casefile").into(),
+        limits: Limits { memory: 8 * 1024 * 1024, ..Limits::default() },
+    };
+    assert!(starved.text(&pdf).is_err(), "8 MB is not enough to read it");
+
+    assert!(reader().text(&pdf).unwrap().contains("sample 42"), "the next file is read as usual");
 }
 
 #[test]
@@ -47,9 +89,9 @@ fn a_file_must_be_what_its_name_says() {
     files.push(("documents/lab-report-2016.md".into(), ITEM.into()));
     let mut site = casefile::bundle::parse(&files).unwrap();
     let fake = vec![("documents/lab-report-2016.pdf".to_owned(), b"<?php system($_GET['c']); ?>".to_vec())];
-    let err = format!("{:#}", casefile::documents::attach(&mut site, &fake).unwrap_err());
+    let err = format!("{:#}", casefile::documents::attach(&mut site, &fake, &reader()).unwrap_err());
     assert!(err.contains("lab-report-2016") && err.contains("not what its name says"), "{err}");
-    let err = format!("{:#}", casefile::documents::attach(&mut site, &[]).unwrap_err());
+    let err = format!("{:#}", casefile::documents::attach(&mut site, &[], &reader()).unwrap_err());
     assert!(err.contains("not in the bundle"), "{err}");
 }
 

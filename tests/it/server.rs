@@ -39,7 +39,7 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
-        casefile::documents::attach(&mut site, attachments).unwrap();
+        casefile::documents::attach(&mut site, attachments, &crate::documents::reader()).unwrap();
         casefile::documents::store_files(&site, attachments, &data.join("files")).unwrap();
         let store = casefile::store::Store::open(&crate::db::store_url(&data)).await.unwrap();
         store.import_site(&site, casefile::store::Change { author: "test", note: "import" }).await.unwrap();
