@@ -196,6 +196,8 @@ pub struct ServeConfig {
     pub worker: bool,
     /// Where Prometheus metrics are served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// How uploaded PDFs' text is read: this program as a limited child.
+    pub pdf_reader: crate::pdf::PdfReader,
 }
 
 /// Anti-abuse settings of the public forms.
@@ -277,6 +279,7 @@ impl ServeConfig {
             backups: args.backup_every.map(|every| (every, args.backup_keep.unwrap_or(7) as usize)),
             worker: !args.no_worker.unwrap_or(false),
             metrics_listen: args.metrics_listen,
+            pdf_reader: crate::pdf::PdfReader::this_program(),
         })
     }
 }

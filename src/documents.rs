@@ -100,7 +100,17 @@ pub fn attach(site: &mut Site, attachments: &[Attachment], reader: &PdfReader) -
     Ok(notes)
 }
 
-fn check_content(name: &str, bytes: &[u8]) -> Result<()> {
+/// The name an uploaded file is stored under: `name` (what the editor
+/// chose, or the uploaded file's name) as a slug with `ext`.
+pub fn stored_name(name: &str, ext: &str) -> Option<String> {
+    let stem = name.trim();
+    let stem = stem.strip_suffix(&format!(".{ext}")).or_else(|| stem.strip_suffix(&format!(".{}", ext.to_uppercase())));
+    let name = format!("{}.{ext}", crate::content::slug(stem.unwrap_or(name.trim()))?);
+    is_file_name(&name).then_some(name)
+}
+
+/// Checks that `bytes` are what `name` says, within the size limit.
+pub fn check_content(name: &str, bytes: &[u8]) -> Result<()> {
     if bytes.len() > MAX_FILE_BYTES {
         bail!("{name} is larger than {} MB", MAX_FILE_BYTES / 1024 / 1024);
     }
@@ -117,13 +127,18 @@ pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Resul
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (path, name, _) in named_files(site) {
         let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
-        // A name of its own: another process (an instance starting on the
-        // same shared folder) may store the same file at the same moment.
-        let tmp = dir.join(format!(".{name}.{}.tmp", crate::ids::nonce()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join(&name)).with_context(|| format!("storing {name}"))?;
+        store_file(dir, &name, bytes)?;
     }
     Ok(())
+}
+
+/// Writes one file into `dir` as `name`, whole, then renamed into place.
+pub fn store_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    // A name of its own: another process (an instance starting on the
+    // same shared folder) may store the same file at the same moment.
+    let tmp = dir.join(format!(".{name}.{}.tmp", crate::ids::nonce()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join(name)).with_context(|| format!("storing {name}"))
 }
 
 #[cfg(test)]
@@ -139,6 +154,14 @@ mod tests {
         {
             assert!(!is_file_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn uploaded_names_become_stored_names() {
+        assert_eq!(stored_name("Gutachten Blutspuren.PDF", "pdf").as_deref(), Some("gutachten-blutspuren.pdf"));
+        assert_eq!(stored_name("../../etc/passwd", "pdf").as_deref(), Some("etc-passwd.pdf"));
+        assert_eq!(stored_name("Über den Fall.pdf", "pdf").as_deref(), Some("ueber-den-fall.pdf"));
+        assert_eq!(stored_name("???.pdf", "pdf"), None);
     }
 
     #[test]

@@ -163,7 +163,8 @@ pub async fn build(
         local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
             .into(),
     };
-    let state = AppState::new(store, theme, site_id, base_url, forms, &config.storage, clock).await?;
+    let mut state = AppState::new(store, theme, site_id, base_url, forms, &config.storage, clock).await?;
+    state.pdf_reader = config.pdf_reader.clone();
     Ok((Arc::new(state), worker))
 }
 

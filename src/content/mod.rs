@@ -12,9 +12,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod item;
+mod slug;
 mod validate;
 
 pub use item::{Item, ItemKind, ItemLink, ItemRef, Keyed};
+pub use slug::slug;
 pub use validate::{Invalid, check_key};
 
 /// A language the site is written in. The engine ships UI strings for these.

@@ -14,6 +14,7 @@ mod changes;
 mod consent;
 mod content;
 pub mod error;
+mod files;
 mod lock;
 mod media;
 mod messages;
@@ -38,6 +39,7 @@ pub use content::{
     Trashed, Written, changed_fields,
 };
 pub use error::Error;
+pub use files::DocumentFile;
 pub use lock::{DatabaseLock, lock_for_serving};
 pub use media::MediaFile;
 pub use messages::NewMessage;

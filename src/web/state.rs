@@ -44,6 +44,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Where the search index is kept between runs.
     pub search_dir: std::path::PathBuf,
+    /// How uploaded PDFs' text is read.
+    pub pdf_reader: crate::pdf::PdfReader,
     index: RwLock<Arc<SiteIndex>>,
     /// Counts snapshots: the page cache belongs to one.
     generations: AtomicU64,
@@ -84,6 +86,7 @@ impl AppState {
             files_dir,
             clock,
             search_dir,
+            pdf_reader: crate::pdf::PdfReader::this_program(),
             index,
             generations,
             refreshing: tokio::sync::Mutex::new(()),

@@ -20,7 +20,7 @@ use anyhow::{Result, bail};
 
 use crate::content::{
     DescribedText, Document, Lang, Localized, MediaItem, Meta, NewsPost, Page, PageText, PartialDate, Person,
-    PersonText, Redirect, Site, SiteText, Source, Status, Template,
+    PersonText, Redirect, Site, SiteText, Source, Status, Template, slug,
 };
 pub use wxr::{Export, read};
 
@@ -114,39 +114,6 @@ fn new_site(export: &Export, langs: &[Lang]) -> Site {
     site.pages.push(page("home", Template::Home, home.collect()));
     site.pages.push(page("news", Template::News, news.collect()));
     site
-}
-
-/// A slug for a key or an address: ASCII lowercase letters, digits and
-/// `-`; German letters spelled out (`ü` → `ue`), accents dropped.
-pub fn slug(text: &str) -> Option<String> {
-    let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-    let mut out = String::new();
-    for c in decoded.to_lowercase().chars() {
-        let spelled = match c {
-            'ä' => "ae",
-            'ö' => "oe",
-            'ü' => "ue",
-            'ß' => "ss",
-            'à' | 'á' | 'â' | 'ã' | 'å' => "a",
-            'ç' => "c",
-            'è' | 'é' | 'ê' | 'ë' => "e",
-            'ì' | 'í' | 'î' | 'ï' => "i",
-            'ñ' => "n",
-            'ò' | 'ó' | 'ô' | 'õ' | 'ø' => "o",
-            'ù' | 'ú' | 'û' => "u",
-            'ý' | 'ÿ' => "y",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c);
-                continue;
-            }
-            _ => "-",
-        };
-        out.push_str(spelled);
-    }
-    let joined = out.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
-    let cut: String = joined.chars().take(80).collect();
-    let cut = cut.trim_end_matches('-').to_owned();
-    (!cut.is_empty()).then_some(cut)
 }
 
 /// The state of one merge: the site being filled, what is taken, the report.
@@ -750,14 +717,6 @@ mod tests {
         }
         let err = merge(&read(POLYLANG).unwrap(), Some(site), Options::default(), 0).unwrap_err().to_string();
         assert!(err.contains("`Hearing` (id 2) is in en, which the site is not written in"), "{err}");
-    }
-
-    #[test]
-    fn slugs_spell_out_german_letters_and_drop_the_rest() {
-        assert_eq!(slug("anh%c3%b6rung-in-m%c3%bcnchen").as_deref(), Some("anhoerung-in-muenchen"));
-        assert_eq!(slug("Über den Fall!").as_deref(), Some("ueber-den-fall"));
-        assert_eq!(slug("Café — Straße").as_deref(), Some("cafe-strasse"));
-        assert_eq!(slug("???"), None);
     }
 
     #[test]

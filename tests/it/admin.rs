@@ -39,14 +39,17 @@ pub(crate) fn editor_values(page: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(str::to_owned)
         .chain(["en", "de"].iter().flat_map(|l| ["title", "slug", "summary", "body"].map(|f| format!("{l}.{f}"))));
+    // The fields the type has (a document has no address or body).
+    let doc = scraper::Html::parse_document(page);
+    let present = |f: &str| doc.select(&scraper::Selector::parse(&format!("[name=\"{f}\"]")).unwrap()).next().is_some();
     let mut values: Vec<(String, String)> = fields
+        .filter(|f| present(f))
         .map(|f| {
             let value = input(page, &f);
             (f, value)
         })
         .collect();
     // The source picker: its marker, the order cited so far, the chosen ones.
-    let doc = scraper::Html::parse_document(page);
     if doc.select(&scraper::Selector::parse("[name=sources_field]").unwrap()).next().is_some() {
         values.push(("sources_field".into(), "1".into()));
         values.push(("sources_order".into(), input(page, "sources_order")));

@@ -56,7 +56,9 @@ impl Builder {
         let mut args = self.args;
         args.storage.data = Some(dir.path().join("data"));
         args.storage.database_url = crate::db::url_for(&dir.path().join("data"));
-        let config = ServeConfig::resolve(&args).unwrap();
+        let mut config = ServeConfig::resolve(&args).unwrap();
+        // The server reads PDFs by starting itself: here, the real binary.
+        config.pdf_reader = crate::documents::reader();
         config.storage.prepare().unwrap();
         // A fixed moment well after every date in the default site.
         let clock = Clock::fixed(casefile::store::now());

@@ -60,9 +60,13 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, cookie: &str, body: Vec<u8>) -> (StatusCode, Option<String>, String) {
+    upload_to(app, "/admin/images", cookie, body).await
+}
+
+async fn upload_to(app: &TestApp, path: &str, cookie: &str, body: Vec<u8>) -> (StatusCode, Option<String>, String) {
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     let (status, h, page) =
-        app.request_bytes("POST", "/admin/images", &[("cookie", cookie), ("content-type", &content_type)], body).await;
+        app.request_bytes("POST", path, &[("cookie", cookie), ("content-type", &content_type)], body).await;
     (status, h.get("location").map(|l| l.to_str().unwrap().to_owned()), page)
 }
 
@@ -212,4 +216,115 @@ async fn uploaded_images_travel_in_a_content_export_and_come_back_on_import() {
         !out.status.success() && err.contains("a key names its content") && err.contains("nothing was imported"),
         "{err}"
     );
+}
+
+/// A PDF uploaded under Files: stored under a name made from its own, its
+/// text read by the real binary in a child process, private until a
+/// published document names it, then found by search (and still after the
+/// document is saved again in the editor). The same name twice, a file
+/// that is not a PDF and a post without the token are refused; a file a
+/// document names cannot be deleted, an unused one can.
+#[tokio::test]
+async fn a_pdf_uploaded_under_files_is_shown_by_a_document_and_found_by_search() {
+    let (app, cookie, csrf) = signed_in().await;
+    let pdf = crate::documents::tiny_pdf("Serology of the sock found in the rental car");
+    let fields = [("csrf", csrf.as_str()), ("name", "")];
+    let (status, location, page) =
+        upload_to(&app, "/admin/files", &cookie, multipart(&fields, Some(("Serology Report 1985.PDF", &pdf)))).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/admin/files?uploaded=1")), "{page}");
+    let name = "serology-report-1985.pdf";
+    let (_, _, list) = app.request("GET", "/admin/files", &[("cookie", &cookie)], "").await;
+    assert!(
+        list.contains(name) && list.contains("9 words"),
+        "listed with its text read: {}",
+        list.split("<tbody>").nth(1).unwrap_or(&list)
+    );
+    assert_eq!(std::fs::read(app.state.files_dir.join(name)).unwrap(), pdf);
+    assert_eq!(app.get_raw(&format!("/files/{name}"), &[]).await.0, StatusCode::NOT_FOUND, "private until shown");
+
+    // Refused, with the reason beside the field and the name kept.
+    for (file_name, bytes, reason) in [
+        ("serology-report-1985.pdf", pdf.as_slice(), "exists already"),
+        ("notes.pdf", b"<html><script>alert(1)</script>".as_slice(), "not a PDF file"),
+    ] {
+        let fields = [("csrf", csrf.as_str()), ("name", "")];
+        let (status, _, page) =
+            upload_to(&app, "/admin/files", &cookie, multipart(&fields, Some((file_name, bytes)))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{file_name}");
+        assert!(page.contains("class=\"field-error\"") && page.contains(reason), "{file_name}: {reason}");
+        assert!(page.contains(&format!("value=\"{file_name}\"")), "the name is kept");
+    }
+    let (status, _, _) =
+        upload_to(&app, "/admin/files", &cookie, multipart(&[("name", "x")], Some(("x.pdf", &pdf)))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+
+    // A document with the file, made from "New document with this file".
+    assert!(list.contains(&format!("/admin/documents/new?file={name}")));
+    let (_, _, editor) =
+        app.request("GET", &format!("/admin/documents/new?file={name}"), &[("cookie", &cookie)], "").await;
+    let mut values = crate::admin::editor_values(&editor);
+    let mut other: serde_json::Value =
+        serde_json::from_str(&values.iter().find(|(k, _)| k == "other").unwrap().1).unwrap();
+    assert_eq!(other["file"], name, "the file is filled in");
+    for (lang, title) in [("en", "Serology report"), ("de", "Serologisches Gutachten")] {
+        other[lang]["description"] = serde_json::json!("A laboratory report.");
+        values.iter_mut().find(|(k, _)| *k == format!("{lang}.title")).unwrap().1 = title.into();
+    }
+    other["date"] = serde_json::json!("1985");
+    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = other.to_string();
+    values.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "published".into();
+    values.push(("key".into(), "serology-report-1985".into()));
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let body =
+        |values: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
+    let (status, _, page) =
+        app.request("POST", "/admin/documents/new", &[form, ("cookie", &cookie)], &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{}", page.split("role=\"alert\"").nth(1).unwrap_or(""));
+    let (status, h, bytes) = app.get_raw(&format!("/files/{name}"), &[]).await;
+    assert_eq!((status, h["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
+    assert_eq!(bytes, pdf);
+    assert!(searched(&app, "/search?q=rental+sock", "Serology report").await, "the PDF's text is searched");
+
+    // Saved again in the editor: the text stays with the file.
+    let path = "/admin/documents/serology-report-1985";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", &cookie)], "").await;
+    let values = crate::admin::editor_values(&editor);
+    assert_eq!(app.request("POST", path, &[form, ("cookie", &cookie)], &body(&values)).await.0, StatusCode::SEE_OTHER);
+    let kind = casefile::content::ItemKind::Document;
+    let saved = app.state.store.item(app.state.site_id, kind, "serology-report-1985").await.unwrap();
+    let Some(casefile::content::Item::Document(saved)) = saved else { panic!("the document is there") };
+    assert!(saved.extracted_text.contains("rental car"), "its text stays with the file after an edit");
+
+    // A document may only name a file that exists.
+    let mut values = crate::admin::editor_values(&editor);
+    let other = values.iter().find(|(k, _)| k == "other").unwrap().1.replace(name, "missing.pdf");
+    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = other;
+    let (status, _, page) = app.request("POST", path, &[form, ("cookie", &cookie)], &body(&values)).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("there is no file `missing.pdf`"));
+
+    // Deleting: refused while named, done when not.
+    let del = format!("csrf={csrf}");
+    let (status, _, page) =
+        app.request("POST", &format!("/admin/files/{name}/delete"), &[form, ("cookie", &cookie)], &del).await;
+    assert!(status == StatusCode::CONFLICT && page.contains("serology-report-1985"), "{status}");
+    let fields = [("csrf", csrf.as_str()), ("name", "Spare copy")];
+    let (status, _, _) = upload_to(&app, "/admin/files", &cookie, multipart(&fields, Some(("x.pdf", &pdf)))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(app.state.files_dir.join("spare-copy.pdf").exists(), "stored under the name asked for");
+    let (status, _, _) =
+        app.request("POST", "/admin/files/spare-copy.pdf/delete", &[form, ("cookie", &cookie)], &del).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!app.state.files_dir.join("spare-copy.pdf").exists(), "gone from the disk");
+}
+
+/// Whether a search finds `needle` once the index, rebuilt in the
+/// background after an edit, is in place (waiting at most ten seconds).
+async fn searched(app: &TestApp, path: &str, needle: &str) -> bool {
+    for _ in 0..100 {
+        if app.get(path).await.body.contains(needle) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
 }

@@ -76,6 +76,8 @@ struct Record<'a> {
     updated_at: Option<i64>,
     data: String,
     file_text: &'a str,
+    /// A document's file, whose text is the document's (`document_text`).
+    file: Option<&'a str>,
     /// What lists show: the title, and the languages that have one.
     title: String,
     text_langs: String,
@@ -101,6 +103,10 @@ impl<'a> Record<'a> {
                 ItemRef::Document(d) => &d.extracted_text,
                 _ => "",
             },
+            file: match item {
+                ItemRef::Document(d) => d.file.as_deref(),
+                _ => None,
+            },
             links: item.links(),
             names: item.names(),
         }
@@ -115,6 +121,7 @@ impl<'a> Record<'a> {
             updated_at: None,
             data: serde_json::to_string(s).expect("settings serialise"),
             file_text: "",
+            file: None,
             title: String::new(),
             text_langs: String::new(),
             links: Vec::new(),
@@ -552,6 +559,7 @@ async fn write_unchecked(
             .fetch_optional(&mut **tx)
             .await?;
     let (kind, key) = (r.kind, r.key);
+    let file_text = document_text(tx, r, change, ts).await?;
     let id =
         match (existing, mode) {
             (Some((_, Some(_))), _) => {
@@ -572,7 +580,7 @@ async fn write_unchecked(
                 .bind(r.status.as_str())
                 .bind(r.published_at)
                 .bind(&r.data)
-                .bind(r.file_text)
+                .bind(&file_text)
                 .bind(ts)
                 .bind(&r.title)
                 .bind(&r.text_langs)
@@ -590,7 +598,7 @@ async fn write_unchecked(
             .bind(r.status.as_str())
             .bind(r.published_at)
             .bind(&r.data)
-            .bind(r.file_text)
+            .bind(&file_text)
             .bind(r.updated_at.unwrap_or(ts))
             .bind(&r.title)
             .bind(&r.text_langs)
@@ -601,6 +609,26 @@ async fn write_unchecked(
     set_names(tx, site_id, id, r).await?;
     let action = if existing.is_some() { "update" } else { "create" };
     finish(tx, site_id, kind, key, action, &r.data, change, ts).await
+}
+
+/// The searchable text of what `r` is: a document's is its file's (one
+/// file, one text, whoever saves the document). A file first named here,
+/// imported with a bundle, is recorded with the text read on import.
+async fn document_text(tx: &mut Tx, r: &Record<'_>, change: Change<'_>, ts: i64) -> Result<String> {
+    let Some(name) = r.file else { return Ok(r.file_text.to_owned()) };
+    let media_type = crate::documents::media_type(name).unwrap_or("application/octet-stream");
+    sqlx::query(
+        "INSERT INTO files (name, media_type, text, note, created_by, created_at) VALUES ($1, $2, $3, '', $4, $5) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(media_type)
+    .bind(r.file_text)
+    .bind(change.author)
+    .bind(ts)
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query_scalar("SELECT text FROM files WHERE name = $1").bind(name).fetch_one(&mut **tx).await?)
 }
 
 /// The title (in the first language that has one) and the languages with

@@ -147,13 +147,8 @@ impl Store {
                 serde_json::from_str(&rev.data).map_err(|e| Error::Corrupt(format!("revision {id}: {e}")))?;
             return self.save_settings(site_id, &settings, change).await;
         }
-        let mut item = Item::from_json(rev.kind, &rev.key, &rev.data).map_err(Error::Corrupt)?;
-        // A document keeps the text of its current file.
-        if let (Item::Document(d), Some(Item::Document(now))) =
-            (&mut item, self.item(site_id, rev.kind, &rev.key).await?)
-        {
-            d.extracted_text = now.extracted_text;
-        }
+        // A document's text comes with its file (`document_text`).
+        let item = Item::from_json(rev.kind, &rev.key, &rev.data).map_err(Error::Corrupt)?;
         self.save_item(site_id, &item, change).await
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};
@@ -91,22 +91,13 @@ fn langs(
 pub async fn upload(State(state): State<Arc<AppState>>, req: Request) -> Response {
     done(
         async {
-            let (parts, body) = req.into_parts();
-            // The session from the head alone (the body is a file, read
-            // below); then the origin and the token, as for every post.
-            let mut head = Request::from_parts(parts.clone(), axum::body::Body::empty());
-            *head.method_mut() = axum::http::Method::GET;
-            let s = signed(&state, head).await?;
-            let same_origin =
-                crate::web::origin::is_same_origin(&parts.headers, state.forms.public_base_url.as_deref());
-            let req = Request::from_parts(parts, body);
-            let form = match Multipart::from_request(req, &()).await {
-                Ok(multipart) if same_origin => read(multipart, &state).await,
-                _ => Upload::default(),
+            let (s, multipart) = super::signed_upload(&state, req).await?;
+            let form = match multipart {
+                Some(multipart) => read(multipart, &state).await,
+                None => Upload::default(),
             };
-            if form.csrf.is_empty() || !super::session::csrf_ok(&s.session, Some(&form.csrf)) {
-                let p = Page { error: Some("admin_csrf"), ..s.page("admin_dashboard", "") };
-                return Err(page(&state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+            if let Some(refused) = super::upload_csrf(&state, &s, &form.csrf) {
+                return Err(refused);
             }
             store_upload(&state, &s, form).await
         }

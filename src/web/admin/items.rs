@@ -175,6 +175,9 @@ pub async fn edit_form(
 
 /// `GET /admin/<type>/new`: an empty editor, shaped like the type's items.
 pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<String>, req: Request) -> Response {
+    // "New document with this file" (`/admin/files`) names the file.
+    let query = super::super::public::parse_query(req.uri().query().unwrap_or(""));
+    let file = query.into_iter().find(|(k, v)| k == "file" && crate::documents::is_file_name(v)).map(|(_, v)| v);
     done(
         async {
             let s = signed(&state, req).await?;
@@ -185,6 +188,10 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
                 m.remove("key");
                 if m.contains_key("status") {
                     m.insert("status".into(), Json::from("draft"));
+                }
+                if let (ItemKind::Document, Some(file)) = (kind, &file) {
+                    m.insert("file".into(), Json::from(file.clone()));
+                    m.remove("media_type");
                 }
             }
             let view = Editor::of(&shape, &languages(&state).await, 0);
@@ -250,10 +257,19 @@ async fn form_item(
     kind: ItemKind,
 ) -> Result<(Editor, Item), Response> {
     let view = Editor::from_form(s, &languages(state).await);
-    match view.to_item(kind, key) {
-        Ok(item) => Ok((view, item)),
-        Err(e) => Err(invalid(state, s, name, key, is_new, &view, e).await),
+    let item = match view.to_item(kind, key) {
+        Ok(item) => item,
+        Err(e) => return Err(invalid(state, s, name, key, is_new, &view, e).await),
+    };
+    // A document names a file uploaded under Files (or imported).
+    if let Item::Document(d) = &item
+        && let Some(file) = &d.file
+        && state.store.file(file).await.map_err(|e| failed(state, s, &e))?.is_none()
+    {
+        let error = format!("`file`: there is no file `{file}`; upload it under Files first");
+        return Err(invalid(state, s, name, key, is_new, &view, error).await);
     }
+    Ok((view, item))
 }
 
 /// After a write from the editor: back to it with "Saved", or the form

@@ -7,6 +7,7 @@
 
 mod account;
 mod diff;
+mod files;
 mod images;
 mod items;
 mod newsletters;
@@ -82,17 +83,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/{kind}/{key}/revisions/{number}/diff", get(diff::diff))
         .route("/images/{key}", get(images::show).post(images::save))
         .route("/images/{key}/delete", post(images::delete))
+        .route("/files/{name}/delete", post(files::delete))
         .layer(RequestBodyLimitLayer::new(super::router::API_BODY_LIMIT))
         .merge(uploads())
 }
 
-/// The upload route, with a body limit of its own: a file of up to 20 MB.
+/// The upload routes, each with a body limit of its own: an image of up
+/// to 20 MB, a PDF of up to 50 MB.
 fn uploads() -> Router<Arc<AppState>> {
-    const LIMIT: usize = images::UPLOAD_BODY_LIMIT;
-    Router::new()
-        .route("/images", get(images::list).post(images::upload))
-        .layer(DefaultBodyLimit::max(LIMIT))
-        .layer(RequestBodyLimitLayer::new(LIMIT))
+    let limited = |limit: usize, router: Router<Arc<AppState>>| {
+        router.layer(DefaultBodyLimit::max(limit)).layer(RequestBodyLimitLayer::new(limit))
+    };
+    let images = Router::new().route("/images", get(images::list).post(images::upload));
+    let files = Router::new().route("/files", get(files::list).post(files::upload));
+    limited(images::UPLOAD_BODY_LIMIT, images).merge(limited(files::UPLOAD_BODY_LIMIT, files))
 }
 
 /// What every admin page shows around its content.
@@ -235,6 +239,34 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
         }
     }
     Ok(signed)
+}
+
+/// A file upload (multipart): the session from the head alone, as the body
+/// is a file read by the caller, and the body as multipart when it comes
+/// from the site's own origin. The caller checks the token it carries with
+/// [`upload_csrf`].
+pub(super) async fn signed_upload(
+    state: &AppState,
+    req: Request,
+) -> Result<(Signed, Option<axum::extract::Multipart>), Response> {
+    use axum::extract::FromRequest;
+    let (parts, body) = req.into_parts();
+    let mut head = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    *head.method_mut() = Method::GET;
+    let s = signed(state, head).await?;
+    let same_origin = super::origin::is_same_origin(&parts.headers, state.forms.public_base_url.as_deref());
+    let multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), &()).await.ok();
+    Ok((s, multipart.filter(|_| same_origin)))
+}
+
+/// The CSRF check of an upload (the token read from its body): the
+/// refusal, if it fails.
+pub(super) fn upload_csrf(state: &AppState, s: &Signed, csrf: &str) -> Option<Response> {
+    if csrf.is_empty() || !session::csrf_ok(&s.session, Some(csrf)) {
+        let p = Page { error: Some("admin_csrf"), ..s.page("admin_dashboard", "") };
+        return Some(page(state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+    }
+    None
 }
 
 async fn sign_in_form(State(state): State<Arc<AppState>>, req: Request) -> Response {
