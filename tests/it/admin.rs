@@ -33,29 +33,25 @@ async fn sign_in(app: &TestApp, email: &str) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
-/// Every field of the editor form on `page`, as a browser would send it.
+/// Every field of the editor form on `page`, as a browser would send it:
+/// ticked boxes only, every chosen option of a list.
 pub(crate) fn editor_values(page: &str) -> Vec<(String, String)> {
-    let fields = ["csrf", "revision", "status", "published_at", "other"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(["en", "de"].iter().flat_map(|l| ["title", "slug", "summary", "body"].map(|f| format!("{l}.{f}"))));
-    // The fields the type has (a document has no address or body).
     let doc = scraper::Html::parse_document(page);
-    let present = |f: &str| doc.select(&scraper::Selector::parse(&format!("[name=\"{f}\"]")).unwrap()).next().is_some();
-    let mut values: Vec<(String, String)> = fields
-        .filter(|f| present(f))
-        .map(|f| {
-            let value = input(page, &f);
-            (f, value)
-        })
-        .collect();
-    // The source picker: its marker, the order cited so far, the chosen ones.
-    if doc.select(&scraper::Selector::parse("[name=sources_field]").unwrap()).next().is_some() {
-        values.push(("sources_field".into(), "1".into()));
-        values.push(("sources_order".into(), input(page, "sources_order")));
-        let chosen = scraper::Selector::parse("select[name=sources] option[selected]").unwrap();
-        for option in doc.select(&chosen) {
-            values.push(("sources".into(), option.value().attr("value").unwrap().to_owned()));
+    let controls =
+        scraper::Selector::parse("form.editor input[name], form.editor textarea, form.editor select").unwrap();
+    let chosen = scraper::Selector::parse("option[selected]").unwrap();
+    let mut values = Vec::new();
+    for el in doc.select(&controls) {
+        let (tag, name) = (el.value().name(), el.value().attr("name").unwrap_or("").to_owned());
+        match tag {
+            "textarea" => values.push((name, el.text().collect())),
+            "select" => {
+                for option in el.select(&chosen) {
+                    values.push((name.clone(), option.value().attr("value").unwrap_or("").to_owned()));
+                }
+            }
+            _ if el.value().attr("type") == Some("checkbox") && el.value().attr("checked").is_none() => {}
+            _ => values.push((name, el.value().attr("value").unwrap_or("").to_owned())),
         }
     }
     values
@@ -1067,4 +1063,58 @@ async fn a_newsletter_is_previewed_tested_and_sent_once_to_confirmed_subscribers
     let draft = h["location"].to_str().unwrap().to_owned();
     let (status, ..) = app.request("POST", &format!("{draft}/archive"), &headers, &archive("1")).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+/// The type's plain fields are controls of their own: a date, a list of
+/// names (one per line), a yes/no box. A mistake comes back with what was
+/// typed; an emptied optional field is unset, not saved as an empty text.
+#[tokio::test]
+async fn plain_fields_are_edited_as_controls_of_their_own() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let headers = [FORM, ("cookie", cookie.as_str())];
+    let body =
+        |values: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
+    let set = |values: &mut Vec<(String, String)>, field: &str, value: &str| {
+        values.iter_mut().find(|(k, _)| k == field).unwrap_or_else(|| panic!("no field {field}")).1 = value.into();
+    };
+
+    let path = "/admin/press/crime-story-2020";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", &cookie)], "").await;
+    assert!(!input(&editor, "other").contains("\"outlet\""), "not in the JSON any more");
+    let mut values = editor_values(&editor);
+    assert!(values.contains(&("field.authors".into(), "Amanda Knox\nChristopher Robinson".into())), "one per line");
+    set(&mut values, "field.date", "2020-13");
+    let (status, _, page) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(input(&page, "field.date") == "2020-13" && page.contains("role=\"alert\""), "the mistake comes back");
+
+    set(&mut values, "field.date", "2020-03");
+    set(&mut values, "field.authors", "Amanda Knox\r\n\r\nChristopher Robinson\r\nA third author\r\n");
+    set(&mut values, "field.quote", "  ");
+    let (status, _, page) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (site, kind) = (app.state.site_id, casefile::content::ItemKind::Press);
+    let Some(casefile::content::Item::Press(report)) =
+        app.state.store.item(site, kind, "crime-story-2020").await.unwrap()
+    else {
+        panic!("the report is there")
+    };
+    assert_eq!(report.date.map(|d| d.to_string()).as_deref(), Some("2020-03"));
+    assert_eq!(report.authors, ["Amanda Knox", "Christopher Robinson", "A third author"]);
+    assert_eq!(report.quote, None, "emptied: unset");
+    assert_eq!(report.outlet.as_deref(), Some("Crime Story"), "untouched fields stay");
+
+    // A box left unticked sends nothing but its control: it means no.
+    let path = "/admin/petitions/pardon-support";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", &cookie)], "").await;
+    let values: Vec<(String, String)> = editor_values(&editor).into_iter().filter(|(k, _)| k != "field.open").collect();
+    assert_eq!(app.request("POST", path, &headers, &body(&values)).await.0, StatusCode::SEE_OTHER);
+    let kind = casefile::content::ItemKind::Petition;
+    let Some(casefile::content::Item::Petition(petition)) =
+        app.state.store.item(site, kind, "pardon-support").await.unwrap()
+    else {
+        panic!("the petition is there")
+    };
+    assert!(!petition.open, "closed");
 }

@@ -263,17 +263,17 @@ async fn a_pdf_uploaded_under_files_is_shown_by_a_document_and_found_by_search()
     let (_, _, editor) =
         app.request("GET", &format!("/admin/documents/new?file={name}"), &[("cookie", &cookie)], "").await;
     let mut values = crate::admin::editor_values(&editor);
-    let mut other: serde_json::Value =
-        serde_json::from_str(&values.iter().find(|(k, _)| k == "other").unwrap().1).unwrap();
-    assert_eq!(other["file"], name, "the file is filled in");
+    let mut set = |field: &str, value: &str| {
+        values.iter_mut().find(|(k, _)| k == field).unwrap_or_else(|| panic!("no field {field}")).1 = value.into();
+    };
     for (lang, title) in [("en", "Serology report"), ("de", "Serologisches Gutachten")] {
-        other[lang]["description"] = serde_json::json!("A laboratory report.");
-        values.iter_mut().find(|(k, _)| *k == format!("{lang}.title")).unwrap().1 = title.into();
+        set(&format!("{lang}.title"), title);
+        set(&format!("{lang}.description"), "A laboratory report.");
     }
-    other["date"] = serde_json::json!("1985");
-    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = other.to_string();
-    values.iter_mut().find(|(k, _)| k == "status").unwrap().1 = "published".into();
-    values.push(("key".into(), "serology-report-1985".into()));
+    set("field.date", "1985");
+    set("status", "published");
+    set("key", "serology-report-1985");
+    assert!(values.contains(&("field.file".into(), name.into())), "the file is filled in");
     let form = ("content-type", "application/x-www-form-urlencoded");
     let body =
         |values: &[(String, String)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
@@ -297,8 +297,7 @@ async fn a_pdf_uploaded_under_files_is_shown_by_a_document_and_found_by_search()
 
     // A document may only name a file that exists.
     let mut values = crate::admin::editor_values(&editor);
-    let other = values.iter().find(|(k, _)| k == "other").unwrap().1.replace(name, "missing.pdf");
-    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = other;
+    values.iter_mut().find(|(k, _)| k == "field.file").unwrap().1 = "missing.pdf".into();
     let (status, _, page) = app.request("POST", path, &[form, ("cookie", &cookie)], &body(&values)).await;
     assert!(status == StatusCode::UNPROCESSABLE_ENTITY && page.contains("there is no file `missing.pdf`"));
 

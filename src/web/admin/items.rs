@@ -1,10 +1,12 @@
 //! The admin's content pages: the dashboard, a list per type, the editor,
 //! revisions, the trash and the users.
 //!
-//! The editor is the same for every type: the texts of each language side
-//! by side (title, address, summary, Markdown text, where the type has
-//! them), status and publication time, and the type's other fields as
-//! JSON. Saving sends the revision the form was made from, so a second
+//! The editor is the same for every type, shaped by the item's JSON: the
+//! texts of each language side by side (every text field any language
+//! has), status and publication time, the sources from a picker, each
+//! other plain field (text, date, number, yes/no, a list such as related
+//! items' keys) as a control of its own, and what is left (nested values)
+//! as JSON. Saving sends the revision the form was made from, so a second
 //! editor's save is refused and both versions shown, never overwritten.
 
 use std::sync::Arc;
@@ -21,8 +23,59 @@ use crate::store::{Change, Error as StoreError, ListFilter};
 use crate::web::admin_api::{type_name, types};
 use crate::web::state::AppState;
 
-/// The per-language fields the editor shows as text fields.
+/// The per-language text fields, first in this order; others follow by name.
 const TEXT_FIELDS: [&str; 4] = ["title", "slug", "summary", "body"];
+
+/// How a field of the item's own is edited.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Control {
+    /// A line of text (a date is one too).
+    Text,
+    /// A whole number.
+    Number,
+    /// Yes or no.
+    Check,
+    /// A list of texts, one per line (related items' keys, tags).
+    Lines,
+}
+
+impl Control {
+    const ALL: [(Control, &'static str); 4] =
+        [(Control::Text, "text"), (Control::Number, "number"), (Control::Check, "check"), (Control::Lines, "lines")];
+
+    fn name(self) -> &'static str {
+        Control::ALL.iter().find(|(c, _)| *c == self).map_or("text", |(_, n)| n)
+    }
+
+    /// The control for a JSON value, if it is a plain one.
+    fn of(value: &Json) -> Option<(Control, String)> {
+        match value {
+            Json::String(s) => Some((Control::Text, s.clone())),
+            Json::Number(n) => n.as_i64().map(|n| (Control::Number, n.to_string())),
+            Json::Bool(b) => Some((Control::Check, if *b { "true".into() } else { String::new() })),
+            Json::Array(items) if items.iter().all(Json::is_string) => {
+                let lines: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
+                Some((Control::Lines, lines.join("\n")))
+            }
+            _ => None,
+        }
+    }
+
+    /// The JSON value of what was posted.
+    fn value(self, name: &str, posted: &str) -> Result<Json, String> {
+        Ok(match self {
+            Control::Text => Json::from(posted.trim()),
+            Control::Number if posted.trim().is_empty() => Json::from(""),
+            Control::Number => {
+                Json::from(posted.trim().parse::<i64>().map_err(|_| format!("`{name}` must be a whole number"))?)
+            }
+            Control::Check => Json::from(posted == "true"),
+            Control::Lines => Json::from(
+                posted.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>(),
+            ),
+        })
+    }
+}
 
 /// The note revisions made here carry.
 const NOTE: &str = "edited in the admin";
@@ -183,7 +236,11 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
-            let mut shape = items.first().map_or(Json::Object(Map::new()), |(i, _)| blank(item_json(i)));
+            // Every field any item of the type has, emptied.
+            let mut shape = Json::Object(Map::new());
+            for (item, _) in &items {
+                merge_shape(&mut shape, blank(item_json(item)));
+            }
             if let Some(m) = shape.as_object_mut() {
                 m.remove("key");
                 if m.contains_key("status") {
@@ -468,6 +525,8 @@ pub(super) struct Editor {
     /// The sources it cites, in order, for types that cite (a picker, not
     /// part of the JSON); `None` for types without sources.
     sources: Option<Vec<String>>,
+    /// The item's own plain fields, each a control: name, control, value.
+    fields: Vec<(String, Control, String)>,
     /// Everything else, as JSON text.
     other: String,
     /// The revision the form was made from.
@@ -497,40 +556,74 @@ impl Editor {
         };
         // The text fields any language has are shown for every language,
         // so a missing translation can be written here.
-        let shown: Vec<&str> = TEXT_FIELDS
-            .into_iter()
-            .filter(|f| langs.iter().any(|l| rest.get(l.code()).and_then(|o| o.get(*f)).is_some_and(Json::is_string)))
-            .collect();
+        let mut shown: Vec<String> = TEXT_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+        for l in langs {
+            if let Some(obj) = rest.get(l.code()).and_then(Json::as_object) {
+                let mut more: Vec<&String> =
+                    obj.iter().filter(|(k, v)| v.is_string() && !shown.contains(k)).map(|(k, _)| k).collect();
+                more.sort();
+                shown.extend(more.into_iter().cloned());
+            }
+        }
+        shown.retain(|f| langs.iter().any(|l| rest.get(l.code()).and_then(|o| o.get(f)).is_some_and(Json::is_string)));
         let texts = langs
             .iter()
             .map(|l| {
-                let obj = rest.get_mut(l.code()).and_then(Json::as_object_mut);
-                let mut fields = Vec::new();
-                let mut obj = obj;
-                for f in &shown {
-                    let value = obj.as_mut().and_then(|o| o.remove(*f)).and_then(|v| v.as_str().map(str::to_owned));
-                    fields.push(((*f).to_owned(), value.unwrap_or_default()));
-                }
+                let mut obj = rest.get_mut(l.code()).and_then(Json::as_object_mut);
+                let fields = shown
+                    .iter()
+                    .map(|f| {
+                        let value = obj.as_mut().and_then(|o| o.remove(f)).and_then(|v| v.as_str().map(str::to_owned));
+                        (f.clone(), value.unwrap_or_default())
+                    })
+                    .collect();
                 (*l, fields)
             })
             .collect();
+        // The item's own plain fields get controls; nested values stay JSON.
+        let plain: Vec<String> = rest
+            .iter()
+            .filter(|(k, v)| k.parse::<Lang>().is_err() && Control::of(v).is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let fields = plain
+            .into_iter()
+            .filter_map(|k| {
+                let (control, value) = Control::of(&rest.remove(&k)?)?;
+                Some((k, control, value))
+            })
+            .collect();
         let other = serde_json::to_string_pretty(&Json::Object(rest)).unwrap_or_default();
-        Editor { texts, has_meta, status, published_at, sources, other, revision }
+        Editor { texts, has_meta, status, published_at, sources, fields, other, revision }
     }
 
     /// The form as posted.
     pub(super) fn from_form(s: &Signed, langs: &[Lang]) -> Editor {
+        // The form names the text fields it shows (`text_fields`).
+        let shown: Vec<String> = match s.field("text_fields") {
+            Some(list) => list.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+            None => TEXT_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        };
         let texts = langs
             .iter()
             .map(|l| {
-                let prefix = format!("{}.", l.code());
-                let fields = TEXT_FIELDS
+                let fields = shown
                     .iter()
-                    .filter_map(|f| {
-                        s.field(&format!("{prefix}{f}")).map(|v| ((*f).to_owned(), v.replace("\r\n", "\n")))
-                    })
+                    .filter_map(|f| s.field(&format!("{}.{f}", l.code())).map(|v| (f.clone(), v.replace("\r\n", "\n"))))
                     .collect();
                 (*l, fields)
+            })
+            .collect();
+        // Each control says what it is (`control.<name>`): an unticked
+        // box sends nothing else.
+        let fields = s
+            .form
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("control.")?;
+                let control = Control::ALL.iter().find(|(_, n)| n == v)?.0;
+                let value = s.field(&format!("field.{name}")).unwrap_or("").replace("\r\n", "\n");
+                Some((name.to_owned(), control, value))
             })
             .collect();
         Editor {
@@ -539,6 +632,7 @@ impl Editor {
             status: s.field("status").unwrap_or("draft").to_owned(),
             published_at: s.field("published_at").unwrap_or("").trim().to_owned(),
             sources: Self::sources_posted(s),
+            fields,
             other: s.field("other").unwrap_or("{}").to_owned(),
             revision: s.field("revision").and_then(|r| r.parse().ok()).unwrap_or(0),
         }
@@ -586,7 +680,34 @@ impl Editor {
         if let Some(sources) = &self.sources {
             json.insert("sources".into(), Json::from(sources.clone()));
         }
-        Item::from_json(kind, key, &Json::Object(json).to_string())
+        for (name, control, posted) in &self.fields {
+            json.insert(name.clone(), control.value(name, posted)?);
+        }
+        from_json_leaving_out_empty(kind, key, json)
+    }
+}
+
+/// The item of `json`, where an empty text means "not given": left out,
+/// so an optional field (a date, a file) is unset, unless the type needs
+/// the field, which then gets it back as an empty text.
+fn from_json_leaving_out_empty(kind: ItemKind, key: &str, mut json: Map<String, Json>) -> Result<Item, String> {
+    let empty = |v: &Json| v.as_str() == Some("");
+    let mut left_out: Vec<String> = json.iter().filter(|(_, v)| empty(v)).map(|(k, _)| k.clone()).collect();
+    json.retain(|_, v| !empty(v));
+    loop {
+        match Item::from_json(kind, key, &Json::Object(json.clone()).to_string()) {
+            Err(e) => {
+                // serde names one missing field at a time.
+                let missing = e.split("missing field `").nth(1).and_then(|r| r.split('`').next()).map(str::to_owned);
+                match missing.and_then(|m| left_out.iter().position(|k| *k == m)) {
+                    Some(i) => {
+                        json.insert(left_out.swap_remove(i), Json::from(""));
+                    }
+                    None => return Err(e),
+                }
+            }
+            done => return done,
+        }
     }
 }
 
@@ -624,10 +745,25 @@ async fn editor_page(
         .texts
         .iter()
         .map(|(l, fields)| {
-            let fields: Vec<Value> = fields.iter().map(|(name, value)| context! { name, value }).collect();
+            let fields: Vec<Value> = fields
+                .iter()
+                .map(|(name, value)| {
+                    let short = SHORT_TEXTS.contains(&name.as_str()) && !value.contains('\n');
+                    context! { name, value, label => label(state, s.lang, name), short }
+                })
+                .collect();
             let missing =
                 e.texts.iter().find(|(x, _)| x == l).is_some_and(|(_, f)| f.iter().all(|(_, v)| v.is_empty()));
             context! { code => l.code(), name => l.native_name(), fields, missing }
+        })
+        .collect();
+    let text_fields = e.texts.first().map(|(_, f)| f.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(","));
+    let fields: Vec<Value> = e
+        .fields
+        .iter()
+        .map(|(name, control, value)| {
+            let date = name == "date" || name.ends_with("_date");
+            context! { name, label => label(state, s.lang, name), control => control.name(), value, date }
         })
         .collect();
     let title = if is_new { state.theme.string(s.lang, "admin_new") } else { key.to_owned() };
@@ -645,10 +781,21 @@ async fn editor_page(
     let ctx = context! {
         type => name, key, is_new, action, preview_action, langs, no_sources, has_meta => e.has_meta, status => &e.status,
         published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
-        has_sources => e.sources.is_some(), source_options,
+        has_sources => e.sources.is_some(), source_options, fields, text_fields,
         sources_order => e.sources.as_ref().map(|k| k.join(",")).unwrap_or_default(),
     };
     page(state, "admin/edit.html", &p, ctx, extra.status)
+}
+
+/// Per-language texts shown on one line; the others get a text area.
+const SHORT_TEXTS: [&str; 6] = ["title", "slug", "name", "role", "label", "subtitle"];
+
+/// A field's label: the UI's word for it, or its name.
+fn label(state: &AppState, lang: Lang, name: &str) -> String {
+    match state.theme.string(lang, &format!("admin_field_{name}")) {
+        l if l.starts_with("admin_field_") => name.replace('_', " "),
+        l => l,
+    }
 }
 
 /// Every source of the site (drafts' sources too), for the picker: key,
@@ -689,6 +836,20 @@ async fn languages(state: &AppState) -> Vec<Lang> {
 
 fn item_json(item: &Item) -> Json {
     serde_json::from_str(&item.as_ref().to_json()).unwrap_or(Json::Null)
+}
+
+/// Adds to `shape` the fields of `more` it lacks, in nested objects too.
+fn merge_shape(shape: &mut Json, more: Json) {
+    if let (Json::Object(have), Json::Object(more)) = (shape, more) {
+        for (k, v) in more {
+            match have.get_mut(&k) {
+                Some(existing) => merge_shape(existing, v),
+                None => {
+                    have.insert(k, v);
+                }
+            }
+        }
+    }
 }
 
 /// The same shape with every value emptied: the form for a new item.
