@@ -251,7 +251,7 @@ async fn an_image_goes_into_a_page(c: &Client, server: &Server) {
 
     let path = "/admin/news/2019-12-21-new-yorker-article";
     c.goto(&server.url(path)).await.unwrap();
-    wait_text(c, "Other fields").await;
+    wait_text(c, "More fields").await;
     let body = c.find(Locator::Css("#en-body")).await.unwrap();
     body.send_keys(&format!("\n\n{line}\n")).await.unwrap();
     let slug = c.find(Locator::Css("#en-slug")).await.unwrap().prop("value").await.unwrap().unwrap();
@@ -350,7 +350,7 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
     wait_text(&c, "2019-11-25-released-on-parole").await;
     look(&c, "admin-03-news").await;
     c.goto(&server.url("/admin/news/2019-11-25-released-on-parole")).await.unwrap();
-    wait_text(&c, "Other fields").await;
+    wait_text(&c, "More fields").await;
     look(&c, "admin-04-editor").await;
     // Typing narrows the source picker; the sources already chosen stay.
     c.find(Locator::Css("#sources-filter")).await.unwrap().send_keys("roanoke").await.unwrap();
@@ -395,6 +395,10 @@ async fn an_editor_edits_in_the_admin_in_a_real_browser() {
         ("/admin/two-factor", "admin-10e-two-factor"),
         ("/admin/account", "admin-10g-account"),
         ("/admin/news/2019-11-25-released-on-parole/review-links", "admin-10f-review-links"),
+        ("/admin/files", "admin-10l-files"),
+        ("/admin/press/crime-story-2020", "admin-10m-fields"),
+        ("/admin/petitions/pardon-support", "admin-10n-yes-no"),
+        // Last: the newsletter steps below begin on this page.
         ("/admin/newsletters", "admin-10h-newsletters"),
     ] {
         c.goto(&server.url(path)).await.unwrap();
@@ -475,7 +479,7 @@ async fn live_preview_follows_the_text(c: &Client) {
     c.close_window().await.unwrap();
     c.switch_to_window(editor).await.unwrap();
     c.refresh().await.unwrap();
-    wait_text(c, "Other fields").await;
+    wait_text(c, "More fields").await;
 }
 
 /// Markup typed into every text field of an item (and the site settings)
@@ -495,7 +499,7 @@ async fn xss_corpus_never_runs(c: &Client, server: &Server) {
     // A post the browser has not loaded yet (it may keep a page it saw).
     let path = "/admin/news/2016-07-29-new-dna-evidence";
     c.goto(&server.url(path)).await.unwrap();
-    wait_text(c, "Other fields").await;
+    wait_text(c, "More fields").await;
     for (field, payload) in
         ["#en-title", "#en-summary", "#en-body", "#de-title", "#de-summary", "#de-body"].into_iter().zip(CORPUS)
     {
