@@ -393,6 +393,18 @@ pub struct ServeArgs {
     #[arg(long, env = "CASEFILE_NO_WORKER", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub no_worker: Option<bool>,
 
+    /// A host name another site of this install answers on, as KEY=HOST
+    /// (repeat; comma-separate in the environment; `[[sites]]` in the
+    /// config file) [default: killing-for-love=film.localhost]. Every other
+    /// host gets the first site.
+    #[arg(long = "site-host", env = "CASEFILE_SITE_HOSTS", value_name = "KEY=HOST", value_delimiter = ',')]
+    pub site_hosts: Vec<String>,
+
+    /// What a request for a host no site names gets: `default` (the first
+    /// site) or `404` [default: default].
+    #[arg(long, env = "CASEFILE_UNKNOWN_HOST", value_name = "default|404")]
+    pub unknown_host: Option<String>,
+
     /// Serve Prometheus metrics at http://ADDR/metrics, an address apart
     /// from the site's (keep it private) [default: off].
     #[arg(long, env = "CASEFILE_METRICS_LISTEN", value_name = "ADDR")]

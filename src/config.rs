@@ -63,6 +63,9 @@ fn with_file_defaults(mut command: clap::Command, path: &Path) -> Result<clap::C
         .filter(|id| !["config", "help", "version"].contains(&id.as_str()))
         .collect();
     for (key, value) in table {
+        // `[[sites]]` tables: another way to write `site_hosts`.
+        let (key, value) =
+            if key == "sites" { ("site_hosts".into(), site_tables(&value, path)?) } else { (key, value) };
         if !known.contains(&key) {
             bail!("unknown key `{key}` in the config file {}; known keys: {}", path.display(), known.join(", "));
         }
@@ -84,6 +87,22 @@ fn set_default(command: clap::Command, key: &str, values: &[String]) -> clap::Co
 }
 
 /// A TOML value as the strings clap parses: a scalar, or an array of them.
+/// `[[sites]]` tables (`key`, `hosts`) as `site_hosts` values (`KEY=HOST`).
+fn site_tables(value: &toml::Value, path: &Path) -> Result<toml::Value> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SiteTable {
+        key: String,
+        hosts: Vec<String>,
+    }
+    let tables: Vec<SiteTable> = value
+        .clone()
+        .try_into()
+        .with_context(|| format!("`[[sites]]` in the config file {}: each needs `key` and `hosts`", path.display()))?;
+    let pairs = tables.iter().flat_map(|t| t.hosts.iter().map(move |h| toml::Value::from(format!("{}={h}", t.key))));
+    Ok(toml::Value::Array(pairs.collect()))
+}
+
 fn file_values(value: &toml::Value) -> Result<Vec<String>> {
     let scalar = |v: &toml::Value| match v {
         toml::Value::String(s) => Ok(s.clone()),
@@ -198,6 +217,46 @@ pub struct ServeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How uploaded PDFs' text is read: this program as a limited child.
     pub pdf_reader: crate::pdf::PdfReader,
+    /// The host names of the sites other than the first, by site key.
+    pub site_hosts: Vec<(String, Vec<String>)>,
+    /// Whether a host no site names gets a 404 rather than the first site.
+    pub unknown_host_404: bool,
+}
+
+/// The host names of the built-in sites beside the default one, when the
+/// configuration names none: for a local try (`*.localhost` is this
+/// machine in browsers).
+pub const DEFAULT_SITE_HOSTS: [(&str, &str); 1] = [("killing-for-love", "film.localhost")];
+
+/// `KEY=HOST` values, grouped by site, each host checked and named once.
+fn site_hosts(values: &[String]) -> Result<Vec<(String, Vec<String>)>> {
+    let pairs: Vec<(String, String)> = if values.is_empty() {
+        DEFAULT_SITE_HOSTS.iter().map(|(k, h)| ((*k).to_owned(), (*h).to_owned())).collect()
+    } else {
+        values
+            .iter()
+            .map(|v| {
+                let (key, host) = v.split_once('=').with_context(|| format!("`{v}`: a site host is KEY=HOST"))?;
+                Ok((key.trim().to_owned(), host.trim().to_ascii_lowercase()))
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (key, host) in pairs {
+        crate::content::check_key(&key).map_err(|e| anyhow::anyhow!("site host `{key}={host}`: {}", e.0))?;
+        let plain = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !plain {
+            bail!("site host `{key}={host}`: a host name only (`film.example`), no scheme, port or path");
+        }
+        if out.iter().any(|(_, hosts)| hosts.contains(&host)) {
+            bail!("the host `{host}` is named twice in site_hosts");
+        }
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, hosts)) => hosts.push(host),
+            None => out.push((key, vec![host])),
+        }
+    }
+    Ok(out)
 }
 
 /// Anti-abuse settings of the public forms.
@@ -280,6 +339,12 @@ impl ServeConfig {
             worker: !args.no_worker.unwrap_or(false),
             metrics_listen: args.metrics_listen,
             pdf_reader: crate::pdf::PdfReader::this_program(),
+            site_hosts: site_hosts(&args.site_hosts)?,
+            unknown_host_404: match args.unknown_host.as_deref() {
+                None | Some("default") => false,
+                Some("404") => true,
+                Some(other) => bail!("unknown_host is `default` or `404`, not `{other}`"),
+            },
         })
     }
 }

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::content::{
-    Book, ContactDetails, Document, EvidenceItem, Lang, Localized, MediaItem, NewsPost, Operator, Page, Person,
-    Petition, PressReport, Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
+    Book, ContactDetails, Document, EvidenceItem, Included, ItemKind, Lang, Localized, MediaItem, NewsPost, Operator,
+    Page, Person, Petition, PressReport, Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
 };
 use crate::documents::Attachment;
 
@@ -37,10 +37,27 @@ pub type BundleFile = (String, String);
 
 /// The text files (`.md`, `.toml`) of the embedded default bundle.
 pub fn default_files() -> Vec<BundleFile> {
-    DefaultBundle::iter()
-        .filter(|path| is_text(path))
+    text_files::<DefaultBundle>()
+}
+
+/// The documentary's site, embedded beside the default one and imported
+/// with it; its timeline is the default site's, shared (`shared.toml`).
+#[derive(Embed)]
+#[folder = "sites/killing-for-love/"]
+pub struct FilmBundle;
+
+/// The text files of the built-in sites other than the default one, each
+/// a bundle that may include items of the default site.
+pub fn companion_files() -> Vec<Vec<BundleFile>> {
+    vec![text_files::<FilmBundle>()]
+}
+
+fn text_files<E: Embed>() -> Vec<BundleFile> {
+    E::iter()
+        // A bundle's README is about it, not part of it.
+        .filter(|path| is_text(path) && path != "README.md")
         .filter_map(|path| {
-            let file = DefaultBundle::get(&path)?;
+            let file = E::get(&path)?;
             let text = String::from_utf8(file.data.into_owned()).ok()?;
             Some((path.into_owned(), text))
         })
@@ -144,6 +161,13 @@ fn toml_problem(path: &str, text: &str, first_line: usize, e: &toml::de::Error) 
 /// Parses and validates a whole bundle. On a mistake, nothing is returned
 /// but every mistake found, each naming its file.
 pub fn parse(files: &[BundleFile]) -> Result<Site, Problems> {
+    parse_with(files, &[])
+}
+
+/// Parses a bundle that may include items of the sites `others` (its
+/// `shared.toml`): they join the site, so that it checks as a whole, and
+/// `Site::included` names them, so that they are stored once.
+pub fn parse_with(files: &[BundleFile], others: &[Site]) -> Result<Site, Problems> {
     let mut problems = Problems::default();
     let get = |name: &str| files.iter().find(|(p, _)| p == name).map(|(_, t)| t.as_str());
     let Some(site_text) = get("site.toml") else {
@@ -186,6 +210,11 @@ pub fn parse(files: &[BundleFile]) -> Result<Site, Problems> {
     site.documents = items(files, "documents", &langs, &mut problems);
     site.media = items(files, "media", &langs, &mut problems);
     site.petitions = items(files, "petitions", &langs, &mut problems);
+    if let Some(text) = get("shared.toml")
+        && let Some(shared) = problems.toml::<SharedFile>("shared.toml", text, 1)
+    {
+        include(&mut site, shared, others, &mut problems);
+    }
     if cross_checks {
         let unread: Vec<String> = problems.0.iter().filter_map(|p| p.split(':').next()).map(str::to_owned).collect();
         let fresh =
@@ -197,6 +226,47 @@ pub fn parse(files: &[BundleFile]) -> Result<Site, Problems> {
     }
     site.sort();
     Ok(site)
+}
+
+/// `shared.toml`: the items of another site this one shows too.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharedFile {
+    /// The key of the site that stores them.
+    from: String,
+    /// Per folder (`timeline`, `press`, `documents`, `sources`), the keys.
+    include: BTreeMap<String, Vec<String>>,
+}
+
+/// The kinds a site can share with another.
+const SHAREABLE: [ItemKind; 4] = [ItemKind::Timeline, ItemKind::Press, ItemKind::Document, ItemKind::Source];
+
+/// Adds the items `shared` names, from the site that stores them.
+fn include(site: &mut Site, shared: SharedFile, others: &[Site], problems: &mut Problems) {
+    let Some(owner) = others.iter().find(|o| o.key == shared.from) else {
+        let from = &shared.from;
+        return problems.note(format!("shared.toml: the site `{from}` is not there to include items from"));
+    };
+    let mut included = Included { from: owner.key.clone(), items: Vec::new() };
+    for (folder, keys) in shared.include {
+        let kind = SHAREABLE.into_iter().find(|k| k.folder().trim_end_matches(".toml") == folder);
+        let Some(kind) = kind else {
+            problems
+                .note(format!("shared.toml: `{folder}` cannot be shared (timeline, press, documents, sources can)"));
+            continue;
+        };
+        for key in keys {
+            match owner.items().find(|i| i.kind() == kind && i.key() == key) {
+                Some(item) if !site.items().any(|i| i.kind() == kind && i.key() == key) => {
+                    site.push(item.to_owned());
+                    included.items.push((kind, key));
+                }
+                Some(_) => problems.note(format!("shared.toml: this site has a {kind} `{key}` of its own")),
+                None => problems.note(format!("shared.toml: the site `{}` has no {kind} `{key}`", owner.key)),
+            }
+        }
+    }
+    site.included = Some(included);
 }
 
 /// What the bundle reader needs of an item type: where its key and its

@@ -62,8 +62,13 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         tracing::info!("serving without background jobs (--no-worker): run `casefile worker` beside");
     }
     serve_metrics(&config, &state.store).await?;
-    state.spawn_refresher(REFRESH_EVERY);
-    state.spawn_change_listener();
+    for site in std::iter::once(&state).chain(state.others()) {
+        site.spawn_refresher(REFRESH_EVERY);
+        site.spawn_change_listener();
+        if !site.hosts.is_empty() {
+            tracing::info!(hosts = %site.hosts.join(" "), "serving {} as well", site.base_url);
+        }
+    }
     if let Some(link) = crate::web::admin::setup_link(&state).await {
         tracing::warn!(
             "no one can sign in to the admin yet: open {link} within the hour to choose the first owner's \
@@ -104,7 +109,37 @@ pub async fn serve_metrics(config: &ServeConfig, store: &Store) -> Result<()> {
 pub async fn open_store(config: &ServeConfig) -> Result<(Store, i64)> {
     let store = Store::open_with(&config.storage.database_url, &config.storage.pool).await?;
     let site_id = open_site(&store, &config.storage.files_dir).await?;
+    open_companions(&store).await?;
     Ok((store, site_id))
+}
+
+/// Imports the built-in sites that go with the default one (the
+/// documentary's), where the default site is the built-in one and they are
+/// not there yet: on first start, and on the first start of a version that
+/// brings one. Their shared items are the default site's, not copies.
+async fn open_companions(store: &Store) -> Result<()> {
+    if store.first_site_key().await? != crate::bundle::default_key() {
+        return Ok(());
+    }
+    let default = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+    for files in crate::bundle::companion_files() {
+        let mut site = crate::bundle::parse_with(&files, std::slice::from_ref(&default))
+            .context("a built-in companion site is invalid")?;
+        if store.site_id(&site.key).await?.is_some() {
+            continue;
+        }
+        // One install, one operator: the controller the privacy page names.
+        if site.operator.name.is_empty() {
+            site.operator = store.settings(store.site_id(&default.key).await?.unwrap_or_default()).await?.operator;
+        }
+        match store.import_site(&site, crate::store::DEFAULT_CONTENT).await {
+            Ok(_) => tracing::info!(site = %site.key, "imported the built-in site"),
+            // Another instance on the same database imported it first.
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// The mail worker (not started); `wake` starts a round at once.
@@ -128,9 +163,10 @@ pub fn mail_worker(
 }
 
 /// Everything a server runs on, for a server listening at `addr`: the
-/// database (with the default site on first start), the shared state and
-/// the mail worker (not started). `serve` and the in-process test app both
-/// build it here, so tests run the same wiring.
+/// database (with the default sites on first start), the state of the
+/// first site with the install's other sites joined to it (those with host
+/// names), and the mail worker (not started). `serve` and the in-process
+/// test app both build it here, so tests run the same wiring.
 pub async fn build(
     config: &ServeConfig,
     addr: std::net::SocketAddr,
@@ -138,34 +174,94 @@ pub async fn build(
     clock: Clock,
 ) -> Result<(Arc<AppState>, MailWorker)> {
     let (store, site_id) = open_store(config).await?;
-    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
-    let signer = Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?;
     let mail_dir = match &mailer {
         Mailer::Files(dir) => Some(dir.clone()),
         Mailer::Smtp(_) | Mailer::Memory(_) => None,
     };
     let wake = Arc::new(Notify::new());
     let worker = mail_worker(config, &store, mailer, &clock, Arc::clone(&wake));
-    let forms = Forms {
-        signer,
-        limiter: RateLimiter::new(config.forms.rate_limit, FORM_WINDOW),
-        search_limiter: (config.forms.search_rate_limit > 0)
-            .then(|| RateLimiter::new(config.forms.search_rate_limit, SEARCH_WINDOW)),
-        // Requests compose mails; only the worker talks SMTP: the URL with
-        // its password stays out of request-path state.
-        mail: MailConfig { smtp_url: None, ..config.mail.clone() },
-        rules: config.forms.clone(),
-        trusted_proxies: config.trusted_proxies.clone(),
+    let parts = Parts {
+        config,
+        addr,
+        store,
+        signer: Signer::load_or_create(&config.storage.data_dir.join("secret.key"))?,
         wake,
-        public_base_url: config.base_url.clone(),
         mail_dir,
-        local_hosts: [addr.to_string(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())]
-            .into(),
+        clock,
     };
-    let mut state = AppState::new(store, theme, site_id, base_url, forms, &config.storage, clock).await?;
-    state.pdf_reader = config.pdf_reader.clone();
-    Ok((Arc::new(state), worker))
+    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let first = parts.site(site_id, base_url, Vec::new(), config.storage.data_dir.join("search")).await?;
+    let mut others = Vec::new();
+    for (id, key) in parts.store.sites().await? {
+        let Some((_, hosts)) = config.site_hosts.iter().find(|(k, _)| *k == key).filter(|_| id != site_id) else {
+            if id != site_id {
+                tracing::info!(site = %key, "no host names: this site is not served (see site_hosts)");
+            }
+            continue;
+        };
+        let base_url = match &config.base_url {
+            Some(url) => format!("{}://{}", url.split("://").next().unwrap_or("https"), hosts[0]),
+            None => format!("http://{}:{}", hosts[0], addr.port()),
+        };
+        let search = config.storage.data_dir.join(format!("search-{key}"));
+        others.push(Arc::new(parts.site(id, base_url, hosts.clone(), search).await?));
+    }
+    let first = Arc::new(first);
+    AppState::join(&first, others);
+    Ok((first, worker))
+}
+
+/// What every site's state is made from.
+struct Parts<'a> {
+    config: &'a ServeConfig,
+    addr: std::net::SocketAddr,
+    store: Store,
+    signer: Signer,
+    wake: Arc<Notify>,
+    mail_dir: Option<std::path::PathBuf>,
+    clock: Clock,
+}
+
+impl Parts<'_> {
+    /// The state of the site `site_id`, served at `base_url` on `hosts`.
+    async fn site(
+        &self,
+        site_id: i64,
+        base_url: String,
+        hosts: Vec<String>,
+        search_dir: std::path::PathBuf,
+    ) -> Result<AppState> {
+        let (config, port) = (self.config, self.addr.port());
+        let mut local_hosts = vec![self.addr.to_string(), format!("localhost:{port}"), format!("127.0.0.1:{port}")];
+        local_hosts.extend(hosts.iter().map(|h| format!("{h}:{port}")));
+        let forms = Forms {
+            signer: self.signer.clone(),
+            limiter: RateLimiter::new(config.forms.rate_limit, FORM_WINDOW),
+            search_limiter: (config.forms.search_rate_limit > 0)
+                .then(|| RateLimiter::new(config.forms.search_rate_limit, SEARCH_WINDOW)),
+            // Requests compose mails; only the worker talks SMTP: the URL with
+            // its password stays out of request-path state.
+            mail: MailConfig { smtp_url: None, ..config.mail.clone() },
+            rules: config.forms.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            wake: Arc::clone(&self.wake),
+            // A site of its own host has its own public address.
+            public_base_url: config
+                .base_url
+                .as_ref()
+                .map(|first| if hosts.is_empty() { first.clone() } else { base_url.clone() }),
+            mail_dir: self.mail_dir.clone(),
+            local_hosts,
+        };
+        let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
+        let dirs = (config.storage.files_dir.clone(), search_dir);
+        let store = self.store.clone();
+        let mut state = AppState::new(store, theme, site_id, base_url, forms, dirs, self.clock.clone()).await?;
+        state.pdf_reader = config.pdf_reader.clone();
+        state.unknown_host_404 = hosts.is_empty() && config.unknown_host_404;
+        state.hosts = hosts;
+        Ok(state)
+    }
 }
 
 /// This instance's name in mail claims: the host and the data folder, the

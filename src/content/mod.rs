@@ -303,6 +303,20 @@ pub struct Site {
     /// first (stored with the newsletters, not as items).
     #[serde(skip)]
     pub newsletters: Vec<ArchivedNewsletter>,
+    /// Items another site stores and this one shows too (a bundle's
+    /// `shared.toml`); they are in the lists above as well, so the site
+    /// checks and renders as a whole, but are stored once, by their site.
+    #[serde(skip)]
+    pub included: Option<Included>,
+}
+
+/// The items a site shows that another site stores.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Included {
+    /// The key of the site that stores them.
+    pub from: String,
+    /// Their kinds and keys.
+    pub items: Vec<(ItemKind, String)>,
 }
 
 /// A sent newsletter in the public archive.

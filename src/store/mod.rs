@@ -161,6 +161,11 @@ impl Store {
         Ok(())
     }
 
+    /// Every site: id and key, the first created first.
+    pub async fn sites(&self) -> error::Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT id, key FROM sites ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
     /// The key of the first site (the one served when a host is not mapped).
     pub async fn first_site_key(&self) -> error::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT key FROM sites ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?)

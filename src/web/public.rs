@@ -101,7 +101,7 @@ async fn get_page(state: &Arc<AppState>, index: &Arc<SiteIndex>, req: PageReques
     let form_page = match index.resolve(path) {
         Some(Target::Page { lang, index: i }) => {
             let page = &index.site.pages[*i];
-            forms::FormKind::of_page(page).map(|kind| (page, *lang, kind))
+            forms::FormKind::of_page(page, &index.site).map(|kind| (page, *lang, kind))
         }
         _ => None,
     };

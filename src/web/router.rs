@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -24,6 +26,56 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the application. `main` only binds and serves it; tests call it too.
 pub fn app(state: Arc<AppState>) -> Router {
+    let others: Vec<Arc<AppState>> = state.others().to_vec();
+    let unknown_404 = state.unknown_host_404;
+    // The first site's own names: its public address and where it listens.
+    let base_host = state.base_url.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+    let first_hosts: Vec<String> =
+        std::iter::once(base_host).chain(state.forms.local_hosts.iter().map(String::as_str)).map(host_name).collect();
+    let first = site_app(state);
+    if others.is_empty() && !unknown_404 {
+        return first;
+    }
+    // Each request goes to the site its host names; any other host to the
+    // first site (or a 404, if so configured).
+    let sites: Arc<Vec<(Vec<String>, Router)>> =
+        Arc::new(others.into_iter().map(|s| (s.hosts.clone(), site_app(s))).collect());
+    Router::new()
+        .fallback_service(tower::service_fn(move |req: axum::extract::Request| {
+            let host = request_host(&req);
+            let site = sites.iter().find(|(hosts, _)| hosts.contains(&host)).map(|(_, r)| r.clone());
+            let router = match site {
+                Some(router) => Some(router),
+                None if unknown_404 && !first_hosts.contains(&host) => None,
+                None => Some(first.clone()),
+            };
+            async move {
+                match router {
+                    Some(router) => router.oneshot(req).await,
+                    None => Ok((StatusCode::NOT_FOUND, "No site answers on this host name.\n").into_response()),
+                }
+            }
+        }))
+        .layer(axum::middleware::map_response(add_security_headers))
+}
+
+/// The host a request names, without a port, lowercase.
+fn request_host(req: &axum::extract::Request) -> String {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().host());
+    host_name(host.unwrap_or(""))
+}
+
+/// `Film.Example:443` as `film.example`.
+fn host_name(host: &str) -> String {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    name.to_ascii_lowercase()
+}
+
+/// The routes of one site.
+fn site_app(state: Arc<AppState>) -> Router {
     let admin_api = Router::new()
         .route("/openapi.json", get(admin_api::openapi))
         .route("/users", get(admin_api::users))

@@ -1,7 +1,7 @@
 //! The state every handler shares, and keeping the site snapshot fresh.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use parking_lot::RwLock;
@@ -46,6 +46,17 @@ pub struct AppState {
     pub search_dir: std::path::PathBuf,
     /// How uploaded PDFs' text is read.
     pub pdf_reader: crate::pdf::PdfReader,
+    /// The host names this site answers on; none for the first site, which
+    /// answers every host no other site names.
+    pub hosts: Vec<String>,
+    /// Whether a host no site names gets a 404 (on the first site).
+    pub unknown_host_404: bool,
+    /// The install's other sites, on the first site only: `web::app` routes
+    /// their hosts to them.
+    others: OnceLock<Vec<Arc<AppState>>>,
+    /// Every site of the install: an edit here may show there too (a
+    /// shared item), so each refreshes after it.
+    family: OnceLock<Vec<Weak<AppState>>>,
     index: RwLock<Arc<SiteIndex>>,
     /// Counts snapshots: the page cache belongs to one.
     generations: AtomicU64,
@@ -59,17 +70,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads the site's snapshot and builds the state.
+    /// Loads the site's snapshot and builds the state; `dirs` are where
+    /// files are kept (shared by every site) and this site's search index.
     pub async fn new(
         store: Store,
         theme: Theme,
         site_id: i64,
         base_url: String,
         forms: Forms,
-        storage: &crate::config::Storage,
+        dirs: (std::path::PathBuf, std::path::PathBuf),
         clock: Clock,
     ) -> Result<AppState> {
-        let (files_dir, search_dir) = (storage.files_dir.clone(), storage.data_dir.join("search"));
+        let (files_dir, search_dir) = dirs;
         let index = load_index(&store, site_id, &base_url, 0, clock.now(), &search_dir).await?;
         release_free_memory().await;
         let index = RwLock::new(Arc::new(index));
@@ -87,6 +99,10 @@ impl AppState {
             clock,
             search_dir,
             pdf_reader: crate::pdf::PdfReader::this_program(),
+            hosts: Vec::new(),
+            unknown_host_404: false,
+            others: OnceLock::new(),
+            family: OnceLock::new(),
             index,
             generations,
             refreshing: tokio::sync::Mutex::new(()),
@@ -130,10 +146,39 @@ impl AppState {
         Ok(true)
     }
 
-    /// The same after an editor's save: the pages follow at once, the search
-    /// index is built in the background (seconds on a site of thousands of
-    /// items) and searches use the previous one until it is ready.
+    /// Makes `others` the install's other sites, served beside `first`.
+    pub fn join(first: &Arc<AppState>, others: Vec<Arc<AppState>>) {
+        let family: Vec<Weak<AppState>> = std::iter::once(first).chain(others.iter()).map(Arc::downgrade).collect();
+        for site in std::iter::once(first).chain(others.iter()) {
+            let _ = site.family.set(family.clone());
+        }
+        let _ = first.others.set(others);
+    }
+
+    /// The install's other sites (on the first site; empty elsewhere).
+    pub fn others(&self) -> &[Arc<AppState>] {
+        self.others.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The same after an editor's save, for this site and every other site
+    /// of the install (whose version moved if the edit was to an item it
+    /// shows too): the pages follow at once, the search index is built in
+    /// the background (seconds on a site of thousands of items) and
+    /// searches use the previous one until it is ready. Returns whether
+    /// this site reloaded.
     pub async fn refresh_after_edit(self: &Arc<Self>) -> Result<bool> {
+        let reloaded = self.reload_after_edit().await?;
+        for other in self.family.get().into_iter().flatten().filter_map(Weak::upgrade) {
+            if !Arc::ptr_eq(&other, self)
+                && let Err(e) = other.reload_after_edit().await
+            {
+                tracing::warn!(error = %format!("{e:#}"), "reloading another site after an edit failed; its next check will");
+            }
+        }
+        Ok(reloaded)
+    }
+
+    async fn reload_after_edit(self: &Arc<Self>) -> Result<bool> {
         let Some(index) = self.reload_pages().await? else { return Ok(false) };
         let state = Arc::clone(self);
         tokio::spawn(async move {

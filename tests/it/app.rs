@@ -106,6 +106,11 @@ impl TestApp {
         self.call(Request::get(path).header(header::HOST, "127.0.0.1:8080").body(Body::empty()).unwrap()).await
     }
 
+    /// `GET path` on the host name `host` (another site of the install).
+    pub async fn get_on(&self, host: &str, path: &str) -> Answer {
+        self.call(Request::get(path).header(header::HOST, host).body(Body::empty()).unwrap()).await
+    }
+
     /// `GET path` with extra headers: status, headers and the raw body.
     pub async fn get_raw(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, header::HeaderMap, Vec<u8>) {
         let mut req = Request::get(path).header(header::HOST, "127.0.0.1:8080");

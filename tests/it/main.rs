@@ -27,6 +27,7 @@ mod properties;
 mod public_site;
 mod resilience;
 mod server;
+mod sites;
 mod smtp;
 mod store;
 mod wordpress;

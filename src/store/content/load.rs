@@ -55,8 +55,8 @@ pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
         .await?
         .ok_or_else(|| Error::NotFound(format!("no site with the id {site_id}")))?;
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT kind, key, data, file_text, created_at, updated_at FROM items \
-         WHERE site_id = $1 AND deleted_at IS NULL",
+        "SELECT kind, key, data, file_text, created_at, updated_at FROM site_items \
+         WHERE in_site = $1 AND deleted_at IS NULL",
     )
     .bind(site_id)
     .fetch_all(&mut *conn)

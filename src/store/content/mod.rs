@@ -13,7 +13,7 @@ mod list;
 mod load;
 mod revisions;
 
-use crate::content::{Invalid, Item, ItemKind, ItemLink, ItemRef, Lang, Site, SiteSettings, Status};
+use crate::content::{Included, Invalid, Item, ItemKind, ItemLink, ItemRef, Lang, Site, SiteSettings, Status};
 
 use super::Store;
 use super::backend::{self, Conn, Flag, Tx};
@@ -274,11 +274,13 @@ impl Store {
         let (id, data) = live_row(&mut tx, site_id, kind, key).await?;
         let referrers: Vec<(String, String)> = sqlx::query_as(
             "SELECT i.kind, i.key FROM item_links l JOIN items i ON i.id = l.item_id \
-             WHERE l.site_id = $1 AND l.kind = $2 AND l.key = $3 AND i.deleted_at IS NULL ORDER BY i.kind, i.key",
+             WHERE (l.site_id = $1 OR l.site_id IN (SELECT site_id FROM item_sites WHERE item_id = $4)) \
+             AND l.kind = $2 AND l.key = $3 AND i.deleted_at IS NULL ORDER BY i.kind, i.key",
         )
         .bind(site_id)
         .bind(kind.as_str())
         .bind(key)
+        .bind(id)
         .fetch_all(&mut *tx)
         .await?;
         if !referrers.is_empty() {
@@ -385,6 +387,9 @@ impl Store {
         let mut tx = backend::begin_write(&self.pool).await?;
         let ts = super::now();
         let id = insert_site(&mut tx, &site.key, &site.settings(), change, ts).await?;
+        if let Some(included) = &site.included {
+            include(&mut tx, id, included).await?;
+        }
         insert_items(&mut tx, id, site, change, ts).await?;
         tx.commit().await?;
         Ok(id)
@@ -418,9 +423,39 @@ async fn insert_site(tx: &mut Tx, key: &str, settings: &SiteSettings, change: Ch
     Ok(id)
 }
 
-/// Creates every item of a validated site.
+/// Makes the site `site_id` show the items `included` names, stored by
+/// another site (which must have them, live).
+async fn include(tx: &mut Tx, site_id: i64, included: &Included) -> Result<()> {
+    let owner: i64 = sqlx::query_scalar("SELECT id FROM sites WHERE key = $1")
+        .bind(&included.from)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("the site `{}` to include items from", included.from)))?;
+    for (kind, key) in &included.items {
+        let added = sqlx::query(
+            "INSERT INTO item_sites (item_id, site_id) SELECT id, $1 FROM items \
+             WHERE site_id = $2 AND kind = $3 AND key = $4 AND deleted_at IS NULL",
+        )
+        .bind(site_id)
+        .bind(owner)
+        .bind(kind.as_str())
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+        if added.rows_affected() != 1 {
+            return Err(Error::NotFound(format!("the {kind} `{key}` of the site `{}`", included.from)));
+        }
+    }
+    bump_version(tx, site_id).await?;
+    Ok(())
+}
+
+/// Creates every item of a validated site (not those it includes, which
+/// another site stores).
 async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>, ts: i64) -> Result<()> {
-    for item in site.items() {
+    let included =
+        |kind, key: &str| site.included.as_ref().is_some_and(|i| i.items.iter().any(|(k, x)| *k == kind && x == key));
+    for item in site.items().filter(|i| !included(i.kind(), i.key())) {
         // Sources and press reports refer to each other: links are checked
         // once all are in (`validate` checked them already).
         write_unchecked(tx, site_id, &Record::of(item), Mode::Create, change, ts).await?;
@@ -434,7 +469,7 @@ async fn check_no_dangling(tx: &mut Tx, site_id: i64) -> Result<()> {
     let dangling: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT i.kind, i.key, l.kind, l.key FROM item_links l JOIN items i ON i.id = l.item_id \
          WHERE l.site_id = $1 AND i.deleted_at IS NULL AND NOT EXISTS \
-         (SELECT 1 FROM items t WHERE t.site_id = l.site_id AND t.kind = l.kind AND t.key = l.key \
+         (SELECT 1 FROM site_items t WHERE t.in_site = l.site_id AND t.kind = l.kind AND t.key = l.key \
           AND t.deleted_at IS NULL) ORDER BY i.kind, i.key, l.kind, l.key",
     )
     .bind(site_id)
@@ -526,7 +561,8 @@ async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Ch
     let written = write_unchecked(tx, site_id, r, mode, change, ts).await?;
     for &(kind, key) in &r.links {
         let exists: Flag = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL)",
+            "SELECT EXISTS (SELECT 1 FROM site_items WHERE in_site = $1 AND kind = $2 AND key = $3 \
+             AND deleted_at IS NULL)",
         )
         .bind(site_id)
         .bind(kind.as_str())
@@ -698,6 +734,19 @@ async fn finish(
     ts: i64,
 ) -> Result<Written> {
     let version = bump_version(tx, site_id).await?;
+    // The sites that show the item too see the change as well.
+    let including: Vec<i64> = sqlx::query_scalar(
+        "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id \
+         WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_all(&mut **tx)
+    .await?;
+    for other in including {
+        bump_version(tx, other).await?;
+    }
     let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
     Ok(Written { version, revision })
 }

@@ -86,12 +86,14 @@ pub enum FormKind {
 }
 
 impl FormKind {
-    /// The form a page shows, if any.
-    pub fn of_page(page: &Page) -> Option<FormKind> {
+    /// The form a page of `site` shows, if any (the home page: the
+    /// newsletter's short form, on a site with a newsletter page).
+    pub fn of_page(page: &Page, site: &crate::content::Site) -> Option<FormKind> {
         if let Some(k) = &page.petition {
             return Some(FormKind::Petition(k.clone()));
         }
         match page.template {
+            Template::Home if site.page_with(Template::Newsletter).is_none() => None,
             Template::Home | Template::Newsletter => Some(FormKind::Newsletter),
             Template::Contact => Some(FormKind::Contact),
             Template::MyData => Some(FormKind::MyData),
@@ -162,7 +164,7 @@ pub fn route<'a>(index: &'a SiteIndex, path: &str) -> Option<(&'a Page, Lang, St
     let page_at = |p: &str| match index.resolve(p) {
         Some(Target::Page { lang, index: i }) if index.site.pages[*i].template != Template::Home => {
             let page = &index.site.pages[*i];
-            FormKind::of_page(page).map(|_| (page, *lang))
+            FormKind::of_page(page, &index.site).map(|_| (page, *lang))
         }
         _ => None,
     };
@@ -189,7 +191,7 @@ pub async fn handle(
     let (path, query, headers) = (request.uri.path(), request.uri.query(), &request.headers);
     let arrived = tokio::time::Instant::now();
     let (page, lang, page_path, action) = route(index, path)?;
-    let kind = FormKind::of_page(page)?;
+    let kind = FormKind::of_page(page, &index.site)?;
     let ip = client_ip(peer, headers, &state.forms.trusted_proxies);
     if ip.is_loopback() && headers.contains_key("x-forwarded-for") && !WARNED_PROXY.swap(true, Ordering::Relaxed) {
         tracing::warn!(
@@ -300,7 +302,7 @@ impl FormRequest<'_> {
         path: &str,
         token: String,
     ) -> Result<FormView, crate::store::Error> {
-        let kind = FormKind::of_page(page).expect("a form page");
+        let kind = FormKind::of_page(page, &index.site).expect("a form page");
         let action = match kind {
             // The home page's short form posts to the newsletter page.
             FormKind::Newsletter => index

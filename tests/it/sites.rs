@@ -1,0 +1,121 @@
+//! Two sites, one install: the campaign's site and the documentary's, each
+//! on its own host names, sharing the case timeline (stored once).
+
+use axum::http::StatusCode;
+use casefile::accounts::{Role, hash_password};
+use casefile::content::ItemKind;
+
+use crate::app::TestApp;
+
+/// The documentary's site, on the host it answers on by default.
+const FILM: &str = "film.localhost:8080";
+/// An event both sites show, and one only the campaign's shows.
+const SHARED: &str = "1985-03-30-murders";
+const CAMPAIGN_ONLY: &str = "2019-11-25-parole";
+
+#[tokio::test]
+async fn each_site_answers_on_its_own_host_with_its_own_pages() {
+    let app = TestApp::new().await;
+    let campaign = app.get("/").await;
+    let film = app.get_on(FILM, "/").await;
+    assert_eq!((campaign.status, film.status), (StatusCode::OK, StatusCode::OK));
+    assert!(film.body.contains("<title>Killing for Love"), "the film's home");
+    assert!(!campaign.body.contains("<title>Killing for Love"), "the campaign's home");
+
+    // Each its own menu and language set.
+    assert!(film.body.contains("href=\"&#x2f;about\"") && !film.body.contains("href=\"&#x2f;case\""));
+    assert!(campaign.body.contains("href=\"&#x2f;case\""));
+    assert_eq!(app.get("/de/").await.status, StatusCode::OK);
+    assert_eq!(app.get_on(FILM, "/de/").await.status, StatusCode::NOT_FOUND, "English only");
+    // Each its own 404: the campaign's pages are not the film site's.
+    let missing = app.get_on(FILM, "/case").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Killing for Love"), "the film site's own 404 page");
+    // No form on the film site, which has no newsletter page: nowhere to post.
+    assert!(!film.body.contains("method=\"post\""));
+
+    // The timeline: the shared event on both, the campaign's own only there.
+    let film_timeline = app.get_on(FILM, "/timeline").await.body;
+    assert!(film_timeline.contains(&format!("id=\"{SHARED}\"")));
+    assert!(!film_timeline.contains(&format!("id=\"{CAMPAIGN_ONLY}\"")));
+    let api = format!("/api/v1/timeline/{CAMPAIGN_ONLY}");
+    assert_eq!(app.get(&api).await.status, StatusCode::OK);
+    assert_eq!(app.get_on(FILM, &api).await.status, StatusCode::NOT_FOUND, "not part of the film site");
+    assert_eq!(app.get_on(FILM, &format!("/api/v1/timeline/{SHARED}")).await.status, StatusCode::OK);
+
+    // Sitemaps and search: each site's own.
+    let index = app.get_on(FILM, "/sitemap.xml").await.body;
+    assert!(index.contains("<loc>http://film.localhost:8080/sitemap-1.xml</loc>"), "{index}");
+    let sitemap = app.get_on(FILM, "/sitemap-1.xml").await.body;
+    assert!(sitemap.contains("http://film.localhost:8080/about"), "{sitemap}");
+    assert!(!sitemap.contains("/case") && !sitemap.contains("/news/") && !sitemap.contains("127.0.0.1"));
+    assert!(!app.get("/sitemap-1.xml").await.body.contains("film.localhost"));
+    let post = "released on parole after 33 years";
+    assert!(app.get("/search?q=parole").await.body.contains(post), "the campaign finds its news");
+    let found = app.get_on(FILM, "/search?q=parole").await.body;
+    assert!(!found.contains(post), "the film site's search has no campaign news");
+    assert!(app.get_on(FILM, "/search?q=Loose+Chippings").await.body.contains("Haysom"), "but finds its own");
+}
+
+/// An edit of a shared event, saved once in the campaign's admin, shows on
+/// both sites at once: it is one item, not a copy.
+#[tokio::test]
+async fn a_shared_event_edited_once_changes_on_both_sites() {
+    let app = TestApp::new().await;
+    app.state.store.add_user("ed@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let body = "email=ed%40example.org&password=correct+horse+battery";
+    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form], body).await;
+    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let path = format!("/admin/timeline/{SHARED}");
+    let (_, _, editor) = app.request("GET", &path, &[("cookie", &cookie)], "").await;
+    let mut values = crate::admin::editor_values(&editor);
+    values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "The Haysoms are murdered (edited once)".into();
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    assert_eq!(app.request("POST", &path, &[form, ("cookie", &cookie)], &body).await.0, StatusCode::SEE_OTHER);
+
+    assert!(app.get("/timeline").await.body.contains("(edited once)"), "on the campaign's site");
+    assert!(app.get_on(FILM, "/timeline").await.body.contains("(edited once)"), "and at once on the film's");
+    // One row, stored by the campaign's site: the film site has no copy.
+    let film = app.state.others()[0].site_id;
+    assert!(app.state.store.item(film, ItemKind::Timeline, SHARED).await.unwrap().is_none());
+}
+
+/// Configured host names replace the default, and an unknown host can be
+/// refused instead of getting the first site.
+#[tokio::test]
+async fn host_names_come_from_the_configuration_and_unknown_hosts_may_get_a_404() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.site_hosts = vec!["killing-for-love=film.example".into(), "killing-for-love=www.film.example".into()];
+            c.unknown_host = Some("404".into());
+        })
+        .build()
+        .await;
+    assert!(app.get_on("www.film.example", "/").await.body.contains("<title>Killing for Love"));
+    assert!(app.get_on("FILM.example:443", "/about").await.status == StatusCode::OK, "case and port do not matter");
+    assert_eq!(app.get_on(FILM, "/").await.status, StatusCode::NOT_FOUND, "the default is replaced");
+    assert_eq!(app.get_on("other.example", "/").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/").await.status, StatusCode::OK, "the first site's own address still answers");
+}
+
+/// The documentary's bundle reads completely against the campaign's, and
+/// every event it shows cites a source.
+#[test]
+fn the_film_bundle_imports_completely_and_every_event_cites_a_source() {
+    let campaign = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
+    let files = casefile::bundle::companion_files().remove(0);
+    let film = casefile::bundle::parse_with(&files, std::slice::from_ref(&campaign)).unwrap();
+    assert_eq!(film.key, "killing-for-love");
+    assert_eq!(film.languages, [casefile::content::Lang::En]);
+    let included = film.included.as_ref().expect("shared items");
+    assert_eq!(included.from, "jens-soering");
+    assert!(film.timeline.len() >= 18 && film.timeline.iter().all(|e| !e.sources.is_empty()));
+    assert!(film.timeline.iter().all(|e| included.items.contains(&(ItemKind::Timeline, e.key.clone()))), "not copies");
+    assert!(
+        film.pages.iter().all(|p| !p.sources.is_empty() || p.key == "search" || p.key == "news" || p.key == "privacy")
+    );
+    // Without the campaign's site, the bundle says what it misses.
+    let err = casefile::bundle::parse(&files).unwrap_err().to_string();
+    assert!(err.contains("shared.toml: the site `jens-soering` is not there"), "{err}");
+}
