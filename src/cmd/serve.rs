@@ -190,7 +190,7 @@ pub async fn build(
         clock,
     };
     let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let first = parts.site(site_id, base_url, Vec::new(), config.storage.data_dir.join("search")).await?;
+    let first = parts.site(site_id, base_url, Vec::new(), &config.storage.data_dir).await?;
     let mut others = Vec::new();
     for (id, key) in parts.store.sites().await? {
         let Some((_, hosts)) = config.site_hosts.iter().find(|(k, _)| *k == key).filter(|_| id != site_id) else {
@@ -203,8 +203,8 @@ pub async fn build(
             Some(url) => format!("{}://{}", url.split("://").next().unwrap_or("https"), hosts[0]),
             None => format!("http://{}:{}", hosts[0], addr.port()),
         };
-        let search = config.storage.data_dir.join(format!("search-{key}"));
-        others.push(Arc::new(parts.site(id, base_url, hosts.clone(), search).await?));
+        let own = config.storage.data_dir.join("sites").join(&key);
+        others.push(Arc::new(parts.site(id, base_url, hosts.clone(), &own).await?));
     }
     let first = Arc::new(first);
     AppState::join(&first, others);
@@ -223,13 +223,15 @@ struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    /// The state of the site `site_id`, served at `base_url` on `hosts`.
+    /// The state of the site `site_id`, served at `base_url` on `hosts`,
+    /// with its theme overrides and search index in `dir` (the data folder
+    /// for the first site, `<data>/sites/<key>/` for the others).
     async fn site(
         &self,
         site_id: i64,
         base_url: String,
         hosts: Vec<String>,
-        search_dir: std::path::PathBuf,
+        dir: &std::path::Path,
     ) -> Result<AppState> {
         let (config, port) = (self.config, self.addr.port());
         let mut local_hosts = vec![self.addr.to_string(), format!("localhost:{port}"), format!("127.0.0.1:{port}")];
@@ -253,8 +255,8 @@ impl Parts<'_> {
             mail_dir: self.mail_dir.clone(),
             local_hosts,
         };
-        let theme = Theme::load(Some(&config.storage.data_dir.join("theme")))?;
-        let dirs = (config.storage.files_dir.clone(), search_dir);
+        let theme = Theme::load(Some(&dir.join("theme")))?;
+        let dirs = (config.storage.files_dir.clone(), dir.join("search"));
         let store = self.store.clone();
         let mut state = AppState::new(store, theme, site_id, base_url, forms, dirs, self.clock.clone()).await?;
         state.pdf_reader = config.pdf_reader.clone();

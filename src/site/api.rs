@@ -97,6 +97,8 @@ impl ListQuery {
                     }
                     q.kind = Some(v.clone());
                 }
+                // Which site: decided before the request got here.
+                "site" => {}
                 other => return Err(format!("unknown parameter `{other}` for /api/v1/{}", t.name)),
             }
         }
@@ -321,6 +323,9 @@ pub fn openapi(index: &SiteIndex) -> Value {
     let langs: Vec<&str> = index.site.languages.iter().map(|l| l.code()).collect();
     let lang_param = json!({ "name": "lang", "in": "query", "required": false,
         "description": "Only this language's text", "schema": { "type": "string", "enum": langs } });
+    let site_param = json!({ "name": "site", "in": "query", "required": false,
+        "description": "The key of a site of this install (another than the host's), such as this one's",
+        "schema": { "type": "string", "examples": [index.site.key] } });
     let mut paths = Map::new();
     paths.insert(
         "/api/v1/".into(),
@@ -330,6 +335,7 @@ pub fn openapi(index: &SiteIndex) -> Value {
     for t in &TYPES {
         let mut params = vec![
             lang_param.clone(),
+            site_param.clone(),
             json!({ "name": "page", "in": "query", "required": false,
                 "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1 } }),
             json!({ "name": "per_page", "in": "query", "required": false,
@@ -361,7 +367,7 @@ pub fn openapi(index: &SiteIndex) -> Value {
             format!("/api/v1/{}/{{key}}", t.name),
             json!({ "get": { "summary": format!("One item of {} by key{}", t.name, if matches!(t.name, "pages" | "news") { " or slug" } else { "" }),
                 "operationId": format!("get_{}", t.name),
-                "parameters": [ { "name": "key", "in": "path", "required": true, "schema": { "type": "string" } }, lang_param ],
+                "parameters": [ { "name": "key", "in": "path", "required": true, "schema": { "type": "string" } }, lang_param, site_param ],
                 "responses": {
                     "200": { "description": "The item", "headers": { "ETag": { "schema": { "type": "string" } } },
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Item" } } } },

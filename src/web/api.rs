@@ -59,6 +59,8 @@ pub async fn item(
                 Ok(l) => lang = Some(l),
                 Err(e) => return error(StatusCode::BAD_REQUEST, &e, &headers),
             },
+            // Which site: decided before the request got here.
+            "site" => {}
             other => return error(StatusCode::BAD_REQUEST, &format!("unknown parameter `{other}`"), &headers),
         }
     }

@@ -32,31 +32,54 @@ pub fn app(state: Arc<AppState>) -> Router {
     let base_host = state.base_url.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
     let first_hosts: Vec<String> =
         std::iter::once(base_host).chain(state.forms.local_hosts.iter().map(String::as_str)).map(host_name).collect();
+    let first_key = state.index().site.key.clone();
     let first = site_app(state);
     if others.is_empty() && !unknown_404 {
         return first;
     }
     // Each request goes to the site its host names; any other host to the
-    // first site (or a 404, if so configured).
-    let sites: Arc<Vec<(Vec<String>, Router)>> =
-        Arc::new(others.into_iter().map(|s| (s.hosts.clone(), site_app(s))).collect());
+    // first site (or a 404, if so configured). The APIs also take the site
+    // from a `site` parameter, so one address serves every site's content.
+    let sites: Arc<Vec<(String, Vec<String>, Router)>> = Arc::new(
+        std::iter::once((first_key, first_hosts, first))
+            .chain(others.into_iter().map(|s| (s.index().site.key.clone(), s.hosts.clone(), site_app(s))))
+            .collect(),
+    );
     Router::new()
         .fallback_service(tower::service_fn(move |req: axum::extract::Request| {
-            let host = request_host(&req);
-            let site = sites.iter().find(|(hosts, _)| hosts.contains(&host)).map(|(_, r)| r.clone());
-            let router = match site {
-                Some(router) => Some(router),
-                None if unknown_404 && !first_hosts.contains(&host) => None,
-                None => Some(first.clone()),
+            let router = match api_site(&req) {
+                Some(key) => sites.iter().find(|(k, _, _)| *k == key).map(|(_, _, r)| r.clone()).ok_or(key),
+                None => {
+                    let host = request_host(&req);
+                    match sites.iter().find(|(_, hosts, _)| hosts.contains(&host)) {
+                        Some((_, _, router)) => Ok(router.clone()),
+                        None if unknown_404 => Err(String::new()),
+                        None => Ok(sites[0].2.clone()),
+                    }
+                }
             };
             async move {
                 match router {
-                    Some(router) => router.oneshot(req).await,
-                    None => Ok((StatusCode::NOT_FOUND, "No site answers on this host name.\n").into_response()),
+                    Ok(router) => router.oneshot(req).await,
+                    Err(key) if !key.is_empty() => {
+                        let body = serde_json::json!({ "error": format!("there is no site `{key}`") }).to_string();
+                        Ok((StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+                    }
+                    Err(_) => Ok((StatusCode::NOT_FOUND, "No site answers on this host name.\n").into_response()),
                 }
             }
         }))
         .layer(axum::middleware::map_response(add_security_headers))
+}
+
+/// The site an API request names with `?site=KEY`, if any.
+fn api_site(req: &axum::extract::Request) -> Option<String> {
+    let path = req.uri().path();
+    if !(path.starts_with("/api/v1") || path.starts_with("/api/admin/v1")) {
+        return None;
+    }
+    let query = req.uri().query()?;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "site").map(|(_, v)| v.into_owned())
 }
 
 /// The host a request names, without a port, lowercase.

@@ -29,7 +29,7 @@ fn required<'a>(doc: &'a Value, schema: &'a Value) -> Vec<&'a str> {
 /// An example value for a documented query parameter.
 fn example(param: &Value) -> String {
     let s = &param["schema"];
-    if let Some(e) = s["enum"].as_array() {
+    if let Some(e) = s["enum"].as_array().or(s["examples"].as_array()) {
         return e[0].as_str().unwrap().to_owned();
     }
     match param["name"].as_str().unwrap() {

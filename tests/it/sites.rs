@@ -42,6 +42,11 @@ async fn each_site_answers_on_its_own_host_with_its_own_pages() {
     assert_eq!(app.get(&api).await.status, StatusCode::OK);
     assert_eq!(app.get_on(FILM, &api).await.status, StatusCode::NOT_FOUND, "not part of the film site");
     assert_eq!(app.get_on(FILM, &format!("/api/v1/timeline/{SHARED}")).await.status, StatusCode::OK);
+    // The APIs take the site from a parameter too, on any host.
+    let listed = app.get("/api/v1/timeline?site=killing-for-love").await.body;
+    assert!(listed.contains(SHARED) && !listed.contains(CAMPAIGN_ONLY), "the film site's timeline");
+    let unknown = app.get("/api/v1/timeline?site=nothing-here").await;
+    assert!(unknown.status == StatusCode::NOT_FOUND && unknown.body.contains("there is no site `nothing-here`"));
 
     // Sitemaps and search: each site's own.
     let index = app.get_on(FILM, "/sitemap.xml").await.body;
