@@ -248,6 +248,12 @@ pub struct ExportArgs {
     /// https://forms.jenssoering.example [default: the copy's own address].
     #[arg(long, value_name = "URL")]
     pub forms_url: Option<String>,
+
+    /// The site to export, by key, where the install has several (`casefile
+    /// export --site killing-for-love --base-url https://film.example`)
+    /// [default: the first].
+    #[arg(long, value_name = "KEY")]
+    pub site: Option<String>,
     /// Write no .gz and .br twins: for a CDN that compresses by itself
     /// (Cloudflare, Netlify); a second export removes earlier twins.
     #[arg(long)]
@@ -269,6 +275,12 @@ pub struct ExportContentArgs {
     /// Also write every item's revisions (revisions.jsonl; import ignores it).
     #[arg(long)]
     pub revisions: bool,
+
+    /// The site to export, by key, where the install has several; the
+    /// items it shows from another site are named in `shared.toml`
+    /// [default: the first].
+    #[arg(long, value_name = "KEY")]
+    pub site: Option<String>,
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

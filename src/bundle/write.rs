@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 
 use super::{BundleFile, RedirectsFile, SiteFile, SourcesFile};
-use crate::content::{ItemKind, ItemRef, Site};
+use crate::content::{Included, ItemKind, ItemRef, Site};
 
 /// The text files of a bundle holding `site`, drafts included: `site.toml`,
 /// `sources.toml`, `redirects.toml` (when there are redirects) and one
@@ -20,17 +20,43 @@ pub fn files(site: &Site) -> Result<Vec<BundleFile>> {
         text: site.text.clone(),
     };
     let mut out = vec![("site.toml".to_owned(), toml::to_string(&site_file).context("site.toml")?)];
-    let sources = SourcesFile { source: site.sources.clone() };
+    // Items another site stores are named in shared.toml, not copied.
+    let included = |kind: ItemKind, key: &str| {
+        site.included.as_ref().is_some_and(|i| i.items.iter().any(|(k, x)| *k == kind && x == key))
+    };
+    if let Some(shared) = &site.included {
+        out.push(("shared.toml".to_owned(), shared_file(shared)?));
+    }
+    let own_sources = site.sources.iter().filter(|s| !included(ItemKind::Source, &s.key)).cloned().collect();
+    let sources = SourcesFile { source: own_sources };
     out.push(("sources.toml".to_owned(), toml::to_string(&sources).context("sources.toml")?));
     if !site.redirects.is_empty() {
         let redirects = RedirectsFile { redirect: site.redirects.clone() };
         out.push(("redirects.toml".to_owned(), toml::to_string(&redirects).context("redirects.toml")?));
     }
-    for item in site.items().filter(|i| !matches!(i.kind(), ItemKind::Source | ItemKind::Redirect)) {
+    let own = |i: &ItemRef<'_>| !included(i.kind(), i.key());
+    for item in site.items().filter(|i| !matches!(i.kind(), ItemKind::Source | ItemKind::Redirect)).filter(own) {
         let path = item.label();
         out.push((path.clone(), item_file(item, site).with_context(|| path)?));
     }
     Ok(out)
+}
+
+/// `shared.toml`: the site that stores the included items, and their keys
+/// per folder.
+fn shared_file(shared: &Included) -> Result<String> {
+    let mut include = toml::Table::new();
+    for (kind, key) in &shared.items {
+        let folder = kind.folder().trim_end_matches(".toml");
+        let keys = include.entry(folder).or_insert_with(|| toml::Value::Array(Vec::new()));
+        if let toml::Value::Array(keys) = keys {
+            keys.push(toml::Value::String(key.clone()));
+        }
+    }
+    let mut file = toml::Table::new();
+    file.insert("from".into(), toml::Value::String(shared.from.clone()));
+    file.insert("include".into(), toml::Value::Table(include));
+    Ok(toml::to_string(&file)?)
 }
 
 /// `+++`, the front matter, `+++`, then one `::: <lang>` section per body.

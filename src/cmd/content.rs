@@ -188,12 +188,20 @@ pub(crate) fn print_report(report: &ImportReport) {
 pub async fn export(args: ExportContentArgs) -> Result<()> {
     let storage = Storage::resolve(&args.storage)?;
     let store = crate::cmd::outbox::open_existing(&storage).await?;
-    let key = store.first_site_key().await?.ok_or_else(|| anyhow::anyhow!("the database holds no site yet"))?;
-    let site_id = store.site_id(&key).await?.ok_or_else(|| anyhow::anyhow!("the site `{key}` vanished"))?;
+    let key = match args.site.clone() {
+        Some(key) => key,
+        None => store.first_site_key().await?.ok_or_else(|| anyhow::anyhow!("the database holds no site yet"))?,
+    };
+    let site_id = store.site_id(&key).await?.ok_or_else(|| anyhow::anyhow!("there is no site `{key}`"))?;
     let site = store.load_site(site_id).await?;
     let mut texts = bundle::to_files(&site)?;
     let mut files = Vec::new();
-    for (path, name) in crate::documents::bundle_paths(&site) {
+    // The files of the site's own items (another site's go with it).
+    let mut own = site.clone();
+    if let Some(shared) = &site.included {
+        own.retain_items(|i| !shared.items.iter().any(|(k, x)| *k == i.kind() && x == i.key()));
+    }
+    for (path, name) in crate::documents::bundle_paths(&own) {
         let stored = storage.files_dir.join(&name);
         let bytes =
             std::fs::read(&stored).with_context(|| format!("{path}: its file is missing from {}", stored.display()))?;

@@ -16,19 +16,29 @@ pub async fn run(args: ExportArgs) -> Result<()> {
     let Some(base_url) = args.base_url.clone() else {
         anyhow::bail!("give --base-url: the address the exported site will have (https://…)");
     };
-    let serve = ServeArgs { storage: args.storage.clone(), base_url: Some(base_url), ..ServeArgs::default() };
+    let url =
+        url::Url::parse(&base_url).ok().filter(|u| u.host_str().is_some()).context("the base URL names no host")?;
+    let host = url.host_str().map(|h| url.port().map_or(h.to_owned(), |p| format!("{h}:{p}"))).unwrap_or_default();
+    // Another site than the first answers on the base URL's host.
+    let site_hosts = args.site.iter().map(|key| format!("{key}={}", url.host_str().unwrap_or(""))).collect();
+    let serve =
+        ServeArgs { storage: args.storage.clone(), base_url: Some(base_url), site_hosts, ..ServeArgs::default() };
     let config = ServeConfig::resolve(&serve)?;
     crate::cmd::outbox::open_existing(&config.storage).await?.close().await;
     // The same state and router as `serve`; nothing listens, nothing is mailed.
     let mailer = Mailer::Memory(Arc::default());
-    let (state, _worker) = crate::cmd::serve::build(&config, config.listen, mailer, Clock::system()).await?;
+    let (first, _worker) = crate::cmd::serve::build(&config, config.listen, mailer, Clock::system()).await?;
+    let state = match &args.site {
+        Some(key) if *key != first.index().site.key => {
+            let found = first.others().iter().find(|s| s.index().site.key == *key).cloned();
+            let keys: Vec<String> = first.store.sites().await?.into_iter().map(|(_, k)| k).collect();
+            found.with_context(|| format!("there is no site `{key}`; the sites are {}", keys.join(", ")))?
+        }
+        _ => Arc::clone(&first),
+    };
     state.keep_pages.store(false, std::sync::atomic::Ordering::Relaxed);
-    let router = crate::web::router::app(Arc::clone(&state));
+    let router = crate::web::router::app(Arc::clone(&first));
     let index = state.index();
-    let host = url::Url::parse(&index.base_url)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}"))))
-        .context("the base URL names no host")?;
     let bar = if args.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {pos} files {wide_msg}").expect("a valid template"),

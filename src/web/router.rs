@@ -40,9 +40,12 @@ pub fn app(state: Arc<AppState>) -> Router {
     // Each request goes to the site its host names; any other host to the
     // first site (or a 404, if so configured). The APIs also take the site
     // from a `site` parameter, so one address serves every site's content.
+    // The first site last: another site's host names win over its address.
     let sites: Arc<Vec<(String, Vec<String>, Router)>> = Arc::new(
-        std::iter::once((first_key, first_hosts, first))
-            .chain(others.into_iter().map(|s| (s.index().site.key.clone(), s.hosts.clone(), site_app(s))))
+        others
+            .into_iter()
+            .map(|s| (s.index().site.key.clone(), s.hosts.clone(), site_app(s)))
+            .chain(std::iter::once((first_key, first_hosts, first)))
             .collect(),
     );
     Router::new()
@@ -54,7 +57,7 @@ pub fn app(state: Arc<AppState>) -> Router {
                     match sites.iter().find(|(_, hosts, _)| hosts.contains(&host)) {
                         Some((_, _, router)) => Ok(router.clone()),
                         None if unknown_404 => Err(String::new()),
-                        None => Ok(sites[0].2.clone()),
+                        None => Ok(sites[sites.len() - 1].2.clone()),
                     }
                 }
             };

@@ -11,7 +11,7 @@ use casefile::store::{Change, Store};
 
 use crate::server::{Server, client};
 
-fn casefile(args: &[&str]) -> Output {
+pub(crate) fn casefile(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casefile"));
     cmd.args(args);
     crate::db::point(&mut cmd);
@@ -19,7 +19,7 @@ fn casefile(args: &[&str]) -> Output {
 }
 
 /// Runs the command and returns its standard output; panics on failure.
-fn ok(args: &[&str]) -> String {
+pub(crate) fn ok(args: &[&str]) -> String {
     let out = casefile(args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{args:?} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -124,3 +124,35 @@ fn the_film_bundle_imports_completely_and_every_event_cites_a_source() {
     let err = casefile::bundle::parse(&files).unwrap_err().to_string();
     assert!(err.contains("shared.toml: the site `jens-soering` is not there"), "{err}");
 }
+
+/// Each site goes out on its own: the film site's content bundle names
+/// the shared items in `shared.toml` rather than copying them, and reads
+/// back against the campaign's; its static copy has its own pages only.
+#[tokio::test]
+async fn each_site_is_exported_on_its_own() {
+    let app = TestApp::new().await;
+    let out = tempfile::tempdir().unwrap();
+    let (data, bundle, copy) = (app.data(), out.path().join("film"), out.path().join("static"));
+    let (data, bundle_s, copy_s) = (data.to_str().unwrap(), bundle.to_str().unwrap(), copy.to_str().unwrap());
+    crate::content_io::ok(&["export-content", "--data", data, "--site", "killing-for-love", "--out", bundle_s]);
+    let shared = std::fs::read_to_string(bundle.join("shared.toml")).unwrap();
+    assert!(shared.contains("from = \"jens-soering\"") && shared.contains(SHARED), "{shared}");
+    assert!(!bundle.join("timeline").exists(), "no copies of the shared events");
+    assert!(!std::fs::read_to_string(bundle.join("sources.toml")).unwrap().contains("film-site"));
+    let (texts, _) = casefile::bundle::read_folder(&bundle).unwrap();
+    let campaign = casefile::bundle::parse(&casefile::bundle::default_files()).unwrap();
+    let again = casefile::bundle::parse_with(&texts, std::slice::from_ref(&campaign)).unwrap();
+    assert_eq!(again.pages.len(), 6);
+    assert_eq!(again.included.unwrap().items.len(), 28);
+
+    let base = ["--base-url", "https://film.example", "--no-twins", "--quiet"];
+    let args = [&["export", "--data", data, "--site", "killing-for-love", "--out", copy_s][..], &base].concat();
+    crate::content_io::ok(&args);
+    let timeline = std::fs::read_to_string(copy.join("timeline.html")).unwrap();
+    assert!(timeline.contains(&format!("id=\"{SHARED}\"")) && !timeline.contains(&format!("id=\"{CAMPAIGN_ONLY}\"")));
+    assert!(std::fs::read_to_string(copy.join("index.html")).unwrap().contains("<title>Killing for Love"));
+    assert!(!copy.join("case.html").exists() && !copy.join("de").exists(), "none of the campaign's pages");
+    let failed =
+        crate::content_io::casefile(&["export-content", "--data", data, "--site", "nothing", "--out", bundle_s]);
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("there is no site `nothing`"));
+}

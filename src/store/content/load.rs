@@ -1,6 +1,6 @@
 //! Reading items back: one item, or a whole site in the caller's transaction.
 
-use crate::content::{ArchivedNewsletter, Item, ItemKind, Site, SiteSettings};
+use crate::content::{ArchivedNewsletter, Included, Item, ItemKind, Site, SiteSettings};
 
 use super::super::backend::Conn;
 use super::super::error::{Error, Result};
@@ -74,8 +74,26 @@ pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
     }
     site.set_settings(settings.ok_or_else(|| Error::NotFound(format!("the site {site_id} has no settings")))?);
     site.newsletters = archived_newsletters(conn, site_id).await?;
+    site.included = included(conn, site_id).await?;
     site.sort();
     Ok(site)
+}
+
+/// The items the site shows that another site stores, if any.
+async fn included(conn: &mut Conn, site_id: i64) -> Result<Option<Included>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT o.key, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id \
+         JOIN sites o ON o.id = i.site_id WHERE s.site_id = $1 ORDER BY i.kind, i.key",
+    )
+    .bind(site_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(from) = rows.first().map(|r| r.0.clone()) else { return Ok(None) };
+    let items = rows
+        .into_iter()
+        .map(|(_, kind, key)| Ok((kind.parse().map_err(Error::Corrupt)?, key)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Included { from, items }))
 }
 
 /// The newsletters in the public archive, newest first.
