@@ -113,6 +113,10 @@ pub enum UserAction {
         /// What they may do: owners also manage users and settings.
         #[arg(long, value_parser = ["owner", "editor"])]
         role: String,
+        /// A site they may edit, by key (repeat; default: every site of
+        /// the install).
+        #[arg(long = "site", value_name = "KEY")]
+        sites: Vec<String>,
         /// Storage options.
         #[command(flatten)]
         storage: StorageArgs,

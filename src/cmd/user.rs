@@ -13,7 +13,7 @@ use crate::store::{Store, now};
 /// Runs a `user` subcommand.
 pub async fn user(action: UserAction) -> Result<()> {
     match action {
-        UserAction::Add { email, role, storage } => {
+        UserAction::Add { email, role, sites, storage } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let email = checked_email(&email)?;
             let password = read_password(&email)?;
@@ -22,14 +22,21 @@ pub async fn user(action: UserAction) -> Result<()> {
             let storage = Storage::resolve(&storage)?;
             storage.prepare()?;
             let store = Store::open_with(&storage.database_url, &storage.pool).await?;
+            for key in &sites {
+                crate::content::check_key(key).map_err(|e| anyhow::anyhow!("--site {key}: {}", e.0))?;
+            }
             let user = store.add_user(&email, role, &accounts::hash_password(&password), now()).await?;
-            eprintln!("added {} {}", user.role.as_str(), user.email);
+            store.set_user_sites(user.id, &sites).await?;
+            let limited = if sites.is_empty() { String::new() } else { format!(" for {}", sites.join(", ")) };
+            eprintln!("added {} {}{limited}", user.role.as_str(), user.email);
             store.close().await;
         }
         UserAction::List { storage } => {
             let store = open(&storage).await?;
             for u in store.users().await? {
-                println!("{:<40} {:<6} created {}", u.email, u.role.as_str(), crate::site::ymd(u.created_at));
+                let sites = store.user_sites(u.id).await?;
+                let sites = if sites.is_empty() { "every site".to_owned() } else { sites.join(", ") };
+                println!("{:<40} {:<6} created {}  {sites}", u.email, u.role.as_str(), crate::site::ymd(u.created_at));
             }
             store.close().await;
         }

@@ -50,6 +50,35 @@ pub(super) fn user_row(row: UserRow) -> Result<User> {
 }
 
 impl Store {
+    /// The keys of the sites a user may edit; empty: every site.
+    pub async fn user_sites(&self, user_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT site_key FROM user_sites WHERE user_id = $1 ORDER BY site_key")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Limits a user to the sites `keys` (none: every site).
+    pub async fn set_user_sites(&self, user_id: i64, keys: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM user_sites WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        for key in keys {
+            sqlx::query("INSERT INTO user_sites (user_id, site_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(user_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a user may edit the site `site_key`.
+    pub async fn may_edit(&self, user_id: i64, site_key: &str) -> Result<bool> {
+        let sites = self.user_sites(user_id).await?;
+        Ok(sites.is_empty() || sites.iter().any(|k| k == site_key))
+    }
+
     /// Adds a user; an existing address is a conflict.
     pub async fn add_user(&self, email: &str, role: Role, password_hash: &str, now: i64) -> Result<User> {
         let email = email.trim().to_lowercase();

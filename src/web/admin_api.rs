@@ -272,6 +272,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, needed: Role) -> Re
     if needed == Role::Owner && user.role != Role::Owner {
         return Err(error(StatusCode::FORBIDDEN, "only owners may do this"));
     }
+    let site = state.index().site.key.clone();
+    if !state.store.may_edit(user.id, &site).await.map_err(store_error)? {
+        return Err(error(StatusCode::FORBIDDEN, &format!("this token's user may not edit the site `{site}`")));
+    }
     Ok(user)
 }
 

@@ -155,6 +155,11 @@ impl AppState {
         let _ = first.others.set(others);
     }
 
+    /// Every site of the install, this one included, the first first.
+    pub fn family(&self) -> Vec<Arc<AppState>> {
+        self.family.get().into_iter().flatten().filter_map(Weak::upgrade).collect()
+    }
+
     /// The install's other sites (on the first site; empty elsewhere).
     pub fn others(&self) -> &[Arc<AppState>] {
         self.others.get().map_or(&[], Vec::as_slice)

@@ -143,9 +143,14 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (StatusCode, header::HeaderMap, String) {
-        let mut req = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8080");
+        // The app's own host and origin, unless `headers` name others.
+        let host = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")).map_or("127.0.0.1:8080", |(_, v)| *v);
+        let mut req = Request::builder().method(method).uri(path);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req = req.header(header::HOST, host);
+        }
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin")) {
-            req = req.header(header::ORIGIN, "http://127.0.0.1:8080");
+            req = req.header(header::ORIGIN, format!("http://{host}"));
         }
         for (k, v) in headers {
             req = req.header(*k, *v);

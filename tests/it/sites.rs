@@ -156,3 +156,46 @@ async fn each_site_is_exported_on_its_own() {
         crate::content_io::casefile(&["export-content", "--data", data, "--site", "nothing", "--out", bundle_s]);
     assert!(String::from_utf8_lossy(&failed.stderr).contains("there is no site `nothing`"));
 }
+
+/// A user limited to the film's site edits it and nothing else, in the
+/// admin and through the Admin API; the admin names both sites.
+#[tokio::test]
+async fn a_user_may_be_limited_to_some_sites() {
+    let app = TestApp::new().await;
+    let store = &app.state.store;
+    let user =
+        store.add_user("film@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
+    store.set_user_sites(user.id, &["killing-for-love".to_owned()]).await.unwrap();
+    let sign_in = |host: &'static str| {
+        let app = &app;
+        async move {
+            let form = ("content-type", "application/x-www-form-urlencoded");
+            let body = "email=film%40example.org&password=correct+horse+battery";
+            let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], body).await;
+            h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+        }
+    };
+    let cookie = sign_in("127.0.0.1:8080").await;
+    let (status, _, page) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("Your account edits other sites of this install"));
+
+    let cookie = sign_in(FILM).await;
+    let (status, _, page) = app.request("GET", "/admin/pages", &[("cookie", &cookie), ("host", FILM)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/admin/pages/about"), "the film site's own pages");
+    // (The templates escape `/` in attributes.)
+    let switcher = page.split("class=\"site-switcher\"").nth(1).expect("a site switcher");
+    assert!(
+        switcher.contains("http:&#x2f;&#x2f;film.localhost:8080&#x2f;admin\" aria-current=\"page\">Killing for Love")
+    );
+    assert!(switcher.contains("http:&#x2f;&#x2f;127.0.0.1:8080&#x2f;admin"), "the campaign's admin too");
+
+    let (token, hash) = casefile::accounts::new_token();
+    store.add_token("film@example.org", "test", &hash, 0).await.unwrap();
+    let bearer = format!("Bearer {token}");
+    let (status, _, body) = app.request("GET", "/api/admin/v1/pages", &[("authorization", &bearer)], "").await;
+    assert!(status == StatusCode::FORBIDDEN && body.contains("may not edit the site `jens-soering`"), "{body}");
+    let path = "/api/admin/v1/pages?site=killing-for-love";
+    assert_eq!(app.request("GET", path, &[("authorization", &bearer)], "").await.0, StatusCode::OK);
+}

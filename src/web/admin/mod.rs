@@ -140,6 +140,7 @@ pub fn page(state: &AppState, template: &str, p: &Page<'_>, ctx: Value, status: 
         user => p.session.map(|s| context! { email => &s.user.email, role => s.user.role.as_str() }),
         csrf => p.session.map(|s| s.csrf.as_str()),
         types,
+        sites => site_switcher(state, p.lang),
     };
     match theme.render(template, context! { ..ctx, ..base }) {
         Ok(html) => {
@@ -154,6 +155,25 @@ pub fn page(state: &AppState, template: &str, p: &Page<'_>, ctx: Value, status: 
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
         }
     }
+}
+
+/// The install's sites, each with its admin's address, where there are
+/// several: the admin's site switcher.
+fn site_switcher(state: &AppState, lang: Lang) -> Vec<Value> {
+    let family = state.family();
+    if family.len() < 2 {
+        return Vec::new();
+    }
+    family
+        .iter()
+        .map(|s| {
+            let index = s.index();
+            let text = index.site.text.get(&lang).or_else(|| index.site.text.values().next());
+            let name = text.map(|t| t.name.clone()).unwrap_or_else(|| index.site.key.clone());
+            let current = std::ptr::eq(Arc::as_ptr(s), state);
+            context! { name, url => format!("{}/admin", s.base_url), current }
+        })
+        .collect()
 }
 
 /// A language's name in the UI language `ui` ("German", "Deutsch").
@@ -227,6 +247,12 @@ pub async fn signed(state: &AppState, req: Request) -> Result<Signed, Response> 
     }
     let lang = session.user.ui_lang.unwrap_or(lang);
     let mut signed = Signed { session, lang, form: Vec::new() };
+    // A user limited to some sites of the install sees no other's admin.
+    let site = state.index().site.key.clone();
+    if !state.store.may_edit(signed.session.user.id, &site).await.unwrap_or(false) {
+        let p = Page { error: Some("admin_other_site"), ..signed.page("admin_dashboard", "") };
+        return Err(page(state, "admin/message.html", &p, context! {}, StatusCode::FORBIDDEN));
+    }
     if parts.method == Method::POST {
         let Ok(bytes) = axum::body::to_bytes(body, super::router::API_BODY_LIMIT).await else {
             return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n").into_response());
