@@ -1118,3 +1118,24 @@ async fn plain_fields_are_edited_as_controls_of_their_own() {
     };
     assert!(!petition.open, "closed");
 }
+
+/// A language whose text was last changed before another's is marked in
+/// the editor: its translation may need bringing up to date.
+#[tokio::test]
+async fn a_translation_older_than_the_other_language_is_marked() {
+    let app = app_with_users().await;
+    let cookie = sign_in(&app, "ed@example.org").await;
+    let path = "/admin/news/2019-11-25-released-on-parole";
+    let marked = |page: &str| page.contains("older than another language");
+    let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    assert!(!marked(&editor), "both languages as imported");
+    let mut values = editor_values(&editor);
+    values.iter_mut().find(|(k, _)| k == "en.summary").unwrap().1.push_str(" More.");
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
+    assert_eq!(app.request("POST", path, &[FORM, ("cookie", cookie.as_str())], &body).await.0, StatusCode::SEE_OTHER);
+    let (_, _, editor) = app.request("GET", path, &[("cookie", cookie.as_str())], "").await;
+    let german = editor.split("<fieldset lang=\"de\">").nth(1).unwrap().split("</legend>").next().unwrap();
+    assert!(marked(german), "the German text is older now: {german}");
+    let english = editor.split("<fieldset lang=\"en\">").nth(1).unwrap().split("</legend>").next().unwrap();
+    assert!(!marked(english));
+}

@@ -172,7 +172,9 @@ async fn instances_started_together_on_an_empty_database_serve_one_site() {
     }
     let pool = crate::db::pool(&data).await;
     let sites: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sites").fetch_one(&pool).await.unwrap();
-    assert_eq!(sites, 1);
+    assert_eq!(sites, 2, "the campaign's and the documentary's, once each");
+    let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM item_sites").fetch_one(&pool).await.unwrap();
+    assert_eq!(shared, 28, "the film site's shared items, linked once");
 }
 
 /// A newsletter sign-up made on one instance is confirmed through the

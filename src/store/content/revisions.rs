@@ -2,7 +2,7 @@
 //! change, when and why, so any earlier state can be listed, compared and
 //! restored.
 
-use crate::content::{Item, ItemKind, SiteSettings};
+use crate::content::{Item, ItemKind, Lang, SiteSettings};
 
 use super::super::Store;
 use super::super::backend::Tx;
@@ -80,6 +80,34 @@ impl Store {
         .bind(key)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The languages of an item whose text is older than another
+    /// language's: the last revision that changed any `<lang>.` field came
+    /// before the last one that changed another language's (a translation
+    /// to bring up to date). Read from the item's revisions, oldest first.
+    pub async fn older_translations(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Vec<Lang>> {
+        let data: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(data AS TEXT) FROM revisions WHERE site_id = $1 AND kind = $2 AND key = $3 ORDER BY id",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?;
+        // The index of the revision that last changed each language.
+        let mut last: std::collections::BTreeMap<Lang, usize> = std::collections::BTreeMap::new();
+        let mut before = String::from("{}");
+        for (i, now) in data.iter().enumerate() {
+            for field in changed_fields(&before, now) {
+                if let Some(lang) = field.split('.').next().and_then(|l| l.parse::<Lang>().ok()) {
+                    last.insert(lang, i);
+                }
+            }
+            before.clone_from(now);
+        }
+        let newest = last.values().copied().max().unwrap_or(0);
+        Ok(last.into_iter().filter(|(_, i)| *i < newest).map(|(l, _)| l).collect())
     }
 
     /// The latest changes to any item of the site, newest first: the audit

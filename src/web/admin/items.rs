@@ -220,7 +220,9 @@ pub async fn edit_form(
             let Some((item, revision)) = found else { return Err(not_found(&state, &s)) };
             let view = Editor::of(&item_json(&item), &languages(&state).await, revision);
             let message = saved.then_some("admin_saved");
-            Ok(editor_page(&state, &s, &name, &key, false, &view, Extra { message, ..Extra::default() }).await)
+            let older =
+                state.store.older_translations(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+            Ok(editor_page(&state, &s, &name, &key, false, &view, Extra { message, older, ..Extra::default() }).await)
         }
         .await,
     )
@@ -716,12 +718,14 @@ struct Extra {
     message: Option<&'static str>,
     error: Option<String>,
     theirs: Option<String>,
+    /// Languages whose text is older than another's.
+    older: Vec<Lang>,
     status: StatusCode,
 }
 
 impl Default for Extra {
     fn default() -> Extra {
-        Extra { message: None, error: None, theirs: None, status: StatusCode::OK }
+        Extra { message: None, error: None, theirs: None, older: Vec::new(), status: StatusCode::OK }
     }
 }
 
@@ -754,7 +758,8 @@ async fn editor_page(
                 .collect();
             let missing =
                 e.texts.iter().find(|(x, _)| x == l).is_some_and(|(_, f)| f.iter().all(|(_, v)| v.is_empty()));
-            context! { code => l.code(), name => l.native_name(), fields, missing }
+            let older = !missing && extra.older.contains(l);
+            context! { code => l.code(), name => l.native_name(), fields, missing, older }
         })
         .collect();
     let text_fields = e.texts.first().map(|(_, f)| f.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(","));
