@@ -48,31 +48,33 @@ pub fn app(state: Arc<AppState>) -> Router {
             .chain(std::iter::once((first_key, first_hosts, first)))
             .collect(),
     );
-    Router::new()
-        .fallback_service(tower::service_fn(move |req: axum::extract::Request| {
-            let router = match api_site(&req) {
-                Some(key) => sites.iter().find(|(k, _, _)| *k == key).map(|(_, _, r)| r.clone()).ok_or(key),
-                None => {
-                    let host = request_host(&req);
-                    match sites.iter().find(|(_, hosts, _)| hosts.contains(&host)) {
-                        Some((_, _, router)) => Ok(router.clone()),
-                        None if unknown_404 => Err(String::new()),
-                        None => Ok(sites[sites.len() - 1].2.clone()),
-                    }
-                }
-            };
-            async move {
-                match router {
-                    Ok(router) => router.oneshot(req).await,
-                    Err(key) if !key.is_empty() => {
-                        let body = serde_json::json!({ "error": format!("there is no site `{key}`") }).to_string();
-                        Ok((StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body).into_response())
-                    }
-                    Err(_) => Ok((StatusCode::NOT_FOUND, "No site answers on this host name.\n").into_response()),
+    Router::new().fallback_service(tower::service_fn(move |req: axum::extract::Request| {
+        let router = match api_site(&req) {
+            Some(key) => sites.iter().find(|(k, _, _)| *k == key).map(|(_, _, r)| r.clone()).ok_or(key),
+            None => {
+                let host = request_host(&req);
+                match sites.iter().find(|(_, hosts, _)| hosts.contains(&host)) {
+                    Some((_, _, router)) => Ok(router.clone()),
+                    None if unknown_404 => Err(String::new()),
+                    None => Ok(sites[sites.len() - 1].2.clone()),
                 }
             }
-        }))
-        .layer(axum::middleware::map_response(add_security_headers))
+        };
+        async move {
+            match router {
+                Ok(router) => router.oneshot(req).await,
+                Err(key) if !key.is_empty() => {
+                    let body = serde_json::json!({ "error": format!("there is no site `{key}`") }).to_string();
+                    let res = (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body);
+                    Ok(add_security_headers(res.into_response()).await)
+                }
+                Err(_) => {
+                    let res = (StatusCode::NOT_FOUND, "No site answers on this host name.\n").into_response();
+                    Ok(add_security_headers(res).await)
+                }
+            }
+        }
+    }))
 }
 
 /// The site an API request names with `?site=KEY`, if any.
