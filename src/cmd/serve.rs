@@ -193,10 +193,11 @@ pub async fn build(
     let first = parts.site(site_id, base_url, Vec::new(), &config.storage.data_dir).await?;
     let mut others = Vec::new();
     for (id, key) in parts.store.sites().await? {
-        let Some((_, hosts)) = config.site_hosts.iter().find(|(k, _)| *k == key).filter(|_| id != site_id) else {
-            if id != site_id {
-                tracing::info!(site = %key, "no host names: this site is not served (see site_hosts)");
-            }
+        if id == site_id {
+            continue;
+        }
+        let Some((_, hosts)) = config.site_hosts.iter().find(|(k, _)| *k == key) else {
+            tracing::info!(site = %key, "no host names: this site is not served (see site_hosts)");
             continue;
         };
         let base_url = match &config.base_url {

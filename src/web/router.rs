@@ -53,7 +53,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             Some(key) => sites.iter().find(|(k, _, _)| *k == key).map(|(_, _, r)| r.clone()).ok_or(key),
             None => {
                 let host = request_host(&req);
-                match sites.iter().find(|(_, hosts, _)| hosts.contains(&host)) {
+                match sites.iter().find(|(_, hosts, _)| hosts.iter().any(|h| h.eq_ignore_ascii_case(host))) {
                     Some((_, _, router)) => Ok(router.clone()),
                     None if unknown_404 => Err(String::new()),
                     None => Ok(sites[sites.len() - 1].2.clone()),
@@ -87,19 +87,22 @@ fn api_site(req: &axum::extract::Request) -> Option<String> {
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "site").map(|(_, v)| v.into_owned())
 }
 
-/// The host a request names, without a port, lowercase.
-fn request_host(req: &axum::extract::Request) -> String {
+/// The host a request names, without a port (compared ignoring case).
+fn request_host(req: &axum::extract::Request) -> &str {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().host());
-    host_name(host.unwrap_or(""))
+    without_port(host.unwrap_or(""))
+}
+
+fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
 }
 
 /// `Film.Example:443` as `film.example`.
 fn host_name(host: &str) -> String {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    name.to_ascii_lowercase()
+    without_port(host).to_ascii_lowercase()
 }
 
 /// The routes of one site.
