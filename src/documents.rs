@@ -132,6 +132,21 @@ pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Resul
     Ok(())
 }
 
+/// Writes one file into `dir` as `name`, whole, unless a file of that name
+/// is there: `false` then, and nothing is replaced (a link, not a rename,
+/// puts it in place, and a link never overwrites).
+pub fn store_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<bool> {
+    let tmp = dir.join(format!(".{name}.{}.tmp", crate::ids::nonce()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    let linked = std::fs::hard_link(&tmp, dir.join(name));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("storing {name}")),
+    }
+}
+
 /// Writes one file into `dir` as `name`, whole, then renamed into place.
 pub fn store_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     // A name of its own: another process (an instance starting on the

@@ -89,6 +89,12 @@ pub fn default_key() -> Option<String> {
     Some(site.key)
 }
 
+/// The key a bundle's `site.toml` gives, read without the rest.
+pub fn key_of(files: &[BundleFile]) -> Option<String> {
+    let (_, text) = files.iter().find(|(p, _)| p == "site.toml")?;
+    toml::from_str::<SiteFile>(text).ok().map(|site| site.key)
+}
+
 /// The other files of the embedded default bundle (PDFs, images).
 pub fn default_attachments() -> Vec<Attachment> {
     DefaultBundle::iter()

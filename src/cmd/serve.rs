@@ -121,13 +121,22 @@ async fn open_companions(store: &Store) -> Result<()> {
     if store.first_site_key().await? != crate::bundle::default_key() {
         return Ok(());
     }
-    let default = crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+    // Parsed only when a companion is missing: not on every start.
+    let mut default = None;
     for files in crate::bundle::companion_files() {
-        let mut site = crate::bundle::parse_with(&files, std::slice::from_ref(&default))
-            .context("a built-in companion site is invalid")?;
-        if store.site_id(&site.key).await?.is_some() {
+        if let Some(key) = crate::bundle::key_of(&files)
+            && store.site_id(&key).await?.is_some()
+        {
             continue;
         }
+        if default.is_none() {
+            let parsed =
+                crate::bundle::parse(&crate::bundle::default_files()).context("the built-in site is invalid")?;
+            default = Some(parsed);
+        }
+        let default = default.as_ref().expect("parsed above");
+        let mut site = crate::bundle::parse_with(&files, std::slice::from_ref(default))
+            .context("a built-in companion site is invalid")?;
         // One install, one operator: the controller the privacy page names.
         if site.operator.name.is_empty() {
             site.operator = store.settings(store.site_id(&default.key).await?.unwrap_or_default()).await?.operator;

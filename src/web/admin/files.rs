@@ -155,21 +155,24 @@ async fn store_upload(state: &Arc<AppState>, s: &Signed, form: Upload) -> Result
     if let Err(e) = crate::documents::check_content(&name, &form.file) {
         return Err(refuse(format!("{} ({e})", again("admin_files_err_pdf"))).await?);
     }
-    let taken = state.store.file(&name).await.map_err(|e| failed(state, s, &e))?.is_some();
-    if taken || state.files_dir.join(&name).exists() {
-        let text = state.theme.string(s.lang, "admin_files_err_taken").replace("{name}", &name);
-        return Err(refuse(format!("{text} {}", state.theme.string(s.lang, "admin_media_err_again"))).await?);
+    let taken = state.theme.string(s.lang, "admin_files_err_taken").replace("{name}", &name);
+    let exists = state.store.file(&name).await.map_err(|e| failed(state, s, &e))?.is_some();
+    if exists || state.files_dir.join(&name).exists() {
+        return Err(refuse(format!("{taken} {}", state.theme.string(s.lang, "admin_media_err_again"))).await?);
     }
     let (reader, dir, file_name) = (state.pdf_reader.clone(), state.files_dir.clone(), name.clone());
     let bytes = form.file;
     // The file first: a crash in between leaves a file no row names,
-    // never a row naming a missing file.
+    // never a row naming a missing file. Another editor's file of the
+    // same name, stored a moment ago, stands.
     let stored = tokio::task::spawn_blocking(move || {
-        crate::documents::store_file(&dir, &file_name, &bytes).map(|()| reader.text(&bytes))
+        let new = crate::documents::store_new_file(&dir, &file_name, &bytes)?;
+        Ok::<_, anyhow::Error>(new.then(|| reader.text(&bytes)))
     })
     .await;
     let text = match stored {
-        Ok(Ok(text)) => text,
+        Ok(Ok(Some(text))) => text,
+        Ok(Ok(None)) => return Err(refuse(taken).await?),
         other => {
             tracing::error!(result = ?other.map(|r| r.map(|_| ())), "storing an uploaded file failed");
             return Err(failed(state, s, &StoreError::Corrupt("the file could not be stored".into())));
@@ -187,9 +190,9 @@ async fn store_upload(state: &Arc<AppState>, s: &Signed, form: Upload) -> Result
         created_at: state.clock.now(),
     };
     if !state.store.add_file(&row).await.map_err(|e| failed(state, s, &e))? {
-        // Another editor took the name a moment ago: their file stands.
-        let text = state.theme.string(s.lang, "admin_files_err_taken").replace("{name}", &name);
-        return Err(refuse(text).await?);
+        // A row without its file (removed by hand): this file is not its.
+        let _ = std::fs::remove_file(state.files_dir.join(&name));
+        return Err(refuse(taken).await?);
     }
     Ok(redirect("/admin/files?uploaded=1"))
 }
