@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::content::{
-    Book, ContactDetails, Document, EvidenceItem, Included, ItemKind, Lang, Localized, MediaItem, NewsPost, Operator,
-    Page, Person, Petition, PressReport, Redirect, Site, SiteText, Source, Subject, TimelineEvent, check_key,
+    Book, ContactDetails, Document, EvidenceItem, Included, Lang, Localized, MediaItem, NewsPost, Operator, Page,
+    Person, Petition, PressReport, Redirect, SHAREABLE, Site, SiteText, Source, Subject, TimelineEvent, check_key,
 };
 use crate::documents::Attachment;
 
@@ -243,9 +243,6 @@ struct SharedFile {
     /// Per folder (`timeline`, `press`, `documents`, `sources`), the keys.
     include: BTreeMap<String, Vec<String>>,
 }
-
-/// The kinds a site can share with another.
-const SHAREABLE: [ItemKind; 4] = [ItemKind::Timeline, ItemKind::Press, ItemKind::Document, ItemKind::Source];
 
 /// Adds the items `shared` names, from the site that stores them.
 fn include(site: &mut Site, shared: SharedFile, others: &[Site], problems: &mut Problems) {

@@ -1,6 +1,7 @@
 //! `casefile serve`: open the database (creating the default site on first
 //! start), bind, serve until SIGINT/SIGTERM.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -198,11 +199,12 @@ pub async fn build(
         mail_dir,
         clock,
     };
-    let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let first = parts.site(site_id, base_url, Vec::new(), &config.storage.data_dir).await?;
-    let mut others = Vec::new();
+    // Every served site's address first: their pages link to each other.
+    let mut served = Vec::new();
     for (id, key) in parts.store.sites().await? {
         if id == site_id {
+            served
+                .insert(0, (id, key, config.base_url.clone().unwrap_or_else(|| format!("http://{addr}")), Vec::new()));
             continue;
         }
         let Some((_, hosts)) = config.site_hosts.iter().find(|(k, _)| *k == key) else {
@@ -213,10 +215,21 @@ pub async fn build(
             Some(url) => format!("{}://{}", url.split("://").next().unwrap_or("https"), hosts[0]),
             None => format!("http://{}:{}", hosts[0], addr.port()),
         };
-        let own = config.storage.data_dir.join("sites").join(&key);
-        others.push(Arc::new(parts.site(id, base_url, hosts.clone(), &own).await?));
+        served.push((id, key, base_url, hosts.clone()));
     }
-    let first = Arc::new(first);
+    let urls: Arc<HashMap<String, String>> =
+        Arc::new(served.iter().map(|(_, key, url, _)| (key.clone(), url.clone())).collect());
+    let mut states = Vec::new();
+    for (id, key, base_url, hosts) in served {
+        let dir = if id == site_id {
+            config.storage.data_dir.clone()
+        } else {
+            config.storage.data_dir.join("sites").join(&key)
+        };
+        states.push(Arc::new(parts.site(id, (base_url, Arc::clone(&urls)), hosts, &dir).await?));
+    }
+    let others = states.split_off(1);
+    let first = states.pop().expect("the first site is always served");
     AppState::join(&first, others);
     Ok((first, worker))
 }
@@ -239,7 +252,7 @@ impl Parts<'_> {
     async fn site(
         &self,
         site_id: i64,
-        base_url: String,
+        (base_url, site_urls): (String, Arc<HashMap<String, String>>),
         hosts: Vec<String>,
         dir: &std::path::Path,
     ) -> Result<AppState> {
@@ -268,7 +281,8 @@ impl Parts<'_> {
         let theme = Theme::load(Some(&dir.join("theme")))?;
         let dirs = (config.storage.files_dir.clone(), dir.join("search"));
         let store = self.store.clone();
-        let mut state = AppState::new(store, theme, site_id, base_url, forms, dirs, self.clock.clone()).await?;
+        let mut state =
+            AppState::new(store, theme, site_id, (base_url, site_urls), forms, dirs, self.clock.clone()).await?;
         state.pdf_reader = config.pdf_reader.clone();
         state.unknown_host_404 = hosts.is_empty() && config.unknown_host_404;
         state.hosts = hosts;

@@ -115,6 +115,10 @@ pub struct Meta {
     /// export writes so that a copy shows the same dates.
     #[serde(default, rename = "updated", skip_serializing, deserialize_with = "rfc3339_or_zero")]
     pub updated_at: i64,
+    /// For an item other sites of the install show too: whether its place
+    /// on each site names the others ("also on …"). The editor's choice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub also_on: bool,
 }
 
 impl Meta {
@@ -308,7 +312,27 @@ pub struct Site {
     /// checks and renders as a whole, but are stored once, by their site.
     #[serde(skip)]
     pub included: Option<Included>,
+    /// The install's other sites that show some of this site's items whose
+    /// editors ask for "also on …" (`Meta::also_on`); filled by the store.
+    #[serde(skip)]
+    pub elsewhere: Vec<Elsewhere>,
 }
+
+/// Another site that shows items this one shows, for their "also on …".
+#[derive(Clone, Debug, Default)]
+pub struct Elsewhere {
+    /// That site's settings and pages only: enough to name it and to
+    /// address the page where an item has its place.
+    pub site: Site,
+    /// Where it is served, once the server that knows it has said so
+    /// (nothing links to a site without an address).
+    pub url: Option<String>,
+    /// The items both show that ask for "also on …".
+    pub items: Vec<(ItemKind, String)>,
+}
+
+/// The kinds of item one site can show from another: the shared facts.
+pub const SHAREABLE: [ItemKind; 4] = [ItemKind::Timeline, ItemKind::Press, ItemKind::Document, ItemKind::Source];
 
 /// The items a site shows that another site stores.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

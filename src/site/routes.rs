@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::RwLock;
 
 use super::search::{self, SearchIndex};
-use crate::content::{Lang, Site, Template};
+use crate::content::{ItemKind, Lang, Site, Template};
 
 /// What a path shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +206,9 @@ impl SiteIndex {
     pub fn without_search(mut site: Site, version: i64, now: i64, base_url: &str) -> tantivy::Result<SiteIndex> {
         let next_publication = site.next_publication(now);
         site.retain_public(now);
+        for other in &mut site.elsewhere {
+            other.site.retain_public(now);
+        }
         let mut routes = HashMap::new();
         for (index, page) in site.pages.iter().enumerate() {
             for (&lang, text) in &page.text {
@@ -345,6 +348,27 @@ impl SiteIndex {
     pub fn path_of(&self, key: &str, lang: Lang) -> Option<String> {
         let page = self.site.page(key)?;
         Some(page_path(&self.site, lang, &page.text.get(&lang)?.slug))
+    }
+
+    /// The item's "also on …": each other site that shows it, by name,
+    /// with the address of its place there (in `lang` where that site has
+    /// it, else in that site's own language). Timeline events and press
+    /// reports have places of their own; other kinds have none.
+    pub fn also_on(&self, kind: ItemKind, key: &str, lang: Lang) -> Vec<(String, String)> {
+        let template = match kind {
+            ItemKind::Timeline => Template::Timeline,
+            ItemKind::Press => Template::Press,
+            _ => return Vec::new(),
+        };
+        let places = self.site.elsewhere.iter().filter(|e| e.items.iter().any(|(k, x)| *k == kind && x == key));
+        places
+            .filter_map(|e| {
+                let (url, page) = (e.url.as_ref()?, e.site.page_with(template)?);
+                let lang = if page.text.contains_key(&lang) { lang } else { e.site.default_lang() };
+                let name = e.site.text.get(&lang)?.name.clone();
+                Some((name, format!("{url}{}#{key}", page_path(&e.site, lang, &page.text.get(&lang)?.slug))))
+            })
+            .collect()
     }
 
     /// How many pages the news list has (at least one).

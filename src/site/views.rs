@@ -13,7 +13,7 @@ use super::routes::FeedFormat;
 use super::routes::{NEWS_PER_PAGE, SiteIndex, Target};
 use super::to_value;
 use super::{HTML, PageRequest, RenderError, Rendered, Theme, feeds, jsonld, search};
-use crate::content::{Lang, PRESS_KINDS, Page, PressReport, Site, Template};
+use crate::content::{ItemKind, Lang, PRESS_KINDS, Page, PressReport, Site, Template};
 
 /// Numbered source notes, in order of first citation on the page.
 #[derive(Default)]
@@ -180,6 +180,10 @@ fn render_page(
             }
             let years: Vec<Value> = years.into_iter().map(|(year, events)| context! { year, events }).collect();
             extra.insert("years", Value::from(years));
+            extra.insert(
+                "also_on",
+                also_on(index, site.timeline.iter().map(|e| (&e.key, &e.meta)), ItemKind::Timeline, lang),
+            );
             extra.insert("press_by_key", by_key(site.press.iter().map(|p| (&p.key, p))));
             extra.insert("documents_by_key", by_key(site.documents.iter().map(|p| (&p.key, p))));
             extra.insert("media_by_key", by_key(site.media.iter().map(|p| (&p.key, p))));
@@ -210,6 +214,7 @@ fn render_page(
                 path.push_str(&suffix);
             }
             let (year_links, kind_links) = press_filters(index, page, lang, req);
+            extra.insert("also_on", also_on(index, reports.iter().map(|r| (&r.key, &r.meta)), ItemKind::Press, lang));
             extra.insert("reports", to_value(&reports));
             extra.insert("year_links", year_links);
             extra.insert("kind_links", kind_links);
@@ -329,6 +334,24 @@ fn in_year(p: &&PressReport, year: Option<i32>) -> bool {
 
 fn of_kind(p: &&PressReport, kind: Option<&str>) -> bool {
     kind.is_none_or(|k| p.kind == k)
+}
+
+/// Per key, the other sites that show the item too, for items whose
+/// editors ask for "also on …".
+fn also_on<'a>(
+    index: &SiteIndex,
+    items: impl Iterator<Item = (&'a String, &'a crate::content::Meta)>,
+    kind: ItemKind,
+    lang: Lang,
+) -> Value {
+    let places: BTreeMap<&String, Vec<Value>> = items
+        .filter(|(_, meta)| meta.also_on)
+        .map(|(key, _)| {
+            let sites = index.also_on(kind, key, lang).into_iter().map(|(name, url)| context! { name, url }).collect();
+            (key, sites)
+        })
+        .collect();
+    to_value(&places)
 }
 
 /// The press page's filters as links, not a form: each filtered list has

@@ -36,7 +36,7 @@ pub use changes::ChangeFeed;
 pub use consent::Consent;
 pub use content::{
     Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, ListFilter, Listed, Planned, Revision, RevisionInfo,
-    Trashed, Written, changed_fields,
+    SiteName, Trashed, Written, changed_fields,
 };
 pub use error::Error;
 pub use files::DocumentFile;

@@ -1,5 +1,6 @@
 //! The state every handler shares, and keeping the site snapshot fresh.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -46,6 +47,9 @@ pub struct AppState {
     pub search_dir: std::path::PathBuf,
     /// How uploaded PDFs' text is read.
     pub pdf_reader: crate::pdf::PdfReader,
+    /// Where the install's served sites are, by key (this one's included):
+    /// for the links between them ("also on …").
+    pub site_urls: Arc<HashMap<String, String>>,
     /// The host names this site answers on; none for the first site, which
     /// answers every host no other site names.
     pub hosts: Vec<String>,
@@ -76,13 +80,13 @@ impl AppState {
         store: Store,
         theme: Theme,
         site_id: i64,
-        base_url: String,
+        urls: (String, Arc<HashMap<String, String>>),
         forms: Forms,
         dirs: (std::path::PathBuf, std::path::PathBuf),
         clock: Clock,
     ) -> Result<AppState> {
-        let (files_dir, search_dir) = dirs;
-        let index = load_index(&store, site_id, &base_url, 0, clock.now(), &search_dir).await?;
+        let ((files_dir, search_dir), (base_url, site_urls)) = (dirs, urls);
+        let index = load_index(&store, site_id, (&base_url, &site_urls), 0, clock.now(), &search_dir).await?;
         release_free_memory().await;
         let index = RwLock::new(Arc::new(index));
         let generations = AtomicU64::new(0);
@@ -91,6 +95,7 @@ impl AppState {
             theme,
             site_id,
             base_url,
+            site_urls,
             cache: PageCache::default(),
             search_cache: PageCache::with_capacity(SEARCH_CACHE_ENTRIES),
             keep_pages: std::sync::atomic::AtomicBool::new(true),
@@ -208,7 +213,8 @@ impl AppState {
         }
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let started = std::time::Instant::now();
-        let (version, site) = self.store.snapshot(self.site_id).await?;
+        let (version, mut site) = self.store.snapshot(self.site_id).await?;
+        locate_elsewhere(&mut site, &self.site_urls);
         let base_url = self.base_url.clone();
         let mut index =
             tokio::task::spawn_blocking(move || SiteIndex::reusing_search(site, version, now, &base_url, &current))
@@ -310,19 +316,27 @@ async fn release_free_memory() {
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "free heap pages returned to the system");
 }
 
+/// Gives the other sites that show this one's items their addresses.
+fn locate_elsewhere(site: &mut crate::content::Site, urls: &HashMap<String, String>) {
+    for other in &mut site.elsewhere {
+        other.url = urls.get(&other.site.key).cloned();
+    }
+}
+
 /// Loads the content and builds the snapshot (URL table, search index) off
 /// the async threads: it takes milliseconds to seconds on a large site.
 async fn load_index(
     store: &Store,
     site_id: i64,
-    base_url: &str,
+    (base_url, site_urls): (&str, &HashMap<String, String>),
     generation: u64,
     now: i64,
     search_dir: &std::path::Path,
 ) -> Result<SiteIndex> {
     let search_dir = search_dir.to_owned();
     let started = std::time::Instant::now();
-    let (version, site) = store.snapshot(site_id).await?;
+    let (version, mut site) = store.snapshot(site_id).await?;
+    locate_elsewhere(&mut site, site_urls);
     let loaded = started.elapsed();
     let base_url = base_url.to_owned();
     let mut index =

@@ -443,7 +443,7 @@ impl Merger<'_> {
             }
             _ => (Status::Draft, None),
         };
-        Meta { status, published_at, created_at: 0, updated_at }
+        Meta { status, published_at, created_at: 0, updated_at, also_on: false }
     }
 
     /// A slug not yet used by another item in this language.

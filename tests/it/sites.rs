@@ -67,23 +67,151 @@ async fn each_site_answers_on_its_own_host_with_its_own_pages() {
 #[tokio::test]
 async fn a_shared_event_edited_once_changes_on_both_sites() {
     let app = TestApp::new().await;
-    app.state.store.add_user("ed@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
-    let form = ("content-type", "application/x-www-form-urlencoded");
-    let body = "email=ed%40example.org&password=correct+horse+battery";
-    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form], body).await;
-    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = editor_cookie(&app, "127.0.0.1:8080").await;
     let path = format!("/admin/timeline/{SHARED}");
-    let (_, _, editor) = app.request("GET", &path, &[("cookie", &cookie)], "").await;
-    let mut values = crate::admin::editor_values(&editor);
+    let mut values = editor_form(&app, &cookie, &path).await;
     values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "The Haysoms are murdered (edited once)".into();
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&values).finish();
-    assert_eq!(app.request("POST", &path, &[form, ("cookie", &cookie)], &body).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(post_editor(&app, &cookie, &path, &values).await.0, StatusCode::SEE_OTHER);
 
     assert!(app.get("/timeline").await.body.contains("(edited once)"), "on the campaign's site");
     assert!(app.get_on(FILM, "/timeline").await.body.contains("(edited once)"), "and at once on the film's");
     // One row, stored by the campaign's site: the film site has no copy.
     let film = app.state.others()[0].site_id;
     assert!(app.state.store.item(film, ItemKind::Timeline, SHARED).await.unwrap().is_none());
+}
+
+/// An editor of the campaign's site chooses which other sites show an
+/// item and whether its place names them; what the item refers to must be
+/// on every site that shows it, and a site keeps what its own items cite.
+#[tokio::test]
+async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
+    let app = TestApp::new().await;
+    let cookie = editor_cookie(&app, "127.0.0.1:8080").await;
+    let film_shows = |key: &'static str| {
+        let app = &app;
+        async move { app.get_on(FILM, &format!("/api/v1/timeline/{key}")).await.status == StatusCode::OK }
+    };
+
+    // A new event, shown on the film's site too, naming the other site.
+    let mut values = editor_form(&app, &cookie, "/admin/timeline/new").await;
+    let shown_on = values.iter().filter(|(k, _)| k == "shown_on").count();
+    assert_eq!(shown_on, 0, "nothing ticked on a new item");
+    for (k, v) in &mut values {
+        match k.as_str() {
+            "key" => *v = "test-shared-event".into(),
+            "en.title" => *v = "A test event".into(),
+            "de.title" => *v = "Ein Testereignis".into(),
+            "field.date" => *v = "2016-08".into(),
+            "status" => *v = "published".into(),
+            _ => {}
+        }
+    }
+    let extra = [("sources", "site-2016"), ("shown_on", "killing-for-love"), ("also_on", "true")];
+    values.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let (status, _, page) = post_editor(&app, &cookie, "/admin/timeline/new", &values).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    assert!(film_shows("test-shared-event").await);
+    // Each site's place of the event names the other, with a link to it.
+    let film = app.get_on(FILM, "/timeline").await.body;
+    let also = "<p class=\"also-on\">Also on: <a href=\"http:&#x2f;&#x2f;";
+    assert!(
+        film.contains(&format!("{also}127.0.0.1:8080&#x2f;timeline#test-shared-event\">Friends of Jens Söring</a>"))
+    );
+    let campaign = app.get("/timeline").await.body;
+    let link = format!("{also}film.localhost:8080&#x2f;timeline#test-shared-event\">Killing for Love</a>");
+    assert!(campaign.contains(&link), "the campaign's timeline names the film's site");
+    assert_eq!(campaign.matches("class=\"also-on\"").count(), 1, "only where the editor asked");
+
+    // The editor shows the choice; unticking takes the event off the film's site.
+    let path = "/admin/timeline/test-shared-event";
+    let mut values = editor_form(&app, &cookie, path).await;
+    assert!(values.iter().any(|(k, v)| k == "shown_on" && v == "killing-for-love"), "ticked");
+    values.retain(|(k, _)| k != "shown_on");
+    assert_eq!(post_editor(&app, &cookie, path, &values).await.0, StatusCode::SEE_OTHER);
+    assert!(!film_shows("test-shared-event").await, "off the film's site");
+    assert!(!app.get("/timeline").await.body.contains("class=\"also-on\""), "named nowhere else now");
+
+    // An event that refers to what the film's site does not show stays off it.
+    let path = format!("/admin/timeline/{CAMPAIGN_ONLY}");
+    let mut values = editor_form(&app, &cookie, &path).await;
+    values.push(("shown_on".into(), "killing-for-love".into()));
+    let (status, _, page) = post_editor(&app, &cookie, &path, &values).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("refers to the press `new-yorker-2019`, which the site `killing-for-love`"), "{page}");
+    assert!(!film_shows(CAMPAIGN_ONLY).await, "nothing was written");
+    // A source the film's own pages cite stays on the film's site.
+    let path = "/admin/sources/site-2016";
+    let mut values = editor_form(&app, &cookie, path).await;
+    assert!(values.iter().any(|(k, v)| k == "shown_on" && v == "killing-for-love"));
+    values.retain(|(k, _)| k != "shown_on");
+    let (status, _, page) = post_editor(&app, &cookie, path, &values).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("the site `killing-for-love` cannot stop showing it"), "{page}");
+    let film_sources = app.get_on(FILM, "/api/v1/sources/site-2016").await;
+    assert_eq!(film_sources.status, StatusCode::OK, "still shown");
+
+    // The film's admin lists the shared events and sends their editor to
+    // the campaign's admin, where they are stored.
+    let film_cookie = editor_cookie(&app, FILM).await;
+    let (status, _, list) =
+        app.request("GET", "/admin/timeline", &[("cookie", &film_cookie), ("host", FILM)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let shared = list.split("Shown from other sites").nth(1).expect("a list of shared items");
+    assert!(shared.contains(&format!("http:&#x2f;&#x2f;127.0.0.1:8080&#x2f;admin&#x2f;timeline&#x2f;{SHARED}")));
+    let path = format!("/admin/timeline/{SHARED}");
+    let (status, h, _) = app.request("GET", &path, &[("cookie", &film_cookie), ("host", FILM)], "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], format!("http://127.0.0.1:8080/admin/timeline/{SHARED}"));
+    // Nor can the film's site make an event of its own under a shared key.
+    let mut values = editor_form_on(&app, &film_cookie, FILM, "/admin/timeline/new").await;
+    values.iter_mut().find(|(k, _)| k == "key").unwrap().1 = SHARED.into();
+    // (The film's site has no events of its own: the form is JSON only.)
+    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = r#"{"date": "1985", "en": {"title": "A copy"}}"#.into();
+    let (status, _, page) = post_editor_on(&app, &film_cookie, FILM, "/admin/timeline/new", &values).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("this site shows the timeline `1985-03-30-murders` of the site `jens-soering` already"));
+}
+
+/// A signed-in editor's session cookie, signed in on `host`.
+async fn editor_cookie(app: &TestApp, host: &str) -> String {
+    let store = &app.state.store;
+    let _ = store.add_user("ed@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await;
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let body = "email=ed%40example.org&password=correct+horse+battery";
+    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], body).await;
+    h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+}
+
+/// The editor form at `path` on the campaign's site, as a browser would send it.
+async fn editor_form(app: &TestApp, cookie: &str, path: &str) -> Vec<(String, String)> {
+    editor_form_on(app, cookie, "127.0.0.1:8080", path).await
+}
+
+async fn editor_form_on(app: &TestApp, cookie: &str, host: &str, path: &str) -> Vec<(String, String)> {
+    let (status, _, editor) = app.request("GET", path, &[("cookie", cookie), ("host", host)], "").await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    crate::admin::editor_values(&editor)
+}
+
+async fn post_editor(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    values: &[(String, String)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    post_editor_on(app, cookie, "127.0.0.1:8080", path, values).await
+}
+
+async fn post_editor_on(
+    app: &TestApp,
+    cookie: &str,
+    host: &str,
+    path: &str,
+    values: &[(String, String)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(values).finish();
+    app.request("POST", path, &[form, ("cookie", cookie), ("host", host)], &body).await
 }
 
 /// Configured host names replace the default, and an unknown host can be

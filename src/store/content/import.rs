@@ -107,6 +107,7 @@ impl Store {
             prune(&mut tx, &run, &mut report).await?;
         }
         super::check_no_dangling(&mut tx, site_id).await?;
+        super::check_including_sites_of(&mut tx, site_id).await?;
         let problems = load::site(&mut tx, site_id).await?.problems();
         if !problems.is_empty() {
             let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();

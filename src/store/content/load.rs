@@ -1,6 +1,8 @@
 //! Reading items back: one item, or a whole site in the caller's transaction.
 
-use crate::content::{ArchivedNewsletter, Included, Item, ItemKind, Site, SiteSettings};
+use std::collections::{BTreeMap, HashSet};
+
+use crate::content::{ArchivedNewsletter, Elsewhere, Included, Item, ItemKind, Site, SiteSettings};
 
 use super::super::backend::Conn;
 use super::super::error::{Error, Result};
@@ -75,7 +77,61 @@ pub(super) async fn site(conn: &mut Conn, site_id: i64) -> Result<Site> {
     site.set_settings(settings.ok_or_else(|| Error::NotFound(format!("the site {site_id} has no settings")))?);
     site.newsletters = archived_newsletters(conn, site_id).await?;
     site.included = included(conn, site_id).await?;
+    site.elsewhere = elsewhere(conn, site_id, &site).await?;
     site.sort();
+    Ok(site)
+}
+
+/// The other sites that show items of this one whose editors ask for
+/// "also on …", each with its settings and pages (to name and address it).
+async fn elsewhere(conn: &mut Conn, site_id: i64, site: &Site) -> Result<Vec<Elsewhere>> {
+    let asking: HashSet<(ItemKind, &str)> =
+        site.items().filter(|i| i.meta().is_some_and(|m| m.also_on)).map(|i| (i.kind(), i.key())).collect();
+    if asking.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Those including this site's items, the owners of those it includes,
+    // and the other sites including those.
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT s.site_id, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1 \
+         UNION SELECT i.site_id, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 \
+         UNION SELECT o.site_id, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id \
+         JOIN item_sites o ON o.item_id = i.id WHERE s.site_id = $1 AND o.site_id <> $1",
+    )
+    .bind(site_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_site: BTreeMap<i64, Vec<(ItemKind, String)>> = BTreeMap::new();
+    for (other, kind, key) in rows {
+        let kind: ItemKind = kind.parse().map_err(Error::Corrupt)?;
+        if asking.contains(&(kind, key.as_str())) {
+            by_site.entry(other).or_default().push((kind, key));
+        }
+    }
+    let mut out = Vec::new();
+    for (other, mut items) in by_site {
+        items.sort();
+        out.push(Elsewhere { site: pages_of(conn, other).await?, url: None, items });
+    }
+    Ok(out)
+}
+
+/// A site with its key, settings and pages only.
+async fn pages_of(conn: &mut Conn, site_id: i64) -> Result<Site> {
+    let key: String =
+        sqlx::query_scalar("SELECT key FROM sites WHERE id = $1").bind(site_id).fetch_one(&mut *conn).await?;
+    let mut site = Site { key, ..Site::default() };
+    site.set_settings(super::read_settings(conn, site_id).await?);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT kind, key, data, file_text, created_at, updated_at FROM items \
+         WHERE site_id = $1 AND kind = 'page' AND deleted_at IS NULL",
+    )
+    .bind(site_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (kind, key, data, text, created, updated) in rows {
+        site.push(to_item(&kind, &key, &data, text, created, updated)?);
+    }
     Ok(site)
 }
 

@@ -12,6 +12,7 @@ mod import;
 mod list;
 mod load;
 mod revisions;
+mod sharing;
 
 use crate::content::{Included, Invalid, Item, ItemKind, ItemLink, ItemRef, Lang, Site, SiteSettings, Status};
 
@@ -22,6 +23,7 @@ use super::error::{Error, Result};
 pub use import::{Action, ImportReport, ImportRules, Planned};
 pub use list::{ListFilter, Listed};
 pub use revisions::{Revision, RevisionInfo, changed_fields};
+pub use sharing::SiteName;
 
 /// Who makes a change, and why: stored with its revision.
 #[derive(Clone, Copy, Debug)]
@@ -190,6 +192,17 @@ impl Store {
         self.save(site_id, item, Mode::Create, change).await
     }
 
+    /// Creates an item that the sites `shown_on` (keys) show too.
+    pub async fn create_item_shown_on(
+        &self,
+        site_id: i64,
+        item: &Item,
+        shown_on: &[String],
+        change: Change<'_>,
+    ) -> Result<Written> {
+        self.save_if(site_id, item, Mode::Create, (None, Some(shown_on)), change).await
+    }
+
     /// Replaces an existing, live item.
     pub async fn update_item(&self, site_id: i64, item: &Item, change: Change<'_>) -> Result<Written> {
         self.save(site_id, item, Mode::Update, change).await
@@ -210,7 +223,20 @@ impl Store {
         expected: i64,
         change: Change<'_>,
     ) -> Result<Written> {
-        self.save_if(site_id, item, Mode::Update, Some(expected), change).await
+        self.save_if(site_id, item, Mode::Update, (Some(expected), None), change).await
+    }
+
+    /// [`Store::update_item_if`], and the sites `shown_on` (keys) show
+    /// the item besides its own, from this write on (one transaction).
+    pub async fn update_item_shown_on_if(
+        &self,
+        site_id: i64,
+        item: &Item,
+        expected: i64,
+        shown_on: &[String],
+        change: Change<'_>,
+    ) -> Result<Written> {
+        self.save_if(site_id, item, Mode::Update, (Some(expected), Some(shown_on)), change).await
     }
 
     /// Every live item of a kind, drafts included, with its latest revision.
@@ -227,15 +253,17 @@ impl Store {
     }
 
     async fn save(&self, site_id: i64, item: &Item, mode: Mode, change: Change<'_>) -> Result<Written> {
-        self.save_if(site_id, item, mode, None, change).await
+        self.save_if(site_id, item, mode, (None, None), change).await
     }
 
+    /// Writes an item if its latest revision is `expected` (when given),
+    /// making it shown on the sites `shown_on` (when given).
     async fn save_if(
         &self,
         site_id: i64,
         item: &Item,
         mode: Mode,
-        expected: Option<i64>,
+        (expected, shown_on): (Option<i64>, Option<&[String]>),
         change: Change<'_>,
     ) -> Result<Written> {
         let mut tx = backend::begin_write(&self.pool).await?;
@@ -258,6 +286,9 @@ impl Store {
         }
         item.as_ref().check(&langs)?;
         let written = write(&mut tx, site_id, &Record::of(item.as_ref()), mode, change, super::now()).await?;
+        if let Some(keys) = shown_on {
+            sharing::share(&mut tx, site_id, item.as_ref().kind(), item.as_ref().key(), keys).await?;
+        }
         tx.commit().await?;
         Ok(written)
     }
@@ -463,13 +494,14 @@ async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>
     check_no_dangling(tx, site_id).await
 }
 
-/// Refuses a state in which a live item refers to something that is not
-/// live, naming every such reference.
+/// Refuses a state in which a live item the site shows (its own, or one
+/// it shows from another site) refers to something the site does not
+/// show, naming every such reference.
 async fn check_no_dangling(tx: &mut Tx, site_id: i64) -> Result<()> {
-    let dangling: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT i.kind, i.key, l.kind, l.key FROM item_links l JOIN items i ON i.id = l.item_id \
-         WHERE l.site_id = $1 AND i.deleted_at IS NULL AND NOT EXISTS \
-         (SELECT 1 FROM site_items t WHERE t.in_site = l.site_id AND t.kind = l.kind AND t.key = l.key \
+    let dangling: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT i.kind, i.key, l.kind, l.key, i.site_id FROM item_links l JOIN site_items i ON i.id = l.item_id \
+         WHERE i.in_site = $1 AND i.deleted_at IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM site_items t WHERE t.in_site = $1 AND t.kind = l.kind AND t.key = l.key \
           AND t.deleted_at IS NULL) ORDER BY i.kind, i.key, l.kind, l.key",
     )
     .bind(site_id)
@@ -480,9 +512,28 @@ async fn check_no_dangling(tx: &mut Tx, site_id: i64) -> Result<()> {
     }
     let list: Vec<String> = dangling
         .iter()
-        .map(|(k, x, tk, tx)| format!("the {k} `{x}` refers to the {tk} `{tx}`, which does not exist"))
+        .map(|(k, x, tk, tx, owner)| match *owner == site_id {
+            true => format!("the {k} `{x}` refers to the {tk} `{tx}`, which does not exist"),
+            false => format!(
+                "the {k} `{x}`, shown from another site, refers to the {tk} `{tx}`, which this site does not show"
+            ),
+        })
         .collect();
     Err(Invalid(list.join("\n")).into())
+}
+
+/// [`check_no_dangling`] on every other site that shows items of `site_id`.
+async fn check_including_sites_of(tx: &mut Tx, site_id: i64) -> Result<()> {
+    let including: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1",
+    )
+    .bind(site_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for other in including {
+        check_no_dangling(tx, other).await?;
+    }
+    Ok(())
 }
 
 fn check_settings(s: &SiteSettings) -> Result<()> {
@@ -558,6 +609,9 @@ async fn latest_revision(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &st
 }
 
 async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Change<'_>, ts: i64) -> Result<Written> {
+    if mode != Mode::Update {
+        sharing::check_not_shown(tx, site_id, r.kind, r.key).await?;
+    }
     let written = write_unchecked(tx, site_id, r, mode, change, ts).await?;
     for &(kind, key) in &r.links {
         let exists: Flag = sqlx::query_scalar(
@@ -576,6 +630,14 @@ async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Ch
             ))));
         }
     }
+    // The other sites that show it must show what it refers to as well.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE site_id = $1 AND kind = $2 AND key = $3")
+        .bind(site_id)
+        .bind(r.kind.as_str())
+        .bind(r.key)
+        .fetch_one(&mut **tx)
+        .await?;
+    sharing::check_including_sites(tx, id).await?;
     Ok(written)
 }
 

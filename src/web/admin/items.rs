@@ -195,8 +195,14 @@ pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, 
             let title = state.theme.string(s.lang, &format!("admin_type_{name}"));
             let p = Page { title: Some(title), ..s.page("admin_dashboard", &name) };
             let sort = if filter.by_title { "title" } else { "key" };
+            let shared = match page_no {
+                1 => {
+                    super::sharing::shown_from_others(&state, kind, &name).await.map_err(|e| failed(&state, &s, &e))?
+                }
+                _ => Vec::new(),
+            };
             let ctx = context! {
-                type => &name, items => rows, total, page => page_no, pages, prev, next,
+                type => &name, items => rows, total, page => page_no, pages, prev, next, shared,
                 q => &filter.q, status => status.map_or("", |s| s.as_str()), sort,
             };
             Ok(page(&state, "admin/list.html", &p, ctx, StatusCode::OK))
@@ -217,8 +223,15 @@ pub async fn edit_form(
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let found = state.store.item_at(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
-            let Some((item, revision)) = found else { return Err(not_found(&state, &s)) };
-            let view = Editor::of(&item_json(&item), &languages(&state).await, revision);
+            let Some((item, revision)) = found else {
+                // An item shown from another site is edited in that site's admin.
+                let owner =
+                    state.store.owner_of_shared(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
+                let there = owner.and_then(|o| super::sharing::admin_url(&state, &o, &format!("/{name}/{key}")));
+                return Err(there.map_or_else(|| not_found(&state, &s), |url| redirect(&url)));
+            };
+            let mut view = Editor::of(&item_json(&item), &languages(&state).await, revision);
+            view.shown_on = super::sharing::current(&state, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
             let message = saved.then_some("admin_saved");
             let older =
                 state.store.older_translations(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
@@ -245,6 +258,7 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
             }
             if let Some(m) = shape.as_object_mut() {
                 m.remove("key");
+                m.remove("also_on");
                 if m.contains_key("status") {
                     m.insert("status".into(), Json::from("draft"));
                 }
@@ -253,7 +267,8 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
                     m.remove("media_type");
                 }
             }
-            let view = Editor::of(&shape, &languages(&state).await, 0);
+            let mut view = Editor::of(&shape, &languages(&state).await, 0);
+            view.shown_on = super::sharing::current(&state, kind, "").await.map_err(|e| failed(&state, &s, &e))?;
             Ok(editor_page(&state, &s, &name, "", true, &view, Extra::default()).await)
         }
         .await,
@@ -269,7 +284,10 @@ pub async fn create(State(state): State<Arc<AppState>>, Path(name): Path<String>
             let key = s.field("key").unwrap_or("").trim().to_owned();
             let (view, item) = form_item(&state, &s, &name, &key, true, kind).await?;
             let change = Change { author: &s.session.user.email, note: NOTE };
-            let written = state.store.create_item(state.site_id, &item, change).await;
+            let written = match &view.shown_on {
+                Some(sites) => state.store.create_item_shown_on(state.site_id, &item, sites, change).await,
+                None => state.store.create_item(state.site_id, &item, change).await,
+            };
             after_write(&state, &s, &name, &key, true, &view, written).await
         }
         .await,
@@ -288,7 +306,12 @@ pub async fn save(
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let (view, item) = form_item(&state, &s, &name, &key, false, kind).await?;
             let change = Change { author: &s.session.user.email, note: NOTE };
-            match state.store.update_item_if(state.site_id, &item, view.revision, change).await {
+            let (store, id, revision) = (&state.store, state.site_id, view.revision);
+            let written = match &view.shown_on {
+                Some(sites) => store.update_item_shown_on_if(id, &item, revision, sites, change).await,
+                None => store.update_item_if(id, &item, revision, change).await,
+            };
+            match written {
                 Err(StoreError::Stale(_)) => {
                     let current =
                         state.store.item_at(state.site_id, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
@@ -315,7 +338,8 @@ async fn form_item(
     is_new: bool,
     kind: ItemKind,
 ) -> Result<(Editor, Item), Response> {
-    let view = Editor::from_form(s, &languages(state).await);
+    let mut view = Editor::from_form(s, &languages(state).await);
+    view.shown_on = super::sharing::posted(state, s, kind, key).await.map_err(|e| failed(state, s, &e))?;
     let item = match view.to_item(kind, key) {
         Ok(item) => item,
         Err(e) => return Err(invalid(state, s, name, key, is_new, &view, e).await),
@@ -524,6 +548,10 @@ pub(super) struct Editor {
     status: String,
     /// RFC 3339, or empty.
     published_at: String,
+    /// Whether the item's place names the other sites that show it.
+    also_on: bool,
+    /// The other sites that show it (keys), where that can be chosen.
+    shown_on: Option<Vec<String>>,
     /// The sources it cites, in order, for types that cite (a picker, not
     /// part of the JSON); `None` for types without sources.
     sources: Option<Vec<String>>,
@@ -548,6 +576,7 @@ impl Editor {
             Some(Json::String(s)) => s,
             _ => String::new(),
         };
+        let also_on = rest.remove("also_on").and_then(|v| v.as_bool()).unwrap_or(false);
         let sources = match rest.remove("sources") {
             Some(Json::Array(keys)) => Some(keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect()),
             Some(other) => {
@@ -596,7 +625,7 @@ impl Editor {
             })
             .collect();
         let other = serde_json::to_string_pretty(&Json::Object(rest)).unwrap_or_default();
-        Editor { texts, has_meta, status, published_at, sources, fields, other, revision }
+        Editor { texts, has_meta, status, published_at, also_on, shown_on: None, sources, fields, other, revision }
     }
 
     /// The form as posted.
@@ -633,6 +662,8 @@ impl Editor {
             has_meta: s.field("status").is_some(),
             status: s.field("status").unwrap_or("draft").to_owned(),
             published_at: s.field("published_at").unwrap_or("").trim().to_owned(),
+            also_on: s.field("also_on").is_some(),
+            shown_on: None,
             sources: Self::sources_posted(s),
             fields,
             other: s.field("other").unwrap_or("{}").to_owned(),
@@ -664,8 +695,10 @@ impl Editor {
             Err(e) => return Err(format!("the other fields are not valid JSON: {e}")),
         };
         for (lang, fields) in &self.texts {
-            if fields.iter().all(|(_, v)| v.trim().is_empty()) && !json.contains_key(lang.code()) {
-                continue; // a translation not begun
+            let not_begun = fields.iter().all(|(_, v)| v.trim().is_empty()) && !json.contains_key(lang.code());
+            // (A source's citation is one text per language, in the JSON.)
+            if fields.is_empty() || not_begun {
+                continue;
             }
             let obj = json.entry(lang.code()).or_insert_with(|| Json::Object(Map::new()));
             let Some(obj) = obj.as_object_mut() else { return Err(format!("`{}` must be an object", lang.code())) };
@@ -677,6 +710,9 @@ impl Editor {
             json.insert("status".into(), Json::from(self.status.clone()));
             if !self.published_at.is_empty() {
                 json.insert("published_at".into(), Json::from(self.published_at.clone()));
+            }
+            if self.also_on {
+                json.insert("also_on".into(), Json::from(true));
             }
         }
         if let Some(sources) = &self.sources {
@@ -745,6 +781,13 @@ async fn editor_page(
         },
         None => Vec::new(),
     };
+    let site_options = match &e.shown_on {
+        Some(shown) => match super::sharing::options(state, s, shown).await {
+            Ok(options) => options,
+            Err(err) => return failed(state, s, &err),
+        },
+        None => Vec::new(),
+    };
     let langs: Vec<Value> = e
         .texts
         .iter()
@@ -787,6 +830,7 @@ async fn editor_page(
         type => name, key, is_new, action, preview_action, langs, no_sources, has_meta => e.has_meta, status => &e.status,
         published_at => &e.published_at, other => &e.other, revision => e.revision, theirs => extra.theirs,
         has_sources => e.sources.is_some(), source_options, fields, text_fields,
+        sharing => e.shown_on.is_some(), site_options, also_on => e.also_on,
         sources_order => e.sources.as_ref().map(|k| k.join(",")).unwrap_or_default(),
     };
     page(state, "admin/edit.html", &p, ctx, extra.status)

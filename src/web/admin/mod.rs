@@ -17,6 +17,7 @@ mod review;
 mod session;
 mod settings;
 mod setup;
+mod sharing;
 mod two_factor;
 
 pub use review::show as review_page;

@@ -1,0 +1,192 @@
+//! Items one site shows from another: which sites show an item, and the
+//! rules that keep every site whole when that changes (an item's
+//! references resolve on every site that shows it; a site never shows two
+//! items of one kind and key).
+
+use crate::content::{Invalid, ItemKind, SHAREABLE};
+
+use super::super::Store;
+use super::super::backend::{Conn, Tx};
+use super::super::error::{Error, Result};
+
+/// A site of the install, for the editor's "Shown on".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteName {
+    /// Its key.
+    pub key: String,
+    /// Its name, in its own default language.
+    pub name: String,
+}
+
+impl Store {
+    /// Every site of the install with its name, the first first.
+    pub async fn site_names(&self) -> Result<Vec<(i64, SiteName)>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        for (id, key) in self.sites().await? {
+            let settings = super::read_settings(&mut conn, id).await?;
+            let name = settings.languages.first().and_then(|l| settings.text.get(l)).map(|t| t.name.clone());
+            out.push((id, SiteName { name: name.unwrap_or_else(|| key.clone()), key }));
+        }
+        Ok(out)
+    }
+
+    /// The keys of the other sites that show the item of `site_id`.
+    pub async fn shown_on(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        shown_on(&mut conn, site_id, kind, key).await
+    }
+
+    /// The items of a kind this site shows from other sites: the key of the
+    /// site that stores each, its key and its title.
+    pub async fn shown_from_others(&self, site_id: i64, kind: ItemKind) -> Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT o.key, i.key, i.title FROM item_sites s JOIN items i ON i.id = s.item_id \
+             JOIN sites o ON o.id = i.site_id WHERE s.site_id = $1 AND i.kind = $2 AND i.deleted_at IS NULL \
+             ORDER BY i.key",
+        )
+        .bind(site_id)
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The item of another site this one shows, as the key of the site
+    /// that stores it, if any: it is edited there.
+    pub async fn owner_of_shared(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        owner_of_shared(&mut conn, site_id, kind, key).await
+    }
+}
+
+async fn shown_on(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.key FROM item_sites s JOIN items i ON i.id = s.item_id JOIN sites o ON o.id = s.site_id \
+         WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3 ORDER BY o.id",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+async fn owner_of_shared(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.key FROM item_sites s JOIN items i ON i.id = s.item_id JOIN sites o ON o.id = i.site_id \
+         WHERE s.site_id = $1 AND i.kind = $2 AND i.key = $3",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Refuses a new item whose kind and key the site shows already, from
+/// another site.
+pub(super) async fn check_not_shown(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
+    match owner_of_shared(tx, site_id, kind, key).await? {
+        Some(owner) => Err(Error::Conflict(format!(
+            "this site shows the {kind} `{key}` of the site `{owner}` already: edit it there, or choose another key"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Makes the live item of `site_id` shown on exactly the sites `keys`
+/// besides its own; the sites that gain or lose it see the change.
+pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, keys: &[String]) -> Result<()> {
+    if !keys.is_empty() && !SHAREABLE.contains(&kind) {
+        return Err(
+            Invalid(format!("a {kind} is not shown on other sites (timeline, press, documents, sources are)")).into()
+        );
+    }
+    let item_id: i64 =
+        sqlx::query_scalar("SELECT id FROM items WHERE site_id = $1 AND kind = $2 AND key = $3 AND deleted_at IS NULL")
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+    let mut wanted = Vec::new();
+    for other in keys {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM sites WHERE key = $1").bind(other).fetch_optional(&mut **tx).await?;
+        match id {
+            Some(id) if id != site_id => wanted.push(id),
+            Some(_) => {}
+            None => return Err(Invalid(format!("there is no site `{other}`")).into()),
+        }
+    }
+    let current: Vec<i64> = sqlx::query_scalar("SELECT site_id FROM item_sites WHERE item_id = $1")
+        .bind(item_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    for &gained in wanted.iter().filter(|s| !current.contains(s)) {
+        check_not_shown_own(tx, gained, kind, key).await?;
+        sqlx::query("INSERT INTO item_sites (item_id, site_id) VALUES ($1, $2)")
+            .bind(item_id)
+            .bind(gained)
+            .execute(&mut **tx)
+            .await?;
+        super::bump_version(tx, gained).await?;
+    }
+    for &lost in current.iter().filter(|s| !wanted.contains(s)) {
+        sqlx::query("DELETE FROM item_sites WHERE item_id = $1 AND site_id = $2")
+            .bind(item_id)
+            .bind(lost)
+            .execute(&mut **tx)
+            .await?;
+        super::bump_version(tx, lost).await?;
+        if let Err(Error::Invalid(why)) = super::check_no_dangling(tx, lost).await {
+            let site: String =
+                sqlx::query_scalar("SELECT key FROM sites WHERE id = $1").bind(lost).fetch_one(&mut **tx).await?;
+            return Err(Invalid(format!("the site `{site}` cannot stop showing it: {}", why.0)).into());
+        }
+    }
+    check_including_sites(tx, item_id).await
+}
+
+/// Refuses to show an item on a site that has one of its own with the
+/// same kind and key.
+async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
+    let own: Option<String> = sqlx::query_scalar(
+        "SELECT o.key FROM items i JOIN sites o ON o.id = i.site_id WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
+    )
+    .bind(site_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match own {
+        Some(site) => Err(Error::Conflict(format!("the site `{site}` has a {kind} `{key}` of its own"))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a state in which a site that shows the item (not its own site)
+/// lacks something the item refers to.
+pub(super) async fn check_including_sites(tx: &mut Tx, item_id: i64) -> Result<()> {
+    let missing: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT i.kind, i.key, o.key, l.kind, l.key FROM item_links l JOIN items i ON i.id = l.item_id \
+         JOIN item_sites s ON s.item_id = l.item_id JOIN sites o ON o.id = s.site_id \
+         WHERE l.item_id = $1 AND NOT EXISTS (SELECT 1 FROM site_items t WHERE t.in_site = s.site_id \
+         AND t.kind = l.kind AND t.key = l.key AND t.deleted_at IS NULL) ORDER BY o.key, l.kind, l.key",
+    )
+    .bind(item_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing
+        .iter()
+        .map(|(k, x, site, tk, tx)| {
+            format!(
+                "the {k} `{x}` refers to the {tk} `{tx}`, which the site `{site}` (that shows it too) does not show"
+            )
+        })
+        .collect();
+    Err(Invalid(list.join("\n")).into())
+}
