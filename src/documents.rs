@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::content::Site;
+use crate::content::{ItemKind, Site};
 use crate::pdf::PdfReader;
 
 /// A binary file of a bundle: its path inside the bundle and its bytes.
@@ -74,7 +74,10 @@ pub fn media_type(name: &str) -> Option<&'static str> {
 pub fn attach(site: &mut Site, attachments: &[Attachment], reader: &PdfReader) -> Result<Vec<String>> {
     // All files are stored in one folder: one name, one content.
     let mut stored: std::collections::HashMap<String, &[u8]> = std::collections::HashMap::new();
-    for (path, name, kinds) in named_files(site) {
+    // The files of documents another site stores are that site's.
+    let shared = |d: &&crate::content::Document| site.shows_from_elsewhere(ItemKind::Document, &d.key);
+    let theirs: Vec<String> = site.documents.iter().filter(shared).filter_map(|d| d.file.clone()).collect();
+    for (path, name, kinds) in named_files(site).into_iter().filter(|(_, name, _)| !theirs.contains(name)) {
         let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
         if !is_file_name(&name) || !kinds.contains(&ext) {
             bail!("{path}: a file name like report-2016.{} (lowercase, digits, `-`)", kinds.join(" or "));
@@ -89,7 +92,7 @@ pub fn attach(site: &mut Site, attachments: &[Attachment], reader: &PdfReader) -
     }
     let mut notes = Vec::new();
     for d in &mut site.documents {
-        let Some(name) = d.file.clone() else { continue };
+        let Some(name) = d.file.clone().filter(|f| !theirs.contains(f)) else { continue };
         let (_, bytes) = attachments.iter().find(|(p, _)| *p == format!("documents/{name}")).expect("checked above");
         d.media_type = media_type(&name).map(str::to_owned);
         match reader.text(bytes) {

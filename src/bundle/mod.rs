@@ -95,6 +95,12 @@ pub fn key_of(files: &[BundleFile]) -> Option<String> {
     toml::from_str::<SiteFile>(text).ok().map(|site| site.key)
 }
 
+/// The key of the site whose items the bundle shows (its `shared.toml`).
+pub fn shared_from(files: &[BundleFile]) -> Option<String> {
+    let (_, text) = files.iter().find(|(p, _)| p == "shared.toml")?;
+    toml::from_str::<SharedFile>(text).ok().map(|shared| shared.from)
+}
+
 /// The other files of the embedded default bundle (PDFs, images).
 pub fn default_attachments() -> Vec<Attachment> {
     DefaultBundle::iter()
@@ -248,7 +254,9 @@ struct SharedFile {
 fn include(site: &mut Site, shared: SharedFile, others: &[Site], problems: &mut Problems) {
     let Some(owner) = others.iter().find(|o| o.key == shared.from) else {
         let from = &shared.from;
-        return problems.note(format!("shared.toml: the site `{from}` is not there to include items from"));
+        return problems.note(format!(
+            "shared.toml: the site `{from}` is not there to include items from (import that site first)"
+        ));
     };
     let mut included = Included { from: owner.key.clone(), items: Vec::new() };
     for (folder, keys) in shared.include {

@@ -21,9 +21,7 @@ pub fn files(site: &Site) -> Result<Vec<BundleFile>> {
     };
     let mut out = vec![("site.toml".to_owned(), toml::to_string(&site_file).context("site.toml")?)];
     // Items another site stores are named in shared.toml, not copied.
-    let included = |kind: ItemKind, key: &str| {
-        site.included.as_ref().is_some_and(|i| i.items.iter().any(|(k, x)| *k == kind && x == key))
-    };
+    let included = |kind: ItemKind, key: &str| site.shows_from_elsewhere(kind, key);
     if let Some(shared) = &site.included {
         out.push(("shared.toml".to_owned(), shared_file(shared)?));
     }

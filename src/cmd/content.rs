@@ -17,10 +17,12 @@ use crate::store::{Action, Change, DEFAULT_CONTENT, ImportReport, ImportRules, S
 /// Imports a bundle folder, or the built-in default content (`--default`).
 pub async fn import(args: ImportArgs) -> Result<()> {
     let storage = Storage::resolve(&args.storage)?;
+    storage.prepare()?;
+    let store = Store::open_with(&storage.database_url, &storage.pool).await?;
     let (site, attachments, images, from) = match &args.dir {
         Some(dir) => {
             let (texts, others) = bundle::read_folder(dir)?;
-            let site = read_bundle(&texts, &others)?;
+            let site = read_bundle(&texts, &others, &shown_from(&store, &texts).await?)?;
             let images = bundle::images::read(&texts, &others).map_err(|problems| {
                 anyhow::anyhow!("the bundle's images have mistakes; nothing was imported:\n{problems}")
             })?;
@@ -28,7 +30,7 @@ pub async fn import(args: ImportArgs) -> Result<()> {
         }
         None => {
             let others = bundle::default_attachments();
-            let site = read_bundle(&bundle::default_files(), &others)?;
+            let site = read_bundle(&bundle::default_files(), &others, &[])?;
             (site, others, Vec::new(), format!("the built-in default site of Casefile {}", env!("CARGO_PKG_VERSION")))
         }
     };
@@ -41,8 +43,6 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     let only_by = args.default.then_some(DEFAULT_CONTENT.author);
     let rules = ImportRules { prune: args.prune, only_by, dry_run: true };
 
-    storage.prepare()?;
-    let store = Store::open_with(&storage.database_url, &storage.pool).await?;
     let plan = store.import_bundle(&site, rules, change).await?;
     let new_images = new_images(&store, &site, &images).await?;
     if args.dry_run || (!plan.changes_anything() && new_images.is_empty()) {
@@ -126,9 +126,20 @@ async fn record_images(
     Ok(())
 }
 
-/// Parses and checks a bundle; every mistake is listed and nothing is read.
-fn read_bundle(texts: &[bundle::BundleFile], attachments: &[Attachment]) -> Result<Site> {
-    let mut site = bundle::parse(texts).map_err(|problems| {
+/// The site whose items a bundle shows (`shared.toml`), if the database
+/// holds it: the bundle is read against it.
+async fn shown_from(store: &Store, texts: &[bundle::BundleFile]) -> Result<Vec<Site>> {
+    let Some(from) = bundle::shared_from(texts) else { return Ok(Vec::new()) };
+    match store.site_id(&from).await? {
+        Some(id) => Ok(vec![store.load_site(id).await?]),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Parses and checks a bundle (against the sites whose items it shows);
+/// every mistake is listed and nothing is read.
+fn read_bundle(texts: &[bundle::BundleFile], attachments: &[Attachment], shown_from: &[Site]) -> Result<Site> {
+    let mut site = bundle::parse_with(texts, shown_from).map_err(|problems| {
         let n = problems.0.len();
         anyhow::anyhow!(
             "the bundle has {n} mistake{}; nothing was imported:\n{problems}",
@@ -170,6 +181,8 @@ pub(crate) fn print_report(report: &ImportReport) {
             Action::Update => ("update", String::new()),
             Action::Delete => ("delete", String::new()),
             Action::Keep(why) => ("keep", format!(" ({why})")),
+            Action::Include => ("include", " (stored by another site)".to_owned()),
+            Action::Exclude => ("exclude", " (stored by another site)".to_owned()),
         };
         println!("{word:<7} {} `{}`{why}", p.kind, p.key);
     }
@@ -182,6 +195,10 @@ pub(crate) fn print_report(report: &ImportReport) {
         count(|a| matches!(a, Action::Keep(_))),
         report.unchanged
     );
+    let (shown, hidden) = (count(|a| *a == Action::Include), count(|a| *a == Action::Exclude));
+    if shown + hidden > 0 {
+        println!("{shown} of another site's items now shown, {hidden} no longer");
+    }
 }
 
 /// Writes the site's content, drafts included, as a bundle folder.

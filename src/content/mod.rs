@@ -466,6 +466,11 @@ impl Site {
         }
     }
 
+    /// Whether the item is one another site stores and this one shows.
+    pub fn shows_from_elsewhere(&self, kind: ItemKind, key: &str) -> bool {
+        self.included.as_ref().is_some_and(|i| i.items.iter().any(|(k, x)| *k == kind && x == key))
+    }
+
     /// Replaces the settings part of the site.
     pub fn set_settings(&mut self, s: SiteSettings) {
         self.languages = s.languages;

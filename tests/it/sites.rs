@@ -285,6 +285,43 @@ async fn each_site_is_exported_on_its_own() {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("there is no site `nothing`"));
 }
 
+/// `casefile import` takes a site's bundle that shows another site's
+/// items (its `shared.toml`) beside that site: it links them, never copies
+/// them; a second run changes nothing; `--prune` stops showing what the
+/// bundle no longer lists.
+#[tokio::test]
+async fn a_bundle_that_shows_another_sites_items_imports_beside_that_site() {
+    use crate::content_io::{casefile, ok};
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (bundle, data) = (dir.path().join("film"), dir.path().join("data"));
+    let (app_data, bundle_s, data_s) = (app.data(), bundle.to_str().unwrap(), data.to_str().unwrap());
+    ok(&["export-content", "--data", app_data.to_str().unwrap(), "--site", "killing-for-love", "--out", bundle_s]);
+    // Not into an install without the campaign's site: it names what it misses.
+    let out = casefile(&["import", bundle_s, "--data", data_s]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the site `jens-soering` is not there"));
+
+    ok(&["import", "--default", "--data", data_s]);
+    let report = ok(&["import", bundle_s, "--data", data_s]);
+    assert!(report.contains(&format!("include timeline `{SHARED}` (stored by another site)")), "{report}");
+    assert!(report.contains("create  page `about`") && report.contains("28 of another site's items now shown"));
+    assert!(!report.contains("create  timeline"), "no copies: {report}");
+    assert!(ok(&["import", bundle_s, "--data", data_s]).contains("nothing to change"));
+
+    // The bundle without one event: kept without --prune, unlinked with it.
+    let shared = bundle.join("shared.toml");
+    let text = std::fs::read_to_string(&shared).unwrap();
+    std::fs::write(&shared, text.replace("\"1966-08-01-birth\",", "")).unwrap();
+    assert!(ok(&["import", bundle_s, "--data", data_s]).contains("nothing to change"));
+    let pruned = ok(&["import", bundle_s, "--data", data_s, "--prune", "--yes"]);
+    assert!(pruned.contains("exclude timeline `1966-08-01-birth`"), "{pruned}");
+    let again = dir.path().join("again");
+    ok(&["export-content", "--data", data_s, "--site", "killing-for-love", "--out", again.to_str().unwrap()]);
+    let listed = std::fs::read_to_string(again.join("shared.toml")).unwrap();
+    assert!(listed.contains(SHARED) && !listed.contains("1966-08-01-birth"), "{listed}");
+    crate::db::release(&data);
+}
+
 /// A user limited to the film's site edits it and nothing else, in the
 /// admin and through the Admin API; the admin names both sites.
 #[tokio::test]

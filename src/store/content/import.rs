@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::content::{Invalid, Item, ItemKind, ItemRef, Site};
+use crate::content::{Included, Invalid, Item, ItemKind, ItemRef, Site};
 
 use super::super::backend::{self, Tx};
 use super::super::error::{Error, Result};
@@ -37,6 +37,11 @@ pub enum Action {
     Delete,
     /// An item left as it is, and why.
     Keep(String),
+    /// An item of another site, shown on this one from now on
+    /// (`shared.toml`).
+    Include,
+    /// An item of another site this one stops showing (`prune`).
+    Exclude,
 }
 
 /// One item's action.
@@ -84,7 +89,7 @@ impl Store {
         let mut tx = backend::begin_write(&self.pool).await?;
         let ts = crate::store::now();
         let mut report = ImportReport::default();
-        let existing = site_for(&mut tx, &bundle.key).await?;
+        let existing = site_for(&mut tx, bundle).await?;
         let site_id = match existing {
             Some(id) => id,
             None => {
@@ -96,12 +101,16 @@ impl Store {
         if existing.is_some() {
             import_settings(&mut tx, &run, &mut report).await?;
         }
-        for item in bundle.items() {
+        // Items another site stores are shown, not written (`shared.toml`).
+        for item in bundle.items().filter(|i| !bundle.shows_from_elsewhere(i.kind(), i.key())) {
             if let Some(action) = import_item(&mut tx, &run, item).await? {
                 report.note(item.kind(), item.key(), action);
             } else {
                 report.unchanged += 1;
             }
+        }
+        if let Some(included) = &bundle.included {
+            show_included(&mut tx, &run, included, &mut report).await?;
         }
         if rules.prune {
             prune(&mut tx, &run, &mut report).await?;
@@ -122,14 +131,17 @@ impl Store {
     }
 }
 
-/// The site with this key; none when the database holds no site. A
-/// database that serves another site is refused: it serves one.
-async fn site_for(tx: &mut Tx, key: &str) -> Result<Option<i64>> {
+/// The site with the bundle's key; none when it is to be made: in a
+/// database that holds no site, or beside the site whose items the bundle
+/// shows (`shared.toml`). Another site's bundle is refused: a mistake.
+async fn site_for(tx: &mut Tx, bundle: &Site) -> Result<Option<i64>> {
+    let key = &bundle.key;
     let sites: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, key FROM sites ORDER BY id").fetch_all(&mut **tx).await?;
+    let companion = bundle.included.as_ref().is_some_and(|i| sites.iter().any(|(_, k)| *k == i.from));
     match sites.iter().find(|(_, k)| k == key) {
         Some((id, _)) => Ok(Some(*id)),
-        None if sites.is_empty() => Ok(None),
+        None if sites.is_empty() || companion => Ok(None),
         None => Err(Error::Conflict(format!(
             "this database holds the site `{}`, and the bundle is the site `{key}` (the key in its site.toml)",
             sites[0].1
@@ -233,6 +245,48 @@ async fn kept_because(tx: &mut Tx, run: &Run<'_>, kind: ItemKind, key: &str) -> 
     Ok(author.filter(|a| a != importer).map(|a| format!("changed by {a}")))
 }
 
+/// Shows the items `included` names (stored by another site) that the
+/// site does not show yet.
+async fn show_included(tx: &mut Tx, run: &Run<'_>, included: &Included, report: &mut ImportReport) -> Result<()> {
+    let owner: i64 = sqlx::query_scalar("SELECT id FROM sites WHERE key = $1")
+        .bind(&included.from)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("the site `{}` to show items of", included.from)))?;
+    let mut changed = false;
+    for (kind, key) in &included.items {
+        let item: Option<(i64, bool)> = sqlx::query_as(
+            "SELECT i.id, EXISTS (SELECT 1 FROM item_sites s WHERE s.item_id = i.id AND s.site_id = $4) FROM items i \
+             WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3 AND i.deleted_at IS NULL",
+        )
+        .bind(owner)
+        .bind(kind.as_str())
+        .bind(key)
+        .bind(run.site_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|(id, shown): (i64, super::super::backend::Flag)| (id, shown.0));
+        match item {
+            Some((_, true)) => report.unchanged += 1,
+            Some((id, false)) => {
+                super::sharing::check_not_shown_own(tx, run.site_id, *kind, key).await?;
+                sqlx::query("INSERT INTO item_sites (item_id, site_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(run.site_id)
+                    .execute(&mut **tx)
+                    .await?;
+                report.note(*kind, key, Action::Include);
+                changed = true;
+            }
+            None => return Err(Error::NotFound(format!("the {kind} `{key}` of the site `{}`", included.from))),
+        }
+    }
+    if changed {
+        super::bump_version(tx, run.site_id).await?;
+    }
+    Ok(())
+}
+
 /// Moves to the trash every live item the bundle lacks (under `only_by`,
 /// only those nobody else changed).
 async fn prune(tx: &mut Tx, run: &Run<'_>, report: &mut ImportReport) -> Result<()> {
@@ -255,6 +309,25 @@ async fn prune(tx: &mut Tx, run: &Run<'_>, report: &mut ImportReport) -> Result<
         }
         trash(tx, run.site_id, (id, &data), kind, &key, run.change, run.ts).await?;
         report.note(kind, &key, Action::Delete);
+    }
+    let shown: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT i.id, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 \
+         ORDER BY i.kind, i.key",
+    )
+    .bind(run.site_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, kind, key) in shown {
+        let kind: ItemKind = kind.parse().map_err(Error::Corrupt)?;
+        if !wanted.contains(&(kind, key.as_str())) {
+            sqlx::query("DELETE FROM item_sites WHERE item_id = $1 AND site_id = $2")
+                .bind(id)
+                .bind(run.site_id)
+                .execute(&mut **tx)
+                .await?;
+            super::bump_version(tx, run.site_id).await?;
+            report.note(kind, &key, Action::Exclude);
+        }
     }
     Ok(())
 }

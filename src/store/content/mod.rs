@@ -484,9 +484,7 @@ async fn include(tx: &mut Tx, site_id: i64, included: &Included) -> Result<()> {
 /// Creates every item of a validated site (not those it includes, which
 /// another site stores).
 async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>, ts: i64) -> Result<()> {
-    let included =
-        |kind, key: &str| site.included.as_ref().is_some_and(|i| i.items.iter().any(|(k, x)| *k == kind && x == key));
-    for item in site.items().filter(|i| !included(i.kind(), i.key())) {
+    for item in site.items().filter(|i| !site.shows_from_elsewhere(i.kind(), i.key())) {
         // Sources and press reports refer to each other: links are checked
         // once all are in (`validate` checked them already).
         write_unchecked(tx, site_id, &Record::of(item), Mode::Create, change, ts).await?;

@@ -150,7 +150,7 @@ pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, 
 
 /// Refuses to show an item on a site that has one of its own with the
 /// same kind and key.
-async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
+pub(super) async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
     let own: Option<String> = sqlx::query_scalar(
         "SELECT o.key FROM items i JOIN sites o ON o.id = i.site_id WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
     )
