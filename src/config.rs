@@ -217,6 +217,9 @@ pub struct ServeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How uploaded PDFs' text is read: this program as a limited child.
     pub pdf_reader: crate::pdf::PdfReader,
+    /// Whether the sites link each other's pages ("also on …"); off for
+    /// a static export, which knows only its own address.
+    pub site_links: bool,
     /// The host names of the sites other than the first, by site key.
     pub site_hosts: Vec<(String, Vec<String>)>,
     /// Whether a host no site names gets a 404 rather than the first site.
@@ -339,6 +342,7 @@ impl ServeConfig {
             worker: !args.no_worker.unwrap_or(false),
             metrics_listen: args.metrics_listen,
             pdf_reader: crate::pdf::PdfReader::this_program(),
+            site_links: true,
             site_hosts: site_hosts(&args.site_hosts)?,
             unknown_host_404: match args.unknown_host.as_deref() {
                 None | Some("default") => false,

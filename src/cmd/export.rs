@@ -23,7 +23,7 @@ pub async fn run(args: ExportArgs) -> Result<()> {
     let site_hosts = args.site.iter().map(|key| format!("{key}={}", url.host_str().unwrap_or(""))).collect();
     let serve =
         ServeArgs { storage: args.storage.clone(), base_url: Some(base_url), site_hosts, ..ServeArgs::default() };
-    let config = ServeConfig::resolve(&serve)?;
+    let config = ServeConfig { site_links: false, ..ServeConfig::resolve(&serve)? };
     crate::cmd::outbox::open_existing(&config.storage).await?.close().await;
     // The same state and router as `serve`; nothing listens, nothing is mailed.
     let mailer = Mailer::Memory(Arc::default());

@@ -217,8 +217,9 @@ pub async fn build(
         };
         served.push((id, key, base_url, hosts.clone()));
     }
+    let links = served.iter().filter(|_| config.site_links);
     let urls: Arc<HashMap<String, String>> =
-        Arc::new(served.iter().map(|(_, key, url, _)| (key.clone(), url.clone())).collect());
+        Arc::new(links.map(|(_, key, url, _)| (key.clone(), url.clone())).collect());
     let mut states = Vec::new();
     for (id, key, base_url, hosts) in served {
         let dir = if id == site_id {
