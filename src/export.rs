@@ -11,8 +11,9 @@
 //! A second export into the same folder rewrites only what changed and
 //! removes what the site no longer has.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
@@ -70,8 +71,7 @@ pub struct Destination<'a> {
 
 /// Exports the site `router` serves (the snapshot `index`) as `to` says;
 /// `progress` is told each path. Each file is written as soon as it is
-/// rendered (compressing it on the blocking pool while the next one
-/// renders), so memory stays flat however large the site.
+/// rendered, so memory stays flat however large the site.
 pub async fn export(
     router: Router,
     index: &SiteIndex,
@@ -90,49 +90,78 @@ pub async fn export(
     }
     redirects.sort();
     let mut seen: BTreeSet<String> = queue.iter().map(|(p, _)| p.clone()).collect();
-    // A few pages render at once (on the blocking pool), so both cores work.
+    // A few pages at once, each rendered, compressed and written by one
+    // task: a hand-over between threads per file cost more than the
+    // writing (the scheduler's wake-ups were a third of an export's time).
     let mut running = tokio::task::JoinSet::new();
     loop {
         while running.len() < RENDERING
             && let Some((path, from)) = queue.pop_front()
         {
             progress(&path);
-            let (router, host) = (router.clone(), host.to_owned());
-            running.spawn(async move {
-                let answer = get(&router, &host, &path).await;
-                (path, from, answer)
-            });
+            let page = Page { path, from, host: host.to_owned(), base_url: index.base_url.clone() };
+            let (router, files) = (router.clone(), writer.files(to.forms_url, to.twins));
+            running.spawn(async move { page.export(&router, &files).await });
         }
         let Some(done) = running.join_next().await else { break };
-        let (path, from, answer) = done.context("rendering a page")?;
-        let (status, content_type, bytes) = answer?;
-        if status != StatusCode::OK {
-            let linked = if from.is_empty() { String::new() } else { format!(" (linked from {from})") };
-            bail!("{path} answers {status}{linked}: the export would have a broken link");
-        }
-        let html = content_type.starts_with("text/html");
-        if html {
-            for link in links(&String::from_utf8_lossy(&bytes), &index.base_url) {
-                if link.contains('?') {
-                    writer.summary.dynamic.entry(link).or_insert_with(|| path.clone());
-                } else if seen.insert(link.clone()) {
-                    queue.push_back((link, path.clone()));
-                }
+        let exported = done.context("rendering a page")??;
+        for (link, on) in exported.links {
+            if link.contains('?') {
+                writer.summary.dynamic.entry(link).or_insert(on);
+            } else if seen.insert(link.clone()) {
+                queue.push_back((link, on));
             }
         }
-        let bytes = match (html, to.forms_url) {
+        writer.record(exported.written);
+    }
+    // What a static host shows for an address it does not have.
+    let (_, _, not_found) = get(&router, host, "/casefile-export-404").await?;
+    let files = writer.files(None, to.twins);
+    let written = files.put(PathBuf::from("404.html"), not_found, to.twins)?;
+    writer.record(written);
+    for (name, text) in [("_redirects", redirects_file(&redirects)), ("nginx-redirects.map", nginx_map(&redirects))] {
+        let written = files.put(PathBuf::from(name), text.into_bytes(), false)?;
+        writer.record(written);
+    }
+    writer.finish()
+}
+
+/// One address to export, and the page that linked it (empty for the
+/// snapshot's own routes).
+struct Page {
+    path: String,
+    from: String,
+    host: String,
+    base_url: String,
+}
+
+/// What exporting one address found and wrote.
+struct Exported {
+    /// The site's addresses it links to, each with this page's path.
+    links: Vec<(String, String)>,
+    written: Written,
+}
+
+impl Page {
+    async fn export(self, router: &Router, files: &Files) -> Result<Exported> {
+        let (status, content_type, bytes) = get(router, &self.host, &self.path).await?;
+        if status != StatusCode::OK {
+            let linked = if self.from.is_empty() { String::new() } else { format!(" (linked from {})", self.from) };
+            bail!("{} answers {status}{linked}: the export would have a broken link", self.path);
+        }
+        let html = content_type.starts_with("text/html");
+        let links = match html {
+            true => links(&String::from_utf8_lossy(&bytes), &self.base_url),
+            false => Vec::new(),
+        };
+        let bytes = match (html, files.forms_url.as_deref()) {
             (false, _) => bytes,
             (true, None) => blank_tokens(bytes),
             (true, Some(url)) => point_forms(blank_tokens(bytes), url),
         };
-        writer.put(file_for(&path), bytes, to.twins && is_text(&content_type)).await?;
+        let written = files.put(file_for(&self.path), bytes, files.twins && is_text(&content_type))?;
+        Ok(Exported { links: links.into_iter().map(|l| (l, self.path.clone())).collect(), written })
     }
-    // What a static host shows for an address it does not have.
-    let (_, _, not_found) = get(&router, host, "/casefile-export-404").await?;
-    writer.put(PathBuf::from("404.html"), not_found, to.twins).await?;
-    writer.put(PathBuf::from("_redirects"), redirects_file(&redirects).into_bytes(), false).await?;
-    writer.put(PathBuf::from("nginx-redirects.map"), nginx_map(&redirects).into_bytes(), false).await?;
-    writer.finish().await
 }
 
 async fn get(router: &Router, host: &str, path: &str) -> Result<(StatusCode, String, Vec<u8>)> {
@@ -141,7 +170,7 @@ async fn get(router: &Router, host: &str, path: &str) -> Result<(StatusCode, Str
     let status = res.status();
     let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.context("reading an answer")?;
-    Ok((status, content_type, bytes.to_vec()))
+    Ok((status, content_type, Vec::from(bytes)))
 }
 
 fn is_text(content_type: &str) -> bool {
@@ -276,15 +305,34 @@ fn nginx_map(redirects: &[(String, String, u16)]) -> String {
     out
 }
 
-/// Writes files that changed (each whole, then renamed into place) with
-/// their twins, two at a time on the blocking pool, and at the end removes
-/// what the previous export wrote that is gone.
+/// Keeps count of what an export writes and, at the end, removes what the
+/// previous export wrote that is gone.
 struct Writer {
     out: PathBuf,
     before: BTreeSet<PathBuf>,
     now: BTreeSet<PathBuf>,
-    pending: VecDeque<tokio::task::JoinHandle<Result<usize>>>,
+    /// The folders made (and made readable) so far, shared by the tasks.
+    folders: Arc<Mutex<HashSet<PathBuf>>>,
     summary: Summary,
+}
+
+/// What one file's export wrote.
+struct Written {
+    /// The file and its twins, as paths in the export.
+    paths: Vec<PathBuf>,
+    /// The file's size (without twins).
+    bytes: u64,
+    /// How many of them were new or changed.
+    changed: usize,
+}
+
+/// Writes files that changed (each whole, then renamed into place) with
+/// their twins; one per task, so every core compresses.
+struct Files {
+    out: PathBuf,
+    folders: Arc<Mutex<HashSet<PathBuf>>>,
+    forms_url: Option<String>,
+    twins: bool,
 }
 
 impl Writer {
@@ -297,54 +345,23 @@ impl Writer {
         }
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         public(out, 0o755)?;
-        let (now, pending) = (BTreeSet::new(), VecDeque::new());
-        Ok(Writer { out: out.to_owned(), before, now, pending, summary: Summary::default() })
+        let folders = Arc::new(Mutex::new(HashSet::from([out.to_owned()])));
+        Ok(Writer { out: out.to_owned(), before, now: BTreeSet::new(), folders, summary: Summary::default() })
     }
 
-    async fn put(&mut self, rel: PathBuf, bytes: Vec<u8>, text: bool) -> Result<()> {
+    fn files(&self, forms_url: Option<&str>, twins: bool) -> Files {
+        let (out, folders) = (self.out.clone(), Arc::clone(&self.folders));
+        Files { out, folders, forms_url: forms_url.map(str::to_owned), twins }
+    }
+
+    fn record(&mut self, written: Written) {
         self.summary.files += 1;
-        self.summary.bytes += bytes.len() as u64;
-        let twins = if text {
-            ["gz", "br"].map(|ext| PathBuf::from(format!("{}.{ext}", rel.display()))).to_vec()
-        } else {
-            Vec::new()
-        };
-        self.now.extend(std::iter::once(rel.clone()).chain(twins.iter().cloned()));
-        let out = self.out.clone();
-        self.pending.push_back(tokio::task::spawn_blocking(move || {
-            let mut versions = vec![(rel, bytes)];
-            if text {
-                let gz = crate::site::cache::gzip(&versions[0].1, GZIP_LEVEL);
-                let br = crate::site::cache::brotli(&versions[0].1, BROTLI_QUALITY);
-                versions.extend(twins.into_iter().zip([gz, br]));
-            }
-            let mut written = 0;
-            for (rel, bytes) in versions {
-                let target = out.join(&rel);
-                if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
-                    write_file(&target, &bytes)?;
-                    written += 1;
-                }
-            }
-            Ok(written)
-        }));
-        if self.pending.len() >= 2 {
-            self.settle_one().await?;
-        }
-        Ok(())
+        self.summary.bytes += written.bytes;
+        self.summary.written += written.changed;
+        self.now.extend(written.paths);
     }
 
-    async fn settle_one(&mut self) -> Result<()> {
-        if let Some(task) = self.pending.pop_front() {
-            self.summary.written += task.await.context("writing a file")??;
-        }
-        Ok(())
-    }
-
-    async fn finish(mut self) -> Result<Summary> {
-        while !self.pending.is_empty() {
-            self.settle_one().await?;
-        }
+    fn finish(mut self) -> Result<Summary> {
         for gone in self.before.difference(&self.now) {
             if std::fs::remove_file(self.out.join(gone)).is_ok() {
                 self.summary.removed += 1;
@@ -356,14 +373,47 @@ impl Writer {
     }
 }
 
-/// Writes a file readable by everyone (a web server reads the export;
-/// Casefile's own files are private, `main` sets umask 077), in folders
-/// everyone may enter.
-fn write_file(target: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = target.parent() {
+impl Files {
+    /// Writes `bytes` as `rel` (with `.gz` and `.br` twins if `text`),
+    /// each file only if it changed.
+    fn put(&self, rel: PathBuf, bytes: Vec<u8>, text: bool) -> Result<Written> {
+        let size = bytes.len() as u64;
+        let mut versions = Vec::with_capacity(3);
+        if text {
+            let gz = crate::site::cache::gzip(&bytes, GZIP_LEVEL);
+            let br = crate::site::cache::brotli(&bytes, BROTLI_QUALITY);
+            versions.push((PathBuf::from(format!("{}.gz", rel.display())), gz));
+            versions.push((PathBuf::from(format!("{}.br", rel.display())), br));
+        }
+        versions.insert(0, (rel, bytes));
+        let mut changed = 0;
+        for (rel, bytes) in &versions {
+            let target = self.out.join(rel);
+            if std::fs::read(&target).ok().as_deref() != Some(bytes.as_slice()) {
+                self.folder_for(&target)?;
+                write_file(&target, bytes)?;
+                changed += 1;
+            }
+        }
+        Ok(Written { paths: versions.into_iter().map(|(rel, _)| rel).collect(), bytes: size, changed })
+    }
+
+    /// Makes the file's folder (readable by everyone), once per export.
+    fn folder_for(&self, target: &Path) -> Result<()> {
+        let Some(dir) = target.parent() else { return Ok(()) };
+        if self.folders.lock().unwrap_or_else(|p| p.into_inner()).contains(dir) {
+            return Ok(());
+        }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         public(dir, 0o755)?;
+        self.folders.lock().unwrap_or_else(|p| p.into_inner()).insert(dir.to_owned());
+        Ok(())
     }
+}
+
+/// Writes a file readable by everyone (a web server reads the export;
+/// Casefile's own files are private, `main` sets umask 077).
+fn write_file(target: &Path, bytes: &[u8]) -> Result<()> {
     // The whole name plus a suffix: `feed.atom` and `feed.rss` are written
     // at once, and must not share a temporary file.
     let mut tmp = target.as_os_str().to_owned();
