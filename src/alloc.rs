@@ -7,7 +7,8 @@
 
 /// Two arenas: no slower here, and far less memory kept after rebuilds on
 /// the blocking pool. `MALLOC_ARENA_MAX` in the environment wins. Call it
-/// first thing in `main`, before any other thread exists.
+/// in `main` before any other thread exists (not for `casefile export`,
+/// which exits when done and gains from an arena per thread).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn limit_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
