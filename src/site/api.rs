@@ -225,18 +225,21 @@ fn with_urls(mut e: Entry, urls: Value) -> Entry {
     e
 }
 
-/// Keeps only `lang`'s text: drops the other languages' keys at any depth.
-fn only_lang(v: &mut Value, lang: Lang, langs: &[Lang]) {
+/// Keeps only the text of `keep` (the site's languages, or the one asked
+/// for): drops the other languages' keys at any depth. An item shown from
+/// another site (a shared event on the English-only film site) carries
+/// that site's languages too.
+fn only_langs(v: &mut Value, keep: &[Lang]) {
     match v {
         Value::Object(m) => {
-            for other in langs.iter().filter(|l| **l != lang) {
+            for other in Lang::ALL.iter().filter(|l| !keep.contains(l)) {
                 m.remove(other.code());
             }
             for x in m.values_mut() {
-                only_lang(x, lang, langs);
+                only_langs(x, keep);
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| only_lang(x, lang, langs)),
+        Value::Array(a) => a.iter_mut().for_each(|x| only_langs(x, keep)),
         _ => {}
     }
 }
@@ -266,9 +269,8 @@ pub fn list(index: &SiteIndex, t: &ApiType, q: &ListQuery, self_path: &str) -> V
     let pages = total.div_ceil(q.per_page).max(1);
     let mut page_items: Vec<Value> =
         items.into_iter().skip((q.page - 1) * q.per_page).take(q.per_page).map(|e| e.value).collect();
-    if let Some(l) = q.lang {
-        page_items.iter_mut().for_each(|v| only_lang(v, l, &index.site.languages));
-    }
+    let keep = q.lang.map_or_else(|| index.site.languages.clone(), |l| vec![l]);
+    page_items.iter_mut().for_each(|v| only_langs(v, &keep));
     let link = |page: usize| {
         let mut qs = vec![format!("page={page}"), format!("per_page={}", q.per_page)];
         if let Some(l) = q.lang {
@@ -303,9 +305,7 @@ pub fn item(index: &SiteIndex, t: &ApiType, key: &str, lang: Option<Lang>) -> Op
     let pos =
         all.iter().position(|e| e.key == key).or_else(|| all.iter().position(|e| e.slugs.iter().any(|s| s == key)))?;
     let mut v = all.into_iter().nth(pos)?.value;
-    if let Some(l) = lang {
-        only_lang(&mut v, l, &index.site.languages);
-    }
+    only_langs(&mut v, &lang.map_or_else(|| index.site.languages.clone(), |l| vec![l]));
     Some(v)
 }
 

@@ -41,7 +41,10 @@ async fn each_site_answers_on_its_own_host_with_its_own_pages() {
     let api = format!("/api/v1/timeline/{CAMPAIGN_ONLY}");
     assert_eq!(app.get(&api).await.status, StatusCode::OK);
     assert_eq!(app.get_on(FILM, &api).await.status, StatusCode::NOT_FOUND, "not part of the film site");
-    assert_eq!(app.get_on(FILM, &format!("/api/v1/timeline/{SHARED}")).await.status, StatusCode::OK);
+    let shared = app.get_on(FILM, &format!("/api/v1/timeline/{SHARED}")).await;
+    assert_eq!(shared.status, StatusCode::OK);
+    assert!(!shared.body.contains("\"de\":"), "only the film site's language: {}", shared.body);
+    assert!(app.get(&format!("/api/v1/timeline/{SHARED}")).await.body.contains("\"de\":"), "the campaign's both");
     // The APIs take the site from a parameter too, on any host.
     let listed = app.get("/api/v1/timeline?site=killing-for-love").await.body;
     assert!(listed.contains(SHARED) && !listed.contains(CAMPAIGN_ONLY), "the film site's timeline");
