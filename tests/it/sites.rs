@@ -168,11 +168,15 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     // Nor can the film's site make an event of its own under a shared key.
     let mut values = editor_form_on(&app, &film_cookie, FILM, "/admin/timeline/new").await;
     values.iter_mut().find(|(k, _)| k == "key").unwrap().1 = SHARED.into();
-    // (The film's site has no events of its own: the form is JSON only.)
-    values.iter_mut().find(|(k, _)| k == "other").unwrap().1 = r#"{"date": "1985", "en": {"title": "A copy"}}"#.into();
+    // (The film's site has no events of its own: the form is shaped like
+    // the built-in site's, in the film site's one language.)
+    assert!(!values.iter().any(|(k, _)| k.starts_with("de.")), "English only");
+    values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 = "A copy".into();
+    values.iter_mut().find(|(k, _)| k == "field.date").unwrap().1 = "1985".into();
     let (status, _, page) = post_editor_on(&app, &film_cookie, FILM, "/admin/timeline/new", &values).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("this site shows the timeline `1985-03-30-murders` of the site `jens-soering` already"));
+    let error = page.split("role=\"alert\"").nth(1).unwrap_or("");
+    assert!(error.contains("this site shows the timeline `1985-03-30-murders` of the site `jens-soering` already"));
 }
 
 /// A signed-in editor's session cookie, signed in on `host`.

@@ -251,10 +251,14 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
             let s = signed(&state, req).await?;
             let Some(kind) = kind_of(&name) else { return Err(not_found(&state, &s)) };
             let items = state.store.items_of(state.site_id, kind).await.map_err(|e| failed(&state, &s, &e))?;
-            // Every field any item of the type has, emptied.
+            // Every field any item of the type has, emptied; for a type the
+            // site has none of yet, those of the built-in site's.
             let mut shape = Json::Object(Map::new());
             for (item, _) in &items {
                 merge_shape(&mut shape, blank(item_json(item)));
+            }
+            if items.is_empty() {
+                shape = built_in_shape(kind, &languages(&state).await);
             }
             if let Some(m) = shape.as_object_mut() {
                 m.remove("key");
@@ -885,6 +889,21 @@ async fn languages(state: &AppState) -> Vec<Lang> {
 
 fn item_json(item: &Item) -> Json {
     serde_json::from_str(&item.as_ref().to_json()).unwrap_or(Json::Null)
+}
+
+/// The emptied fields of the built-in site's items of a kind, in the
+/// languages `langs` only: the form for the first item of a type.
+fn built_in_shape(kind: ItemKind, langs: &[Lang]) -> Json {
+    static SITE: std::sync::LazyLock<Option<crate::content::Site>> =
+        std::sync::LazyLock::new(|| crate::bundle::parse(&crate::bundle::default_files()).ok());
+    let mut shape = Json::Object(Map::new());
+    for item in SITE.iter().flat_map(|site| site.items()).filter(|i| i.kind() == kind) {
+        merge_shape(&mut shape, blank(item_json(&item.to_owned())));
+    }
+    if let Some(m) = shape.as_object_mut() {
+        m.retain(|k, _| k.parse::<Lang>().map_or(true, |l| langs.contains(&l)));
+    }
+    shape
 }
 
 /// Adds to `shape` the fields of `more` it lacks, in nested objects too.
