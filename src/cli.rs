@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage personal API tokens for the Admin API: add, list, revoke.
     #[command(subcommand)]
     Token(TokenAction),
+    /// Show the install's sites: their addresses, languages and content.
+    #[command(subcommand)]
+    Site(SiteAction),
     /// Back up the database, the secret key, files and theme overrides into
     /// one archive, while the server runs.
     Backup(BackupArgs),
@@ -99,6 +102,15 @@ pub struct StorageArgs {
     /// e.g. `30s` [default: 30s].
     #[arg(long, env = "CASEFILE_DB_STATEMENT_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     pub db_statement_timeout: Option<std::time::Duration>,
+}
+
+/// `casefile site …`.
+#[derive(Debug, Subcommand)]
+pub enum SiteAction {
+    /// List the sites: key, name, languages, items (their own, and those
+    /// shown from another site) and where each is served. Takes the same
+    /// options as `serve` (the host names are `serve`'s `site_hosts`).
+    List(ServeArgs),
 }
 
 /// `casefile user …`.

@@ -67,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(action) => runtime.block_on(casefile::cmd::user::user(action)),
         Command::Token(action) => runtime.block_on(casefile::cmd::user::token(action)),
+        Command::Site(action) => runtime.block_on(casefile::cmd::site::run(action)),
         Command::Backup(args) => runtime.block_on(casefile::cmd::backup::backup(args)),
         Command::Restore(args) => runtime.block_on(casefile::cmd::backup::restore(args)),
         Command::Import(args) => runtime.block_on(casefile::cmd::content::import(args)),

@@ -326,6 +326,13 @@ async fn a_bundle_that_shows_another_sites_items_imports_beside_that_site() {
     ok(&["export-content", "--data", data_s, "--site", "killing-for-love", "--out", again.to_str().unwrap()]);
     let listed = std::fs::read_to_string(again.join("shared.toml")).unwrap();
     assert!(listed.contains(SHARED) && !listed.contains("1966-08-01-birth"), "{listed}");
+    // `casefile site list` names both, their languages, contents and hosts.
+    let listed = ok(&["site", "list", "--data", data_s, "--site-host", "killing-for-love=film.example"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(lines[0].starts_with("jens-soering  Friends of Jens Söring  [en, de]  "), "{listed}");
+    assert!(lines[0].ends_with("and any host no other site names"), "{listed}");
+    assert!(lines[1].starts_with("killing-for-love  Killing for Love  [en]  6 items, 27 shown from another site"));
+    assert!(lines[1].ends_with("  film.example"), "{listed}");
     crate::db::release(&data);
 }
 

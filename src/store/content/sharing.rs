@@ -16,6 +16,8 @@ pub struct SiteName {
     pub key: String,
     /// Its name, in its own default language.
     pub name: String,
+    /// Its languages, the default first.
+    pub languages: Vec<crate::content::Lang>,
 }
 
 impl Store {
@@ -26,9 +28,29 @@ impl Store {
         for (id, key) in self.sites().await? {
             let settings = super::read_settings(&mut conn, id).await?;
             let name = settings.languages.first().and_then(|l| settings.text.get(l)).map(|t| t.name.clone());
-            out.push((id, SiteName { name: name.unwrap_or_else(|| key.clone()), key }));
+            let languages = settings.languages.clone();
+            out.push((id, SiteName { name: name.unwrap_or_else(|| key.clone()), key, languages }));
         }
         Ok(out)
+    }
+
+    /// How many live items the site has of its own, and how many it
+    /// shows from other sites.
+    pub async fn site_counts(&self, site_id: i64) -> Result<(i64, i64)> {
+        let own: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM items WHERE site_id = $1 AND kind <> 'settings' AND deleted_at IS NULL",
+        )
+        .bind(site_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let shown: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM item_sites s JOIN items i ON i.id = s.item_id \
+             WHERE s.site_id = $1 AND i.deleted_at IS NULL",
+        )
+        .bind(site_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((own, shown))
     }
 
     /// The keys of the other sites that show the item of `site_id`.
