@@ -211,11 +211,7 @@ pub async fn build(
             tracing::info!(site = %key, "no host names: this site is not served (see site_hosts)");
             continue;
         };
-        let base_url = match &config.base_url {
-            Some(url) => format!("{}://{}", url.split("://").next().unwrap_or("https"), hosts[0]),
-            None => format!("http://{}:{}", hosts[0], addr.port()),
-        };
-        served.push((id, key, base_url, hosts.clone()));
+        served.push((id, key, site_url(config, hosts, addr.port()), hosts.clone()));
     }
     let links = served.iter().filter(|_| config.site_links);
     let urls: Arc<HashMap<String, String>> =
@@ -233,6 +229,17 @@ pub async fn build(
     let first = states.pop().expect("the first site is always served");
     AppState::join(&first, others);
     Ok((first, worker))
+}
+
+/// The address of a site other than the first, served on `hosts`: the
+/// scheme of `base_url` and the first host name, or without a `base_url`
+/// the first host name on the port listened on.
+pub fn site_url(config: &ServeConfig, hosts: &[String], port: u16) -> String {
+    let host = hosts.first().map_or("", String::as_str);
+    match &config.base_url {
+        Some(url) => format!("{}://{host}", url.split("://").next().unwrap_or("https")),
+        None => format!("http://{host}:{port}"),
+    }
 }
 
 /// What every site's state is made from.

@@ -20,7 +20,9 @@ async fn list(config: &ServeConfig) -> Result<()> {
         let shown = if shown > 0 { format!(", {shown} shown from another site") } else { String::new() };
         let served = match config.site_hosts.iter().find(|(key, _)| *key == site.key) {
             _ if n == 0 => first_address(config),
-            Some((_, hosts)) => hosts.join(", "),
+            Some((_, hosts)) => {
+                format!("{} ({})", crate::cmd::serve::site_url(config, hosts, config.listen.port()), hosts.join(", "))
+            }
             None => "not served: no host names (site_hosts)".to_owned(),
         };
         let langs: Vec<&str> = site.languages.iter().map(|l| l.code()).collect();

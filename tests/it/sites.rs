@@ -27,6 +27,7 @@ async fn each_site_answers_on_its_own_host_with_its_own_pages() {
     assert!(campaign.body.contains("href=\"&#x2f;case\""));
     assert_eq!(app.get("/de/").await.status, StatusCode::OK);
     assert_eq!(app.get_on(FILM, "/de/").await.status, StatusCode::NOT_FOUND, "English only");
+    assert!(!film.body.contains("class=\"lang-switch\"") && campaign.body.contains("class=\"lang-switch\""));
     // Each its own 404: the campaign's pages are not the film site's.
     let missing = app.get_on(FILM, "/case").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -332,7 +333,7 @@ async fn a_bundle_that_shows_another_sites_items_imports_beside_that_site() {
     assert!(lines[0].starts_with("jens-soering  Friends of Jens Söring  [en, de]  "), "{listed}");
     assert!(lines[0].ends_with("and any host no other site names"), "{listed}");
     assert!(lines[1].starts_with("killing-for-love  Killing for Love  [en]  6 items, 27 shown from another site"));
-    assert!(lines[1].ends_with("  film.example"), "{listed}");
+    assert!(lines[1].ends_with("  http://film.example:8080 (film.example)"), "{listed}");
     crate::db::release(&data);
 }
 
