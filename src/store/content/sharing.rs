@@ -161,10 +161,13 @@ pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, 
             .execute(&mut **tx)
             .await?;
         super::bump_version(tx, lost).await?;
-        if let Err(Error::Invalid(why)) = super::check_no_dangling(tx, lost).await {
-            let site: String =
-                sqlx::query_scalar("SELECT key FROM sites WHERE id = $1").bind(lost).fetch_one(&mut **tx).await?;
-            return Err(Invalid(format!("the site `{site}` cannot stop showing it: {}", why.0)).into());
+        match super::check_no_dangling(tx, lost).await {
+            Err(Error::Invalid(why)) => {
+                let site: String =
+                    sqlx::query_scalar("SELECT key FROM sites WHERE id = $1").bind(lost).fetch_one(&mut **tx).await?;
+                return Err(Invalid(format!("the site `{site}` cannot stop showing it: {}", why.0)).into());
+            }
+            other => other?,
         }
     }
     check_including_sites(tx, item_id).await
