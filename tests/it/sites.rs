@@ -180,6 +180,68 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     assert!(error.contains("this site shows the timeline `1985-03-30-murders` of the site `jens-soering` already"));
 }
 
+/// A user limited to the campaign's site changes only what that site
+/// shows: the film site keeps showing what it showed, whatever is posted;
+/// and two sites cannot show each other's items.
+#[tokio::test]
+async fn sharing_is_limited_to_the_sites_an_editor_may_edit() {
+    let app = TestApp::new().await;
+    let store = &app.state.store;
+    let user =
+        store.add_user("camp@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
+    store.set_user_sites(user.id, &["jens-soering".to_owned()]).await.unwrap();
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let body = "email=camp%40example.org&password=correct+horse+battery";
+    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form], body).await;
+    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let film_shows = |key: String| {
+        let app = &app;
+        async move { app.get_on(FILM, &format!("/api/v1/timeline/{key}")).await.status == StatusCode::OK }
+    };
+
+    // The box offers no site this editor may not edit; saving keeps the
+    // film site's choice as it was.
+    let path = format!("/admin/timeline/{SHARED}");
+    let mut values = editor_form(&app, &cookie, &path).await;
+    assert!(values.iter().any(|(k, _)| k == "shown_on_field") && !values.iter().any(|(k, _)| k == "shown_on"));
+    values.iter_mut().find(|(k, _)| k == "en.title").unwrap().1 =
+        "The Haysoms are murdered (by a campaign editor)".into();
+    assert_eq!(post_editor(&app, &cookie, &path, &values).await.0, StatusCode::SEE_OTHER);
+    assert!(film_shows(SHARED.into()).await, "still on the film site");
+    assert!(app.get_on(FILM, "/timeline").await.body.contains("(by a campaign editor)"));
+    // A forged choice of the film site changes nothing either.
+    let path = "/admin/timeline/1966-08-01-birth";
+    let mut values = editor_form(&app, &cookie, path).await;
+    values.push(("shown_on".into(), "killing-for-love".into()));
+    let path2 = format!("/admin/timeline/{CAMPAIGN_ONLY}");
+    let mut values2 = editor_form(&app, &cookie, &path2).await;
+    values2.push(("shown_on".into(), "killing-for-love".into()));
+    assert_eq!(post_editor(&app, &cookie, &path2, &values2).await.0, StatusCode::SEE_OTHER, "saved");
+    assert!(!film_shows(CAMPAIGN_ONLY.into()).await, "but not shown on the film site");
+    values.retain(|(k, _)| k != "shown_on");
+    assert_eq!(post_editor(&app, &cookie, path, &values).await.0, StatusCode::SEE_OTHER);
+    assert!(film_shows("1966-08-01-birth".into()).await, "unticking what it cannot see changes nothing");
+
+    // The film site shows the campaign's items: the campaign cannot show
+    // the film's in turn.
+    let film_cookie = editor_cookie(&app, FILM).await;
+    let mut values = editor_form_on(&app, &film_cookie, FILM, "/admin/timeline/new").await;
+    for (k, v) in &mut values {
+        match k.as_str() {
+            "key" => *v = "film-own-event".into(),
+            "en.title" => *v = "An event of the film's own".into(),
+            "field.date" => *v = "2016".into(),
+            _ => {}
+        }
+    }
+    values.push(("shown_on".into(), "jens-soering".into()));
+    let (status, _, page) = post_editor_on(&app, &film_cookie, FILM, "/admin/timeline/new", &values).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("two sites cannot show each other"), "{}", page.split("role=\"alert\"").nth(1).unwrap_or(""));
+    let film = app.state.others()[0].site_id;
+    assert!(store.item(film, ItemKind::Timeline, "film-own-event").await.unwrap().is_none(), "nothing written");
+}
+
 /// A signed-in editor's session cookie, signed in on `host`.
 async fn editor_cookie(app: &TestApp, host: &str) -> String {
     let store = &app.state.store;

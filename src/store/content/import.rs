@@ -282,7 +282,17 @@ async fn show_included(tx: &mut Tx, run: &Run<'_>, included: &Included, report: 
         }
     }
     if changed {
-        super::bump_version(tx, run.site_id).await?;
+        bump_every_site(tx).await?;
+    }
+    Ok(())
+}
+
+/// Moves every site's content version: which site shows what changed, and
+/// with it the "also on …" of the others.
+async fn bump_every_site(tx: &mut Tx) -> Result<()> {
+    let sites: Vec<i64> = sqlx::query_scalar("SELECT id FROM sites").fetch_all(&mut **tx).await?;
+    for site in sites {
+        super::bump_version(tx, site).await?;
     }
     Ok(())
 }
@@ -325,7 +335,7 @@ async fn prune(tx: &mut Tx, run: &Run<'_>, report: &mut ImportReport) -> Result<
                 .bind(run.site_id)
                 .execute(&mut **tx)
                 .await?;
-            super::bump_version(tx, run.site_id).await?;
+            bump_every_site(tx).await?;
             report.note(kind, &key, Action::Exclude);
         }
     }

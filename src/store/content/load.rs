@@ -139,7 +139,7 @@ async fn pages_of(conn: &mut Conn, site_id: i64) -> Result<Site> {
 async fn included(conn: &mut Conn, site_id: i64) -> Result<Option<Included>> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT o.key, i.kind, i.key FROM item_sites s JOIN items i ON i.id = s.item_id \
-         JOIN sites o ON o.id = i.site_id WHERE s.site_id = $1 ORDER BY i.kind, i.key",
+         JOIN sites o ON o.id = i.site_id WHERE s.site_id = $1 AND i.deleted_at IS NULL ORDER BY i.kind, i.key",
     )
     .bind(site_id)
     .fetch_all(&mut *conn)

@@ -285,10 +285,14 @@ impl Store {
             item.keep_old_slugs(&previous);
         }
         item.as_ref().check(&langs)?;
+        let (kind, key) = (item.as_ref().kind(), item.as_ref().key());
         let written = write(&mut tx, site_id, &Record::of(item.as_ref()), mode, change, super::now()).await?;
         if let Some(keys) = shown_on {
-            sharing::share(&mut tx, site_id, item.as_ref().kind(), item.as_ref().key(), keys).await?;
+            sharing::share(&mut tx, site_id, kind, key, keys).await?;
         }
+        // The sites that show it (as they are after this save) stay whole.
+        let (id, _) = live_row(&mut tx, site_id, kind, key).await?;
+        sharing::check_including_sites(&mut tx, id).await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -322,6 +326,19 @@ impl Store {
             )));
         }
         let written = trash(&mut tx, site_id, (id, &data), kind, key, change, super::now()).await?;
+        // Items other sites store may refer to it where this site shows them.
+        let showing: Vec<i64> = sqlx::query_scalar("SELECT site_id FROM item_sites WHERE item_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        for site in std::iter::once(site_id).chain(showing) {
+            match check_no_dangling(&mut tx, site).await {
+                Err(Error::Invalid(why)) => {
+                    return Err(Error::Conflict(format!("the {kind} `{key}` cannot be deleted: {}", why.0)));
+                }
+                other => other?,
+            }
+        }
         tx.commit().await?;
         Ok(written)
     }
@@ -344,6 +361,8 @@ impl Store {
         sqlx::query("UPDATE items SET deleted_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
         set_links(&mut tx, site_id, id, &record).await?;
         set_names(&mut tx, site_id, id, &record).await?;
+        check_no_dangling(&mut tx, site_id).await?;
+        sharing::check_including_sites(&mut tx, id).await?;
         let written = finish(&mut tx, site_id, kind, key, "restore", &data, change, super::now()).await?;
         tx.commit().await?;
         Ok(written)
@@ -520,7 +539,8 @@ async fn check_no_dangling(tx: &mut Tx, site_id: i64) -> Result<()> {
     Err(Invalid(list.join("\n")).into())
 }
 
-/// [`check_no_dangling`] on every other site that shows items of `site_id`.
+/// [`check_no_dangling`] and the site's own rules on every other site that
+/// shows items of `site_id`.
 async fn check_including_sites_of(tx: &mut Tx, site_id: i64) -> Result<()> {
     let including: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1",
@@ -530,6 +550,11 @@ async fn check_including_sites_of(tx: &mut Tx, site_id: i64) -> Result<()> {
     .await?;
     for other in including {
         check_no_dangling(tx, other).await?;
+        let problems = load::site(tx, other).await?.problems();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
+            return Err(Invalid(format!("on a site that shows items of this one: {}", list.join("; "))).into());
+        }
     }
     Ok(())
 }
@@ -628,14 +653,6 @@ async fn write(tx: &mut Tx, site_id: i64, r: &Record<'_>, mode: Mode, change: Ch
             ))));
         }
     }
-    // The other sites that show it must show what it refers to as well.
-    let id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE site_id = $1 AND kind = $2 AND key = $3")
-        .bind(site_id)
-        .bind(r.kind.as_str())
-        .bind(r.key)
-        .fetch_one(&mut **tx)
-        .await?;
-    sharing::check_including_sites(tx, id).await?;
     Ok(written)
 }
 

@@ -6,7 +6,7 @@
 use crate::content::{Invalid, ItemKind, SHAREABLE};
 
 use super::super::Store;
-use super::super::backend::{Conn, Tx};
+use super::super::backend::{Conn, Flag, Tx};
 use super::super::error::{Error, Result};
 
 /// A site of the install, for the editor's "Shown on".
@@ -24,8 +24,10 @@ impl Store {
     /// Every site of the install with its name, the first first.
     pub async fn site_names(&self) -> Result<Vec<(i64, SiteName)>> {
         let mut conn = self.pool.acquire().await?;
+        let sites: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, key FROM sites ORDER BY id").fetch_all(&mut *conn).await?;
         let mut out = Vec::new();
-        for (id, key) in self.sites().await? {
+        for (id, key) in sites {
             let settings = super::read_settings(&mut conn, id).await?;
             let name = settings.languages.first().and_then(|l| settings.text.get(l)).map(|t| t.name.clone());
             let languages = settings.languages.clone();
@@ -77,7 +79,7 @@ impl Store {
     /// that stores it, if any: it is edited there.
     pub async fn owner_of_shared(&self, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<String>> {
         let mut conn = self.pool.acquire().await?;
-        owner_of_shared(&mut conn, site_id, kind, key).await
+        Ok(owner_of_shared(&mut conn, site_id, kind, key).await?.filter(|(_, trashed)| !trashed).map(|(o, _)| o))
     }
 }
 
@@ -93,31 +95,38 @@ async fn shown_on(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> R
     .await?)
 }
 
-async fn owner_of_shared(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT o.key FROM item_sites s JOIN items i ON i.id = s.item_id JOIN sites o ON o.id = i.site_id \
-         WHERE s.site_id = $1 AND i.kind = $2 AND i.key = $3",
+/// The site that stores the item this site shows, and whether the item
+/// is in that site's trash.
+async fn owner_of_shared(conn: &mut Conn, site_id: i64, kind: ItemKind, key: &str) -> Result<Option<(String, bool)>> {
+    let row: Option<(String, Flag)> = sqlx::query_as(
+        "SELECT o.key, i.deleted_at IS NOT NULL FROM item_sites s JOIN items i ON i.id = s.item_id \
+         JOIN sites o ON o.id = i.site_id WHERE s.site_id = $1 AND i.kind = $2 AND i.key = $3",
     )
     .bind(site_id)
     .bind(kind.as_str())
     .bind(key)
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(row.map(|(owner, trashed)| (owner, trashed.0)))
 }
 
 /// Refuses a new item whose kind and key the site shows already, from
 /// another site.
 pub(super) async fn check_not_shown(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
     match owner_of_shared(tx, site_id, kind, key).await? {
-        Some(owner) => Err(Error::Conflict(format!(
+        Some((owner, false)) => Err(Error::Conflict(format!(
             "this site shows the {kind} `{key}` of the site `{owner}` already: edit it there, or choose another key"
+        ))),
+        Some((owner, true)) => Err(Error::Conflict(format!(
+            "the {kind} `{key}` of the site `{owner}`, in its trash, is shown here once restored: choose another key"
         ))),
         None => Ok(()),
     }
 }
 
 /// Makes the live item of `site_id` shown on exactly the sites `keys`
-/// besides its own; the sites that gain or lose it see the change.
+/// besides its own; the sites that gain or lose it see the change. The
+/// caller checks the sites that show it then ([`check_including_sites`]).
 pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, keys: &[String]) -> Result<()> {
     if !keys.is_empty() && !SHAREABLE.contains(&kind) {
         return Err(
@@ -147,6 +156,7 @@ pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, 
         .await?;
     for &gained in wanted.iter().filter(|s| !current.contains(s)) {
         check_not_shown_own(tx, gained, kind, key).await?;
+        check_one_owner(tx, gained, site_id).await?;
         sqlx::query("INSERT INTO item_sites (item_id, site_id) VALUES ($1, $2)")
             .bind(item_id)
             .bind(gained)
@@ -170,7 +180,65 @@ pub(super) async fn share(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str, 
             other => other?,
         }
     }
-    check_including_sites(tx, item_id).await
+    Ok(())
+}
+
+/// Refuses a state in which a site that shows the item (not its own site)
+/// breaks one of its rules: what the item refers to is missing there, it
+/// lacks one of that site's languages, or one of its addresses is taken
+/// by another item that site shows. The whole site is checked, as an
+/// import checks it.
+pub(super) async fn check_including_sites(tx: &mut Tx, item_id: i64) -> Result<()> {
+    check_references_elsewhere(tx, item_id).await?;
+    let including: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.site_id, o.key FROM item_sites s JOIN sites o ON o.id = s.site_id WHERE s.item_id = $1 ORDER BY o.id",
+    )
+    .bind(item_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (site_id, key) in including {
+        let problems = super::load::site(tx, site_id).await?.problems();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
+            return Err(Invalid(format!("on the site `{key}`, which shows it too: {}", list.join("; "))).into());
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to make `site_id` show items of `owner` where it shows items
+/// of a third site already, or where `owner` shows items of it: a site
+/// shows the items of one other site, and the bundle format names that
+/// one (`shared.toml`, whose site is imported first).
+async fn check_one_owner(tx: &mut Tx, site_id: i64, owner: i64) -> Result<()> {
+    let key = |id: i64| sqlx::query_scalar::<_, String>("SELECT key FROM sites WHERE id = $1").bind(id);
+    let third: Option<i64> = sqlx::query_scalar(
+        "SELECT i.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 AND i.site_id <> $2",
+    )
+    .bind(site_id)
+    .bind(owner)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (site, owner_key) = (key(site_id).fetch_one(&mut **tx).await?, key(owner).fetch_one(&mut **tx).await?);
+    if let Some(third) = third {
+        let third = key(third).fetch_one(&mut **tx).await?;
+        return Err(Error::Conflict(format!(
+            "the site `{site}` shows items of the site `{third}`: a site shows the items of one other site only"
+        )));
+    }
+    let back: Option<i64> = sqlx::query_scalar(
+        "SELECT s.item_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 AND i.site_id = $2",
+    )
+    .bind(owner)
+    .bind(site_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match back {
+        Some(_) => Err(Error::Conflict(format!(
+            "the site `{owner_key}` shows items of the site `{site}`: two sites cannot show each other's items"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses to show an item on a site that has one of its own with the
@@ -192,7 +260,7 @@ pub(super) async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKin
 
 /// Refuses a state in which a site that shows the item (not its own site)
 /// lacks something the item refers to.
-pub(super) async fn check_including_sites(tx: &mut Tx, item_id: i64) -> Result<()> {
+async fn check_references_elsewhere(tx: &mut Tx, item_id: i64) -> Result<()> {
     let missing: Vec<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT i.kind, i.key, o.key, l.kind, l.key FROM item_links l JOIN items i ON i.id = l.item_id \
          JOIN item_sites s ON s.item_id = l.item_id JOIN sites o ON o.id = s.site_id \
