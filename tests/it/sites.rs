@@ -190,10 +190,7 @@ async fn sharing_is_limited_to_the_sites_an_editor_may_edit() {
     let user =
         store.add_user("camp@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
     store.set_user_sites(user.id, &["jens-soering".to_owned()]).await.unwrap();
-    let form = ("content-type", "application/x-www-form-urlencoded");
-    let body = "email=camp%40example.org&password=correct+horse+battery";
-    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form], body).await;
-    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = sign_in(&app, "camp@example.org", "127.0.0.1:8080").await;
     let film_shows = |key: String| {
         let app = &app;
         async move { app.get_on(FILM, &format!("/api/v1/timeline/{key}")).await.status == StatusCode::OK }
@@ -246,9 +243,17 @@ async fn sharing_is_limited_to_the_sites_an_editor_may_edit() {
 async fn editor_cookie(app: &TestApp, host: &str) -> String {
     let store = &app.state.store;
     let _ = store.add_user("ed@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await;
+    sign_in(app, "ed@example.org", host).await
+}
+
+/// The session cookie of `email` (password "correct horse battery"),
+/// signed in on `host`.
+async fn sign_in(app: &TestApp, email: &str, host: &str) -> String {
     let form = ("content-type", "application/x-www-form-urlencoded");
-    let body = "email=ed%40example.org&password=correct+horse+battery";
-    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], body).await;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("email", email), ("password", "correct horse battery")])
+        .finish();
+    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], &body).await;
     h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
 
@@ -408,21 +413,12 @@ async fn a_user_may_be_limited_to_some_sites() {
     let user =
         store.add_user("film@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
     store.set_user_sites(user.id, &["killing-for-love".to_owned()]).await.unwrap();
-    let sign_in = |host: &'static str| {
-        let app = &app;
-        async move {
-            let form = ("content-type", "application/x-www-form-urlencoded");
-            let body = "email=film%40example.org&password=correct+horse+battery";
-            let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], body).await;
-            h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
-        }
-    };
-    let cookie = sign_in("127.0.0.1:8080").await;
+    let cookie = sign_in(&app, "film@example.org", "127.0.0.1:8080").await;
     let (status, _, page) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("Your account edits other sites of this install"));
 
-    let cookie = sign_in(FILM).await;
+    let cookie = sign_in(&app, "film@example.org", FILM).await;
     let (status, _, page) = app.request("GET", "/admin/pages", &[("cookie", &cookie), ("host", FILM)], "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("/admin/pages/about"), "the film site's own pages");

@@ -550,11 +550,7 @@ async fn check_including_sites_of(tx: &mut Tx, site_id: i64) -> Result<()> {
     .await?;
     for other in including {
         check_no_dangling(tx, other).await?;
-        let problems = load::site(tx, other).await?.problems();
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
-            return Err(Invalid(format!("on a site that shows items of this one: {}", list.join("; "))).into());
-        }
+        sharing::check_whole(tx, other, "on a site that shows items of this one").await?;
     }
     Ok(())
 }

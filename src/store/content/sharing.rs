@@ -197,13 +197,20 @@ pub(super) async fn check_including_sites(tx: &mut Tx, item_id: i64) -> Result<(
     .fetch_all(&mut **tx)
     .await?;
     for (site_id, key) in including {
-        let problems = super::load::site(tx, site_id).await?.problems();
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
-            return Err(Invalid(format!("on the site `{key}`, which shows it too: {}", list.join("; "))).into());
-        }
+        check_whole(tx, site_id, &format!("on the site `{key}`, which shows it too")).await?;
     }
     Ok(())
+}
+
+/// Refuses a state in which the site `site_id` breaks one of its rules
+/// (as an import checks them), saying where first.
+pub(super) async fn check_whole(tx: &mut Tx, site_id: i64, where_: &str) -> Result<()> {
+    let problems = super::load::site(tx, site_id).await?.problems();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.into_iter().map(|p| p.0).collect();
+    Err(Invalid(format!("{where_}: {}", list.join("; "))).into())
 }
 
 /// Refuses to make `site_id` show items of `owner` where it shows items
