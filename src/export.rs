@@ -94,14 +94,20 @@ pub async fn export(
     // task: a hand-over between threads per file cost more than the
     // writing (the scheduler's wake-ups were a third of an export's time).
     let mut running = tokio::task::JoinSet::new();
+    let render = Arc::new(Render {
+        router: router.clone(),
+        host: host.to_owned(),
+        base_url: index.base_url.clone(),
+        forms_url: to.forms_url.map(str::to_owned),
+    });
+    let files = Arc::new(writer.files(to.twins));
     loop {
         while running.len() < RENDERING
             && let Some((path, from)) = queue.pop_front()
         {
             progress(&path);
-            let page = Page { path, from, host: host.to_owned(), base_url: index.base_url.clone() };
-            let (router, files) = (router.clone(), writer.files(to.forms_url, to.twins));
-            running.spawn(async move { page.export(&router, &files).await });
+            let (render, files) = (Arc::clone(&render), Arc::clone(&files));
+            running.spawn(async move { render.export(path, from, &files).await });
         }
         let Some(done) = running.join_next().await else { break };
         let exported = done.context("rendering a page")??;
@@ -116,7 +122,6 @@ pub async fn export(
     }
     // What a static host shows for an address it does not have.
     let (_, _, not_found) = get(&router, host, "/casefile-export-404").await?;
-    let files = writer.files(None, to.twins);
     let written = files.put(PathBuf::from("404.html"), not_found, to.twins)?;
     writer.record(written);
     for (name, text) in [("_redirects", redirects_file(&redirects)), ("nginx-redirects.map", nginx_map(&redirects))] {
@@ -126,13 +131,15 @@ pub async fn export(
     writer.finish()
 }
 
-/// One address to export, and the page that linked it (empty for the
-/// snapshot's own routes).
-struct Page {
-    path: String,
-    from: String,
+/// What every page of an export is rendered with.
+struct Render {
+    router: Router,
+    /// The host name requests carry.
     host: String,
+    /// The site's address, for its absolute links.
     base_url: String,
+    /// Where forms post, when not to the copy itself.
+    forms_url: Option<String>,
 }
 
 /// What exporting one address found and wrote.
@@ -142,25 +149,27 @@ struct Exported {
     written: Written,
 }
 
-impl Page {
-    async fn export(self, router: &Router, files: &Files) -> Result<Exported> {
-        let (status, content_type, bytes) = get(router, &self.host, &self.path).await?;
+impl Render {
+    /// Exports one address, `from` being the page that linked it (empty
+    /// for the snapshot's own routes).
+    async fn export(&self, path: String, from: String, files: &Files) -> Result<Exported> {
+        let (status, content_type, bytes) = get(&self.router, &self.host, &path).await?;
         if status != StatusCode::OK {
-            let linked = if self.from.is_empty() { String::new() } else { format!(" (linked from {})", self.from) };
-            bail!("{} answers {status}{linked}: the export would have a broken link", self.path);
+            let linked = if from.is_empty() { String::new() } else { format!(" (linked from {from})") };
+            bail!("{path} answers {status}{linked}: the export would have a broken link");
         }
         let html = content_type.starts_with("text/html");
         let links = match html {
             true => links(&String::from_utf8_lossy(&bytes), &self.base_url),
             false => Vec::new(),
         };
-        let bytes = match (html, files.forms_url.as_deref()) {
+        let bytes = match (html, self.forms_url.as_deref()) {
             (false, _) => bytes,
             (true, None) => blank_tokens(bytes),
             (true, Some(url)) => point_forms(blank_tokens(bytes), url),
         };
-        let written = files.put(file_for(&self.path), bytes, files.twins && is_text(&content_type))?;
-        Ok(Exported { links: links.into_iter().map(|l| (l, self.path.clone())).collect(), written })
+        let written = files.put(file_for(&path), bytes, files.twins && is_text(&content_type))?;
+        Ok(Exported { links: links.into_iter().map(|l| (l, path.clone())).collect(), written })
     }
 }
 
@@ -331,7 +340,6 @@ struct Written {
 struct Files {
     out: PathBuf,
     folders: Arc<Mutex<HashSet<PathBuf>>>,
-    forms_url: Option<String>,
     twins: bool,
 }
 
@@ -349,9 +357,8 @@ impl Writer {
         Ok(Writer { out: out.to_owned(), before, now: BTreeSet::new(), folders, summary: Summary::default() })
     }
 
-    fn files(&self, forms_url: Option<&str>, twins: bool) -> Files {
-        let (out, folders) = (self.out.clone(), Arc::clone(&self.folders));
-        Files { out, folders, forms_url: forms_url.map(str::to_owned), twins }
+    fn files(&self, twins: bool) -> Files {
+        Files { out: self.out.clone(), folders: Arc::clone(&self.folders), twins }
     }
 
     fn record(&mut self, written: Written) {

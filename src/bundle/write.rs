@@ -21,18 +21,18 @@ pub fn files(site: &Site) -> Result<Vec<BundleFile>> {
     };
     let mut out = vec![("site.toml".to_owned(), toml::to_string(&site_file).context("site.toml")?)];
     // Items another site stores are named in shared.toml, not copied.
-    let included = |kind: ItemKind, key: &str| site.shows_from_elsewhere(kind, key);
     if let Some(shared) = &site.included {
         out.push(("shared.toml".to_owned(), shared_file(shared)?));
     }
-    let own_sources = site.sources.iter().filter(|s| !included(ItemKind::Source, &s.key)).cloned().collect();
+    let own_sources =
+        site.sources.iter().filter(|s| !site.shows_from_elsewhere(ItemKind::Source, &s.key)).cloned().collect();
     let sources = SourcesFile { source: own_sources };
     out.push(("sources.toml".to_owned(), toml::to_string(&sources).context("sources.toml")?));
     if !site.redirects.is_empty() {
         let redirects = RedirectsFile { redirect: site.redirects.clone() };
         out.push(("redirects.toml".to_owned(), toml::to_string(&redirects).context("redirects.toml")?));
     }
-    let own = |i: &ItemRef<'_>| !included(i.kind(), i.key());
+    let own = |i: &ItemRef<'_>| !site.shows_from_elsewhere(i.kind(), i.key());
     for item in site.items().filter(|i| !matches!(i.kind(), ItemKind::Source | ItemKind::Redirect)).filter(own) {
         let path = item.label();
         out.push((path.clone(), item_file(item, site).with_context(|| path)?));

@@ -215,9 +215,7 @@ pub async fn export(args: ExportContentArgs) -> Result<()> {
     let mut files = Vec::new();
     // The files of the site's own items (another site's go with it).
     let mut own = site.clone();
-    if let Some(shared) = &site.included {
-        own.retain_items(|i| !shared.items.iter().any(|(k, x)| *k == i.kind() && x == i.key()));
-    }
+    own.retain_items(|i| !site.shows_from_elsewhere(i.kind(), i.key()));
     for (path, name) in crate::documents::bundle_paths(&own) {
         let stored = storage.files_dir.join(&name);
         let bytes =

@@ -187,10 +187,7 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
 async fn sharing_is_limited_to_the_sites_an_editor_may_edit() {
     let app = TestApp::new().await;
     let store = &app.state.store;
-    let user =
-        store.add_user("camp@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
-    store.set_user_sites(user.id, &["jens-soering".to_owned()]).await.unwrap();
-    let cookie = sign_in(&app, "camp@example.org", "127.0.0.1:8080").await;
+    let cookie = limited_user(&app, "camp@example.org", "jens-soering", "127.0.0.1:8080").await;
     let film_shows = |key: String| {
         let app = &app;
         async move { app.get_on(FILM, &format!("/api/v1/timeline/{key}")).await.status == StatusCode::OK }
@@ -244,6 +241,14 @@ async fn editor_cookie(app: &TestApp, host: &str) -> String {
     let store = &app.state.store;
     let _ = store.add_user("ed@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await;
     sign_in(app, "ed@example.org", host).await
+}
+
+/// The cookie of a new editor limited to the site `site`, signed in on `host`.
+async fn limited_user(app: &TestApp, email: &str, site: &str, host: &str) -> String {
+    let store = &app.state.store;
+    let user = store.add_user(email, Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
+    store.set_user_sites(user.id, &[site.to_owned()]).await.unwrap();
+    sign_in(app, email, host).await
 }
 
 /// The session cookie of `email` (password "correct horse battery"),
@@ -410,10 +415,7 @@ async fn a_bundle_that_shows_another_sites_items_imports_beside_that_site() {
 async fn a_user_may_be_limited_to_some_sites() {
     let app = TestApp::new().await;
     let store = &app.state.store;
-    let user =
-        store.add_user("film@example.org", Role::Editor, &hash_password("correct horse battery"), 0).await.unwrap();
-    store.set_user_sites(user.id, &["killing-for-love".to_owned()]).await.unwrap();
-    let cookie = sign_in(&app, "film@example.org", "127.0.0.1:8080").await;
+    let cookie = limited_user(&app, "film@example.org", "killing-for-love", "127.0.0.1:8080").await;
     let (status, _, page) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("Your account edits other sites of this install"));

@@ -226,9 +226,8 @@ async fn check_one_owner(tx: &mut Tx, site_id: i64, owner: i64) -> Result<()> {
     .bind(owner)
     .fetch_optional(&mut **tx)
     .await?;
-    let (site, owner_key) = (key(site_id).fetch_one(&mut **tx).await?, key(owner).fetch_one(&mut **tx).await?);
     if let Some(third) = third {
-        let third = key(third).fetch_one(&mut **tx).await?;
+        let (site, third) = (key(site_id).fetch_one(&mut **tx).await?, key(third).fetch_one(&mut **tx).await?);
         return Err(Error::Conflict(format!(
             "the site `{site}` shows items of the site `{third}`: a site shows the items of one other site only"
         )));
@@ -240,12 +239,13 @@ async fn check_one_owner(tx: &mut Tx, site_id: i64, owner: i64) -> Result<()> {
     .bind(site_id)
     .fetch_optional(&mut **tx)
     .await?;
-    match back {
-        Some(_) => Err(Error::Conflict(format!(
-            "the site `{owner_key}` shows items of the site `{site}`: two sites cannot show each other's items"
-        ))),
-        None => Ok(()),
+    if back.is_none() {
+        return Ok(());
     }
+    let (site, owner) = (key(site_id).fetch_one(&mut **tx).await?, key(owner).fetch_one(&mut **tx).await?);
+    Err(Error::Conflict(format!(
+        "the site `{owner}` shows items of the site `{site}`: two sites cannot show each other's items"
+    )))
 }
 
 /// Refuses to show an item on a site that has one of its own with the
