@@ -10,7 +10,8 @@ paragraphs, a heading, a list, a link and bold text), generated from a small
 vocabulary with a fixed seed, so every run writes the same sites. The Hugo
 site is multilingual (post-N.md and post-N.de.md), with small layouts of its
 own (no theme), news lists of 20 a page, RSS, sitemap and robots.txt, and no
-taxonomies: one page per post and language, as Casefile exports.
+taxonomies: one page per post and language, as Casefile exports. Its
+en-only.toml, added to config.toml, builds the English pages alone.
 """
 
 import datetime
@@ -169,6 +170,9 @@ def main():
             for l, (name, weight) in hugo_langs.items()
         ),
     )
+    # The target's Hugo side is 10,000 pages: the same posts in English
+    # only (`hugo --config config.toml,en-only.toml`).
+    write(f"{hugo}/en-only.toml", 'disableLanguages = ["de"]\n')
 
     # The home and news pages, with a short body each.
     pages = {

@@ -47,18 +47,29 @@ pub fn is_same_origin(headers: &HeaderMap, base_url: Option<&str>) -> bool {
     provenance(headers, base_url) == Provenance::SameOrigin
 }
 
-/// Whether a form post comes from this site or from one of `others`
+/// Where an accepted form post was sent from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormOrigin {
+    /// A page of this site, which carries a signed token.
+    Site,
+    /// A static copy of the site named in `form_origins`: its files keep no
+    /// token, so the origin the browser states is the forgery check.
+    Copy,
+}
+
+/// Where a form post comes from, if from this site or from one of `others`
 /// (origins such as `https://static.example`: a static copy of the site
-/// whose forms post here), as its `Origin` (or `Referer`) says.
-pub fn is_allowed_origin(headers: &HeaderMap, base_url: Option<&str>, others: &[String]) -> bool {
+/// whose forms post here), as its `Origin` (or `Referer`) says; `None` for
+/// any other site and for a post that says nothing, as no browser sends.
+pub fn form_origin(headers: &HeaderMap, base_url: Option<&str>, others: &[String]) -> Option<FormOrigin> {
     match provenance(headers, base_url) {
-        Provenance::SameOrigin => true,
-        Provenance::Unstated => false,
-        Provenance::CrossSite if others.is_empty() => false,
+        Provenance::SameOrigin => Some(FormOrigin::Site),
+        Provenance::Unstated => None,
+        Provenance::CrossSite if others.is_empty() => None,
         Provenance::CrossSite => {
             let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
             let claimed = get("origin").or_else(|| get("referer")).and_then(|c| url::Url::parse(c).ok());
-            claimed.is_some_and(|u| others.contains(&u.origin().ascii_serialization()))
+            claimed.is_some_and(|u| others.contains(&u.origin().ascii_serialization())).then_some(FormOrigin::Copy)
         }
     }
 }
@@ -78,18 +89,18 @@ mod tests {
     #[test]
     fn posts_from_a_named_static_copy_are_allowed() {
         let others = ["https://static.example".to_owned()];
-        let from =
-            |pairs: &[(&'static str, &'static str)]| is_allowed_origin(&h(pairs), Some("https://a.org"), &others);
+        let from = |pairs: &[(&'static str, &'static str)]| form_origin(&h(pairs), Some("https://a.org"), &others);
         let cross = ("sec-fetch-site", "cross-site");
-        assert!(from(&[cross, ("origin", "https://static.example")]));
-        assert!(from(&[cross, ("referer", "https://static.example/pardon")]));
-        assert!(from(&[("origin", "https://a.org")]));
-        assert!(!from(&[cross, ("origin", "https://evil.example")]));
-        assert!(!from(&[cross, ("origin", "http://static.example")]), "the scheme is part of the origin");
-        assert!(!from(&[cross, ("origin", "https://static.example:8443")]), "so is the port");
-        assert!(!from(&[cross]), "a cross-site post that names no origin");
-        assert!(!from(&[]));
-        assert!(!is_allowed_origin(&h(&[cross, ("origin", "https://static.example")]), Some("https://a.org"), &[]));
+        assert_eq!(from(&[cross, ("origin", "https://static.example")]), Some(FormOrigin::Copy));
+        assert_eq!(from(&[cross, ("referer", "https://static.example/pardon")]), Some(FormOrigin::Copy));
+        assert_eq!(from(&[("origin", "https://a.org")]), Some(FormOrigin::Site));
+        assert_eq!(from(&[cross, ("origin", "https://evil.example")]), None);
+        assert_eq!(from(&[cross, ("origin", "http://static.example")]), None, "the scheme is part of the origin");
+        assert_eq!(from(&[cross, ("origin", "https://static.example:8443")]), None, "so is the port");
+        assert_eq!(from(&[cross]), None, "a cross-site post that names no origin");
+        assert_eq!(from(&[]), None);
+        let alone = form_origin(&h(&[cross, ("origin", "https://static.example")]), Some("https://a.org"), &[]);
+        assert_eq!(alone, None, "no copy is named");
     }
 
     #[test]

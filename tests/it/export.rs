@@ -157,26 +157,53 @@ async fn a_static_copy_posts_its_forms_to_the_instance_that_names_it() {
     let search = doc.select(&sel("form[role=search]")).next().unwrap().value().attr("action").unwrap();
     assert_eq!(search, "/search");
 
-    // A post from the copy (no token: a file keeps none) comes back filled
-    // in, with a fresh token; sent again, it is taken.
+    // A post from the copy (no token: a file keeps none) is taken at once,
+    // on the origin its browser states.
     let c = client();
-    let post = |token: String, origin: &'static str| {
-        let body = format!("token={token}&name=Sam&email=static%40example.org&consent=yes");
+    let post = |token: &str, origin: &str, email: &str| {
+        let body = format!("token={token}&name=Sam&email={email}&consent=yes");
         c.post(&action)
             .header("origin", origin)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
     };
-    let again = post(String::new(), "https://static.example").await.unwrap();
-    let again = again.text().await.unwrap();
-    assert!(again.contains("static@example.org"), "the entries are kept");
-    let doc = scraper::Html::parse_document(&again);
+    let taken = post("", "https://static.example", "static%40example.org").await.unwrap();
+    assert_eq!(taken.status(), 303, "{}", taken.text().await.unwrap());
+    assert!(mailed(&data, "static@example.org").await, "its confirmation mail was not sent within 15 s");
+    // A token the copy does send is checked; a form that comes back (here:
+    // a mistake) carries a fresh one, taken from the copy too.
+    let forged = post("1.abc", "https://static.example", "second%40example.org").await.unwrap();
+    assert_eq!(forged.status(), 422);
+    let back = post("", "https://static.example", "not-an-address").await.unwrap();
+    assert_eq!(back.status(), 422);
+    let back = back.text().await.unwrap();
+    assert!(back.contains("not-an-address"), "the entries are kept");
+    let doc = scraper::Html::parse_document(&back);
     let token = doc.select(&sel("input[name=token]")).next().unwrap().value().attr("value").unwrap().to_owned();
     assert!(!token.is_empty(), "with a fresh token");
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let taken = post(token.clone(), "https://static.example").await.unwrap();
-    assert_eq!(taken.status(), 303, "{}", taken.text().await.unwrap());
-    // Another site's post is refused, however good its token.
-    assert_eq!(post(token, "https://evil.example").await.unwrap().status(), 403);
+    let again = post(&token, "https://static.example", "second%40example.org").await.unwrap();
+    assert_eq!(again.status(), 303, "{}", again.text().await.unwrap());
+    // The site's own pages carry a token, so a post of its own without one
+    // comes back; another site's post is refused, however good its token.
+    assert_eq!(post("", &server.base, "third%40example.org").await.unwrap().status(), 422);
+    assert_eq!(post(&token, "https://evil.example", "third%40example.org").await.unwrap().status(), 403);
+    assert_eq!(post("", "https://evil.example", "third%40example.org").await.unwrap().status(), 403);
+}
+
+/// Whether a mail naming `to` appears in the data folder's `mail` (where mail
+/// goes with no SMTP server) within 15 seconds.
+async fn mailed(data: &Path, to: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        let mails: Vec<String> = std::fs::read_dir(data.join("mail"))
+            .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+            .unwrap_or_default();
+        if mails.iter().any(|m| m.contains(to)) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
 }

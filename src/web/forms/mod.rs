@@ -3,10 +3,11 @@
 //! Every form posts to the page it sits on; a mailed link opens a page
 //! below it (`/newsletter/confirm`, `/pardon/confirm`, `/my-data/view` …)
 //! that changes nothing until its button is pressed (mail scanners follow
-//! links). A submission passes, in order: the same-origin check, the rate
-//! limit, the honeypot, the signed form token with its minimum fill time,
-//! and the field rules; only then is anything stored, together with its
-//! mail, in one transaction.
+//! links). A submission passes, in order: the same-origin check (or the
+//! origin of a static copy named in `form_origins`), the rate limit, the
+//! honeypot, the signed form token with its minimum fill time (which a
+//! static copy's post, holding no token, skips), and the field rules; only
+//! then is anything stored, together with its mail, in one transaction.
 
 mod contact;
 mod my_data;
@@ -25,7 +26,7 @@ use tokio::sync::Notify;
 
 use super::abuse::{RateLimiter, client_ip};
 use super::error::Error;
-use super::origin::{Provenance, is_allowed_origin, provenance};
+use super::origin::{FormOrigin, Provenance, form_origin, provenance};
 use super::state::AppState;
 use super::tokens::{FORM_TOKEN_SECONDS, Signer};
 use crate::config::FormRules;
@@ -240,10 +241,10 @@ pub async fn handle(
 async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instant) -> Result<Response, Error> {
     let forms = &req.state.forms;
     let form = req.kind.name();
-    if !is_allowed_origin(req.headers, forms.public_base_url.as_deref(), &forms.rules.origins) {
+    let Some(origin) = form_origin(req.headers, forms.public_base_url.as_deref(), &forms.rules.origins) else {
         crate::metrics::form_refused(form, "origin");
         return Ok(req.notice(Notice::new("forbidden", 403)));
-    }
+    };
     if !forms.limiter.allow(form, req.ip) {
         crate::metrics::form_refused(form, "rate_limited");
         let mut res = req.notice(Notice::new("rate_limited", 429));
@@ -258,7 +259,7 @@ async fn submit(req: &FormRequest<'_>, body: Bytes, arrived: tokio::time::Instan
         crate::metrics::form_refused(form, "bot");
         // Pretend success: a bot learns nothing from the answer.
         Ok(req.redirect("thanks"))
-    } else if let Err(notice) = req.check_form_token(input.get("token")) {
+    } else if let Err(notice) = req.check_form_token(input.get("token"), origin) {
         crate::metrics::form_refused(form, "token");
         Ok(req.form_again(&input, Default::default(), Some(notice)).await)
     } else {
@@ -322,8 +323,14 @@ impl FormRequest<'_> {
     }
 
     /// Checks the form token: signed for this form, not too fresh (bots
-    /// post at once), not too old. The error is the notice to show.
-    fn check_form_token(&self, token: &str) -> Result<(), &'static str> {
+    /// post at once), not too old. A static copy's page has none, and its
+    /// post is taken on the origin its browser stated (which no other site
+    /// can forge); a token it does send is checked. The error is the
+    /// notice to show.
+    fn check_form_token(&self, token: &str, origin: FormOrigin) -> Result<(), &'static str> {
+        if origin == FormOrigin::Copy && token.is_empty() {
+            return Ok(());
+        }
         let signer = &self.state.forms.signer;
         let Some(issued) = signer.check_form_token(&self.kind.token_scope(), token) else { return Err("err_expired") };
         let age = self.state.clock.now_ms() - issued;
