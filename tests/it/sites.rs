@@ -178,6 +178,32 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let error = page.split("role=\"alert\"").nth(1).unwrap_or("");
     assert!(error.contains("this site shows the timeline `1985-03-30-murders` of the site `jens-soering` already"));
+
+    // An event the film's site has of its own, even in its trash, keeps
+    // the campaign's event of that key off it, and the refusal says where.
+    values.iter_mut().find(|(k, _)| k == "key").unwrap().1 = "film-own-event".into();
+    let (status, _, page) = post_editor_on(&app, &film_cookie, FILM, "/admin/timeline/new", &values).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let csrf = values.iter().find(|(k, _)| k == "csrf").unwrap().1.clone();
+    let delete = form_urlencoded::Serializer::new(String::new()).append_pair("csrf", &csrf).finish();
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let headers = [form, ("cookie", film_cookie.as_str()), ("host", FILM)];
+    let (status, ..) = app.request("POST", "/admin/timeline/film-own-event/delete", &headers, &delete).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mut values = editor_form(&app, &cookie, "/admin/timeline/new").await;
+    for (k, v) in &mut values {
+        match k.as_str() {
+            "key" => *v = "film-own-event".into(),
+            "en.title" => *v = "Another test event".into(),
+            "de.title" => *v = "Ein weiteres Testereignis".into(),
+            "field.date" => *v = "2016-09".into(),
+            _ => {}
+        }
+    }
+    values.push(("shown_on".into(), "killing-for-love".into()));
+    let (status, _, page) = post_editor(&app, &cookie, "/admin/timeline/new", &values).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("has a timeline `film-own-event` of its own in its trash"), "{page}");
 }
 
 /// A user limited to the campaign's site changes only what that site

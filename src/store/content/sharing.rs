@@ -249,10 +249,11 @@ async fn check_one_owner(tx: &mut Tx, site_id: i64, owner: i64) -> Result<()> {
 }
 
 /// Refuses to show an item on a site that has one of its own with the
-/// same kind and key.
+/// same kind and key (in its trash too: it may be restored).
 pub(super) async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKind, key: &str) -> Result<()> {
-    let own: Option<String> = sqlx::query_scalar(
-        "SELECT o.key FROM items i JOIN sites o ON o.id = i.site_id WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
+    let own: Option<(String, Flag)> = sqlx::query_as(
+        "SELECT o.key, i.deleted_at IS NOT NULL FROM items i JOIN sites o ON o.id = i.site_id \
+         WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
     )
     .bind(site_id)
     .bind(kind.as_str())
@@ -260,7 +261,11 @@ pub(super) async fn check_not_shown_own(tx: &mut Tx, site_id: i64, kind: ItemKin
     .fetch_optional(&mut **tx)
     .await?;
     match own {
-        Some(site) => Err(Error::Conflict(format!("the site `{site}` has a {kind} `{key}` of its own"))),
+        Some((site, Flag(true))) => Err(Error::Conflict(format!(
+            "the site `{site}` has a {kind} `{key}` of its own in its trash: \
+             delete it for good there before this one can be shown"
+        ))),
+        Some((site, _)) => Err(Error::Conflict(format!("the site `{site}` has a {kind} `{key}` of its own"))),
         None => Ok(()),
     }
 }
