@@ -125,6 +125,14 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     let link = format!("{also}film.localhost:8080&#x2f;timeline#test-shared-event\">Killing for Love</a>");
     assert!(campaign.contains(&link), "the campaign's timeline names the film's site");
     assert_eq!(campaign.matches("class=\"also-on\"").count(), 1, "only where the editor asked");
+    // A new address of the film's timeline moves the campaign's link at once.
+    let film_cookie = editor_cookie(&app, FILM).await;
+    let mut page = editor_form_on(&app, &film_cookie, FILM, "/admin/pages/timeline").await;
+    page.iter_mut().find(|(k, _)| k == "en.slug").unwrap().1 = "chronology".into();
+    let (status, _, body) = post_editor_on(&app, &film_cookie, FILM, "/admin/pages/timeline", &page).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let campaign = app.get("/timeline").await.body;
+    assert!(campaign.contains("film.localhost:8080&#x2f;chronology#test-shared-event\">Killing for Love</a>"));
 
     // The editor shows the choice; unticking takes the event off the film's site.
     let path = "/admin/timeline/test-shared-event";
@@ -156,7 +164,6 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
 
     // The film's admin lists the shared events and sends their editor to
     // the campaign's admin, where they are stored.
-    let film_cookie = editor_cookie(&app, FILM).await;
     let (status, _, list) =
         app.request("GET", "/admin/timeline", &[("cookie", &film_cookie), ("host", FILM)], "").await;
     assert_eq!(status, StatusCode::OK);

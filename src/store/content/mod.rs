@@ -807,17 +807,34 @@ async fn finish(
     ts: i64,
 ) -> Result<Written> {
     let version = bump_version(tx, site_id).await?;
-    // The sites that show the item too see the change as well.
-    let including: Vec<i64> = sqlx::query_scalar(
-        "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id \
-         WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
-    )
-    .bind(site_id)
-    .bind(kind.as_str())
-    .bind(key)
-    .fetch_all(&mut **tx)
-    .await?;
-    for other in including {
+    // The sites that show the item too see the change as well; a change of
+    // the site's name or pages reaches every site whose "also on" names
+    // them (see `load::elsewhere`).
+    let others: Vec<i64> = match kind {
+        ItemKind::Settings | ItemKind::Page => {
+            sqlx::query_scalar(
+                "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1 \
+             UNION SELECT i.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 \
+             UNION SELECT o.site_id FROM item_sites s JOIN item_sites o ON o.item_id = s.item_id \
+             WHERE s.site_id = $1 AND o.site_id <> $1",
+            )
+            .bind(site_id)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+        _ => {
+            sqlx::query_scalar(
+                "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id \
+             WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
+            )
+            .bind(site_id)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+    };
+    for other in others {
         bump_version(tx, other).await?;
     }
     let revision = revisions::add(tx, site_id, kind, key, action, data, change, version, ts).await?;
