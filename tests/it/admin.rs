@@ -1117,6 +1117,39 @@ async fn plain_fields_are_edited_as_controls_of_their_own() {
         panic!("the petition is there")
     };
     assert!(!petition.open, "closed");
+
+    // An empty list of texts is a control; an empty list of nested values
+    // (a new person's statements) stays in the JSON, where it is written.
+    let (_, _, editor) = app.request("GET", "/admin/press/new", &[("cookie", &cookie)], "").await;
+    assert!(editor_values(&editor).iter().any(|(k, _)| k == "field.authors"), "a list of names");
+    let (_, _, editor) = app.request("GET", "/admin/people/new", &[("cookie", &cookie)], "").await;
+    let mut values = editor_values(&editor);
+    assert!(!values.iter().any(|(k, _)| k == "field.statements"), "not a control");
+    let other: serde_json::Value = serde_json::from_str(&input(&editor, "other")).unwrap();
+    assert_eq!(other["statements"], serde_json::json!([]), "{other}");
+    set(&mut values, "key", "a-new-voice");
+    set(&mut values, "field.name", "A New Voice");
+    set(&mut values, "en.role", "Witness");
+    set(&mut values, "de.role", "Zeugin");
+    let statement = r#"{"statements": [{"key": "a-first-statement", "sources": ["site-2016"], "en": {"summary": "Said a first thing."}, "de": {"summary": "Sagte etwas."}}]}"#;
+    set(&mut values, "other", statement);
+    let (status, _, page) = app.request("POST", "/admin/people/new", &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let kind = casefile::content::ItemKind::Person;
+    let Some(casefile::content::Item::Person(person)) = app.state.store.item(site, kind, "a-new-voice").await.unwrap()
+    else {
+        panic!("the person is there")
+    };
+    assert_eq!(person.statements.len(), 1, "the statement written in the JSON is kept");
+    // A field with a control of its own, set in the JSON too, is refused,
+    // not silently overwritten.
+    let path = "/admin/press/crime-story-2020";
+    let (_, _, editor) = app.request("GET", path, &[("cookie", &cookie)], "").await;
+    let mut values = editor_values(&editor);
+    set(&mut values, "other", r#"{"authors": ["Someone Else"]}"#);
+    let (status, _, page) = app.request("POST", path, &headers, &body(&values)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("`authors` has a field of its own above"), "{page}");
 }
 
 /// A language whose text was last changed before another's is marked in

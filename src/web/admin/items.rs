@@ -230,7 +230,7 @@ pub async fn edit_form(
                 let there = owner.and_then(|o| super::sharing::admin_url(&state, &o, &format!("/{name}/{key}")));
                 return Err(there.map_or_else(|| not_found(&state, &s), |url| redirect(&url)));
             };
-            let mut view = Editor::of(&item_json(&item), &languages(&state).await, revision);
+            let mut view = Editor::of(kind, &item_json(&item), &languages(&state).await, revision);
             view.shown_on = super::sharing::current(&state, kind, &key).await.map_err(|e| failed(&state, &s, &e))?;
             let message = saved.then_some("admin_saved");
             let older =
@@ -271,7 +271,7 @@ pub async fn new_form(State(state): State<Arc<AppState>>, Path(name): Path<Strin
                     m.remove("media_type");
                 }
             }
-            let mut view = Editor::of(&shape, &languages(&state).await, 0);
+            let mut view = Editor::of(kind, &shape, &languages(&state).await, 0);
             view.shown_on = super::sharing::current(&state, kind, "").await.map_err(|e| failed(&state, &s, &e))?;
             Ok(editor_page(&state, &s, &name, "", true, &view, Extra::default()).await)
         }
@@ -569,7 +569,7 @@ pub(super) struct Editor {
 
 impl Editor {
     /// Splits an item's JSON into the form's parts.
-    fn of(json: &Json, langs: &[Lang], revision: i64) -> Editor {
+    fn of(kind: ItemKind, json: &Json, langs: &[Lang], revision: i64) -> Editor {
         let mut rest = json.as_object().cloned().unwrap_or_default();
         rest.remove("key");
         let has_meta = rest.contains_key("status");
@@ -615,10 +615,12 @@ impl Editor {
                 (*l, fields)
             })
             .collect();
-        // The item's own plain fields get controls; nested values stay JSON.
+        // The item's own plain fields get controls; nested values stay JSON,
+        // and so does an empty list of them (a person's statements).
         let plain: Vec<String> = rest
             .iter()
             .filter(|(k, v)| k.parse::<Lang>().is_err() && Control::of(v).is_some())
+            .filter(|(k, v)| v.as_array().is_none_or(|a| !a.is_empty()) || takes_texts(kind, k))
             .map(|(k, _)| k.clone())
             .collect();
         let fields = plain
@@ -723,6 +725,9 @@ impl Editor {
             json.insert("sources".into(), Json::from(sources.clone()));
         }
         for (name, control, posted) in &self.fields {
+            if json.contains_key(name) {
+                return Err(format!("`{name}` has a field of its own above: take it out of the other fields"));
+            }
             json.insert(name.clone(), control.value(name, posted)?);
         }
         from_json_leaving_out_empty(kind, key, json)
@@ -894,16 +899,34 @@ fn item_json(item: &Item) -> Json {
 /// The emptied fields of the built-in site's items of a kind, in the
 /// languages `langs` only: the form for the first item of a type.
 fn built_in_shape(kind: ItemKind, langs: &[Lang]) -> Json {
-    static SITE: std::sync::LazyLock<Option<crate::content::Site>> =
-        std::sync::LazyLock::new(|| crate::bundle::parse(&crate::bundle::default_files()).ok());
     let mut shape = Json::Object(Map::new());
-    for item in SITE.iter().flat_map(|site| site.items()).filter(|i| i.kind() == kind) {
+    for item in built_in().iter().flat_map(|site| site.items()).filter(|i| i.kind() == kind) {
         merge_shape(&mut shape, blank(item_json(&item.to_owned())));
     }
     if let Some(m) = shape.as_object_mut() {
         m.retain(|k, _| k.parse::<Lang>().map_or(true, |l| langs.contains(&l)));
     }
     shape
+}
+
+/// The built-in site, parsed once.
+fn built_in() -> &'static Option<crate::content::Site> {
+    static SITE: std::sync::LazyLock<Option<crate::content::Site>> =
+        std::sync::LazyLock::new(|| crate::bundle::parse(&crate::bundle::default_files()).ok());
+    &SITE
+}
+
+/// Whether the type's field `name` holds a list of texts (tags, related
+/// items' keys), which an empty list does not tell: serde is asked, with a
+/// built-in item of the type holding one text there.
+fn takes_texts(kind: ItemKind, name: &str) -> bool {
+    let Some(item) = built_in().iter().flat_map(|site| site.items()).find(|i| i.kind() == kind) else {
+        return false;
+    };
+    let mut json = item_json(&item.to_owned());
+    let Some(m) = json.as_object_mut() else { return false };
+    m.insert(name.to_owned(), Json::from(vec!["x"]));
+    Item::from_json(kind, item.key(), &json.to_string()).is_ok()
 }
 
 /// Adds to `shape` the fields of `more` it lacks, in nested objects too.
