@@ -28,6 +28,12 @@ use super::SendError;
 
 /// How long connecting, or one mail's conversation, may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long checking that an idle connection is still open may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest one mail's send can take: the check, a new connection and
+/// the conversation.
+pub(super) const LONGEST_SEND: Duration =
+    Duration::from_secs(CHECK_TIMEOUT.as_secs() + TIMEOUT.as_secs() + TIMEOUT.as_secs());
 /// Open connections kept for reuse.
 const MAX_IDLE: usize = 4;
 
@@ -97,8 +103,10 @@ impl SmtpSender {
     /// Sends one message, over an open connection if one is idle.
     pub async fn send(&self, message: &Message) -> Result<(), SendError> {
         let idle = self.idle.lock().pop();
+        // A connection a NAT dropped silently would let the check wait for
+        // TCP to give up (minutes): it gets a few seconds.
         let reusable = match idle {
-            Some(mut c) => c.test_connected().await.then_some(c),
+            Some(mut c) => tokio::time::timeout(CHECK_TIMEOUT, c.test_connected()).await.unwrap_or(false).then_some(c),
             None => None,
         };
         let mut conn = match reusable {

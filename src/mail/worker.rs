@@ -27,8 +27,11 @@ const PURGE_JOB: &str = "retention_purge";
 const PURGE_CHECK: Duration = Duration::from_secs(60);
 /// Mails claimed per round.
 const BATCH: i64 = 100;
-/// How long a claim holds; renewed while a batch is still being sent.
-const LEASE: i64 = 60;
+/// How long a claim holds, renewed before each mail's send: longer than a
+/// send can take (`smtp::LONGEST_SEND`), so that no other worker takes a
+/// mail over while it is on its way.
+const LEASE: i64 = 120;
+const _: () = assert!(LEASE as u64 > super::smtp::LONGEST_SEND.as_secs());
 /// The longest delay between two tries.
 const MAX_DELAY: i64 = 3600;
 
@@ -109,23 +112,25 @@ impl MailWorker {
 
     /// Sends one batch of due mails; returns how many it handled. Each mail
     /// is recorded as sent as soon as the server took it, so an interruption
-    /// can repeat at most the one mail in flight. On a database error the
-    /// rest of the batch goes back to the queue.
+    /// can repeat at most the one mail in flight. Before each send the
+    /// mail's lease is renewed for longer than a send can take, and a mail
+    /// whose claim was lost meanwhile (another worker took it over) is
+    /// skipped. On a database error the rest of the batch goes back to the
+    /// queue.
     pub async fn run_once(&self) -> Result<usize, crate::store::Error> {
-        let mut lease_until = self.clock.now() + LEASE;
+        let lease_until = self.clock.now() + LEASE;
         let batch = self.store.claim_due_mails(&self.instance, self.clock.now(), lease_until, BATCH).await?;
         for (i, mail) in batch.iter().enumerate() {
-            let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
             let result = async {
-                if self.clock.now() + LEASE / 2 > lease_until {
-                    lease_until = self.clock.now() + LEASE;
-                    self.store.extend_mail_lease(&rest, lease_until).await?;
+                if self.store.keep_mail_claim(mail.id, &self.instance, self.clock.now() + LEASE).await? {
+                    self.send_one(mail).await?;
                 }
-                self.send_one(mail).await
+                Ok(())
             }
             .await;
             if let Err(e) = result {
-                if let Err(again) = self.store.release_mails(&rest).await {
+                let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
+                if let Err(again) = self.store.release_mails(&rest, &self.instance).await {
                     tracing::warn!(error = %format!("{again:#}"), "could not release claimed mails; their lease will");
                 }
                 return Err(e);
@@ -142,18 +147,18 @@ impl MailWorker {
             }
             Err(SendError::Permanent(e)) => {
                 tracing::error!(mail = mail.id, error = %without_addresses(&e), "mail rejected permanently; given up");
-                self.store.fail_mail(mail.id, &e).await?;
+                self.store.fail_mail(mail.id, &self.instance, &e).await?;
                 crate::metrics::mail("failed");
             }
             Err(SendError::Transient(e)) if mail.attempts >= self.max_attempts => {
                 tracing::error!(mail = mail.id, tries = mail.attempts, error = %without_addresses(&e), "mail given up after too many tries");
-                self.store.fail_mail(mail.id, &e).await?;
+                self.store.fail_mail(mail.id, &self.instance, &e).await?;
                 crate::metrics::mail("failed");
             }
             Err(SendError::Transient(e)) => {
                 let delay = retry_delay(self.retry_seconds, mail.attempts);
                 tracing::warn!(mail = mail.id, tries = mail.attempts, retry_in_s = delay, error = %without_addresses(&e), "mail not sent; will retry");
-                self.store.retry_mail(mail.id, self.clock.now() + delay, &e).await?;
+                self.store.retry_mail(mail.id, &self.instance, self.clock.now() + delay, &e).await?;
                 crate::metrics::mail("retry");
             }
         }

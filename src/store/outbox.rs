@@ -145,16 +145,18 @@ impl Store {
             .await?)
     }
 
-    /// Extends the lease on mails still claimed, before it runs out.
-    pub async fn extend_mail_lease(&self, ids: &[i64], lease_until: i64) -> Result<()> {
-        for id in ids {
-            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1 AND state = 'sending'")
+    /// Renews `instance`'s claim on a mail until `lease_until`, right before
+    /// it is sent: false if the claim was lost (its lease ran out and
+    /// another worker claimed the mail), and then this one must not send it.
+    pub async fn keep_mail_claim(&self, id: i64, instance: &str, lease_until: i64) -> Result<bool> {
+        let kept =
+            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1 AND state = 'sending' AND claimed_by = $3")
                 .bind(id)
                 .bind(lease_until)
+                .bind(instance)
                 .execute(&self.pool)
                 .await?;
-        }
-        Ok(())
+        Ok(kept.rows_affected() == 1)
     }
 
     /// At start-up: the claims `instance` held when it stopped (it crashed
@@ -170,14 +172,17 @@ impl Store {
         .rows_affected())
     }
 
-    /// Gives claimed mails back to the queue at once (the worker stopped
-    /// mid-batch on an error); without this their lease would run out first.
-    pub async fn release_mails(&self, ids: &[i64]) -> Result<()> {
+    /// Gives `instance`'s claimed mails back to the queue at once (the
+    /// worker stopped mid-batch on an error); without this their lease
+    /// would run out first.
+    pub async fn release_mails(&self, ids: &[i64], instance: &str) -> Result<()> {
         for id in ids {
             sqlx::query(
-                "UPDATE outbox SET state = 'pending', claimed_until = NULL WHERE id = $1 AND state = 'sending'",
+                "UPDATE outbox SET state = 'pending', claimed_until = NULL \
+                 WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
             )
             .bind(id)
+            .bind(instance)
             .execute(&self.pool)
             .await?;
         }
@@ -197,24 +202,34 @@ impl Store {
         Ok(())
     }
 
-    /// Puts a mail back in the queue for another try at `next_at`.
-    pub async fn retry_mail(&self, id: i64, next_at: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3, claimed_until = NULL WHERE id = $1")
-            .bind(id)
-            .bind(next_at)
-            .bind(error)
-            .execute(&self.pool)
-            .await?;
+    /// Puts a mail `instance` claimed back in the queue for another try at
+    /// `next_at`; a mail it no longer holds (another worker sent it
+    /// meanwhile) is left as it is.
+    pub async fn retry_mail(&self, id: i64, instance: &str, next_at: i64, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3, claimed_until = NULL \
+             WHERE id = $1 AND state = 'sending' AND claimed_by = $4",
+        )
+        .bind(id)
+        .bind(next_at)
+        .bind(error)
+        .bind(instance)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    /// Gives a mail up.
-    pub async fn fail_mail(&self, id: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2, claimed_until = NULL WHERE id = $1")
-            .bind(id)
-            .bind(error)
-            .execute(&self.pool)
-            .await?;
+    /// Gives up a mail `instance` claimed (not one it no longer holds).
+    pub async fn fail_mail(&self, id: i64, instance: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = $2, claimed_until = NULL \
+             WHERE id = $1 AND state = 'sending' AND claimed_by = $3",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(instance)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

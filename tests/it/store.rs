@@ -270,7 +270,17 @@ async fn mail_claims_hold_a_lease() {
     assert!(store.claim_due_mails("b", 159, 219, 10).await.unwrap().is_empty(), "not while the lease runs");
     let again = store.claim_due_mails("b", 160, 220, 10).await.unwrap();
     assert_eq!((again.len(), again[0].attempts), (1, 2), "claimed again once the lease ran out");
-    store.release_mails(&[again[0].id]).await.unwrap();
+    // The worker that lost the claim (still alive, only slow) learns so
+    // before it sends, and what it reports changes nothing of b's claim.
+    let m = again[0].id;
+    assert!(!store.keep_mail_claim(m, "a", 200).await.unwrap(), "a must not send it");
+    store.retry_mail(m, "a", 300, "late").await.unwrap();
+    store.fail_mail(m, "a", "late").await.unwrap();
+    store.release_mails(&[m], "a").await.unwrap();
+    assert_eq!(store.outbox_counts().await.unwrap().sending, 1, "still b's, being sent");
+    assert!(store.claim_due_mails("c", 200, 260, 10).await.unwrap().is_empty(), "and not due: b's lease runs");
+    assert!(store.keep_mail_claim(m, "b", 280).await.unwrap(), "b renews its lease and sends it");
+    store.release_mails(&[m], "b").await.unwrap();
     assert_eq!(store.claim_due_mails("b", 161, 221, 10).await.unwrap().len(), 1, "released mails are due at once");
     // A restarted instance takes back its own claims, not another's.
     assert_eq!(store.release_own_claims("a").await.unwrap(), 0, "b holds it");
