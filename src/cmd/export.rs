@@ -36,7 +36,7 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         }
         _ => Arc::clone(&first),
     };
-    state.keep_pages.store(false, std::sync::atomic::Ordering::Relaxed);
+    state.exporting.store(true, std::sync::atomic::Ordering::Relaxed);
     let router = crate::web::router::app(Arc::clone(&first));
     let index = state.index();
     let bar = if args.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };

@@ -29,6 +29,9 @@ pub struct FormView {
     pub notice: Option<&'static str>,
     /// The public count and names of the page's petition.
     pub petition: Option<PetitionStats>,
+    /// Whether the page lists the petition's signers who allowed it (not
+    /// in a static copy).
+    pub signers_listed: bool,
     /// The consent sentence, for forms that ask for consent.
     pub consent: Option<String>,
 }
@@ -45,6 +48,7 @@ impl FormView {
             errors => to_value(errors),
             notice => self.notice.map(|k| theme.string(lang, k)),
             petition => to_value(&self.petition),
+            signers_listed => self.signers_listed,
             consent => &self.consent,
         }
     }

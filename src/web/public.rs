@@ -129,7 +129,7 @@ async fn get_page(state: &Arc<AppState>, index: &Arc<SiteIndex>, req: PageReques
     // A static export asks for every page once: nothing is worth keeping
     // or compressing (it compresses the files it writes).
     let scratch;
-    let (cache, recompress, shape) = if state.keep_pages.load(std::sync::atomic::Ordering::Relaxed) {
+    let (cache, recompress, shape) = if !state.exporting.load(std::sync::atomic::Ordering::Relaxed) {
         (cache, recompress, shape)
     } else {
         scratch = crate::site::cache::PageCache::with_capacity(1);

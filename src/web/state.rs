@@ -33,10 +33,11 @@ pub struct AppState {
     pub cache: PageCache,
     /// Search results pages of the current snapshot, the most recent queries.
     pub search_cache: PageCache,
-    /// Whether rendered pages are kept in `cache` (and compressed harder in
-    /// the background); `casefile export` turns it off, as it asks for
-    /// every page once.
-    pub keep_pages: std::sync::atomic::AtomicBool,
+    /// Whether `casefile export` is asking for the pages: they are not kept
+    /// in `cache` (it asks for each once and compresses what it writes),
+    /// and a petition page lists no signers (a copy would keep their names
+    /// after they erased their data).
+    pub exporting: std::sync::atomic::AtomicBool,
     /// The public forms.
     pub forms: Forms,
     /// Where document files are stored (`/files/<name>`).
@@ -98,7 +99,7 @@ impl AppState {
             site_urls,
             cache: PageCache::default(),
             search_cache: PageCache::with_capacity(SEARCH_CACHE_ENTRIES),
-            keep_pages: std::sync::atomic::AtomicBool::new(true),
+            exporting: std::sync::atomic::AtomicBool::new(false),
             forms,
             files_dir,
             clock,

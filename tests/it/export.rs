@@ -47,6 +47,15 @@ fn resolves(all: &BTreeSet<PathBuf>, path: &str) -> bool {
     candidates.iter().any(|c| all.contains(Path::new(c)))
 }
 
+/// The page without its list of a petition's signers.
+fn without_signers(page: &str) -> String {
+    const START: &str = "<div class=\"petition-signers\">";
+    match page.split_once(START) {
+        Some((before, after)) => format!("{before}{}", after.split_once("</div>").map_or("", |(_, rest)| rest)),
+        None => page.to_owned(),
+    }
+}
+
 fn without_token(page: &str) -> String {
     let doc = scraper::Html::parse_document(page);
     let sel = scraper::Selector::parse("input[name=token]").unwrap();
@@ -62,8 +71,23 @@ fn without_token(page: &str) -> String {
 
 #[tokio::test]
 async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_run_writes_nothing() {
-    let server = Server::start();
     let dir = tempfile::tempdir().unwrap();
+    let server = crate::forms::start(&dir.path().join("data"), "", "");
+    // A signer who allowed their name on the petition page: the copy does
+    // not list it (it would keep it after the signer erased their data).
+    let c = client();
+    let sign = [
+        ("name", "Dora Signer"),
+        ("email", "dora@example.org"),
+        ("country", "Germany"),
+        ("show_name", "yes"),
+        ("consent", "yes"),
+    ];
+    assert_eq!(crate::forms::submit(&c, &server, "/pardon", &sign).await.status(), 303);
+    let link = mail_to(&server.data, "dora@example.org").await.link("/pardon/confirm?t=");
+    crate::forms::follow(&c, &server, &link).await;
+    let named = crate::forms::petition_page_showing(&c, &server, "Dora Signer").await;
+    assert!(named.contains("Dora Signer"), "the served page names the signer");
     let out = dir.path().join("site");
     let run = export(&server.data, &out, &server.base);
     let said = String::from_utf8_lossy(&run.stdout);
@@ -73,14 +97,17 @@ async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_ru
     let pages: Vec<&PathBuf> = all.iter().filter(|f| f.extension().is_some_and(|e| e == "html")).collect();
     assert!(pages.len() > 40 && all.contains(Path::new("de/index.html")) && all.contains(Path::new("sitemap.xml")));
 
-    // Byte for byte what the server answers (the form token aside).
-    let c = client();
+    // Byte for byte what the server answers (the form token and the
+    // petition's signers aside).
     for file in pages.iter().filter(|f| **f != Path::new("404.html")) {
         let path = path_of(file);
         let served = c.get(server.url(&path)).send().await.unwrap().text().await.unwrap();
         let exported = std::fs::read_to_string(out.join(file)).unwrap();
-        assert!(without_token(&served) == exported, "{} differs from {path} as served", file.display());
+        let served = without_signers(&without_token(&served));
+        assert!(served == exported, "{} differs from {path} as served", file.display());
     }
+    let petition = std::fs::read_to_string(out.join("pardon.html")).unwrap();
+    assert!(petition.contains("1 confirmed signature") && !petition.contains("Dora Signer"), "counted, not named");
 
     // Every link and asset on every page is in the export (or needs the
     // dynamic site: an address with a query).
@@ -170,7 +197,7 @@ async fn a_static_copy_posts_its_forms_to_the_instance_that_names_it() {
     };
     let taken = post("", "https://static.example", "static%40example.org").await.unwrap();
     assert_eq!(taken.status(), 303, "{}", taken.text().await.unwrap());
-    assert!(mailed(&data, "static@example.org").await, "its confirmation mail was not sent within 15 s");
+    mail_to(&data, "static@example.org").await;
     // A token the copy does send is checked; a form that comes back (here:
     // a mistake) carries a fresh one, taken from the copy too.
     let forged = post("1.abc", "https://static.example", "second%40example.org").await.unwrap();
@@ -192,18 +219,18 @@ async fn a_static_copy_posts_its_forms_to_the_instance_that_names_it() {
     assert_eq!(post("", "https://evil.example", "third%40example.org").await.unwrap().status(), 403);
 }
 
-/// Whether a mail naming `to` appears in the data folder's `mail` (where mail
-/// goes with no SMTP server) within 15 seconds.
-async fn mailed(data: &Path, to: &str) -> bool {
+/// The first mail to `to` in the data folder's `mail` (where mail goes
+/// with no SMTP server), waited for up to 15 seconds.
+async fn mail_to(data: &Path, to: &str) -> crate::smtp::Mail {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while std::time::Instant::now() < deadline {
-        let mails: Vec<String> = std::fs::read_dir(data.join("mail"))
-            .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+    loop {
+        let mails: Vec<crate::smtp::Mail> = std::fs::read_dir(data.join("mail"))
+            .map(|d| d.filter_map(|e| std::fs::read(e.ok()?.path()).ok()).map(|b| crate::smtp::parse(&b)).collect())
             .unwrap_or_default();
-        if mails.iter().any(|m| m.contains(to)) {
-            return true;
+        if let Some(mail) = mails.into_iter().find(|m| m.to == to) {
+            return mail;
         }
+        assert!(std::time::Instant::now() < deadline, "no mail to {to} within 15 s");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    false
 }

@@ -116,7 +116,7 @@ pub(crate) async fn follow(c: &reqwest::Client, server: &Server, link: &str) -> 
 
 /// The petition page once it shows `text`: the count on it is up to a
 /// second old. Gives up after three seconds and returns the page.
-async fn petition_page_showing(c: &reqwest::Client, server: &Server, text: &str) -> String {
+pub(crate) async fn petition_page_showing(c: &reqwest::Client, server: &Server, text: &str) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
         let page = c.get(server.url("/pardon")).send().await.unwrap().text().await.unwrap();

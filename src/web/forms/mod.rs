@@ -319,7 +319,9 @@ impl FormRequest<'_> {
             FormKind::Petition(key) => Some(state.store.petition_stats(state.site_id, key).await?),
             _ => None,
         };
-        Ok(FormView { consent: kind.consent_text(state, index, lang), action, token, petition, ..FormView::default() })
+        let signers_listed = !state.exporting.load(Ordering::Relaxed);
+        let consent = kind.consent_text(state, index, lang);
+        Ok(FormView { consent, action, token, petition, signers_listed, ..FormView::default() })
     }
 
     /// Checks the form token: signed for this form, not too fresh (bots
