@@ -124,13 +124,16 @@ pub fn check_content(name: &str, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Writes the items' files into `dir` (each whole, then renamed into place,
-/// so a crash never leaves half a file where it is served).
+/// Writes the items' files that `dir` does not hold yet (each whole, so a
+/// crash never leaves half a file where it is served). A stored file of
+/// the same name is left as it is: replacing one is the caller's decision
+/// (`casefile import` replaces a new version of its own items' files
+/// once the import is committed).
 pub fn store_files(site: &Site, attachments: &[Attachment], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (path, name, _) in named_files(site) {
         let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
-        store_file(dir, &name, bytes)?;
+        store_new_file(dir, &name, bytes)?;
     }
     Ok(())
 }

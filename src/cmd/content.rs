@@ -45,9 +45,13 @@ pub async fn import(args: ImportArgs) -> Result<()> {
 
     let plan = store.import_bundle(&site, rules, change).await?;
     let new_images = new_images(&store, &site, &images).await?;
-    if args.dry_run || (!plan.changes_anything() && new_images.is_empty()) {
+    let replaced = replaced_files(&store, &site, &attachments, &storage.files_dir).await?;
+    if args.dry_run || (!plan.changes_anything() && new_images.is_empty() && replaced.is_empty()) {
         for (image, _) in &new_images {
             println!("create  image `{}`", image.key);
+        }
+        for (path, _, _) in &replaced {
+            println!("replace file `{path}`");
         }
         if args.default && !args.dry_run {
             // Nothing to bring in (or only what editors changed): up to date.
@@ -62,11 +66,16 @@ pub async fn import(args: ImportArgs) -> Result<()> {
         store.close().await;
         bail!("nothing was changed");
     }
-    // Files first: a failure in between leaves files nobody links, never
-    // links to missing files.
+    // New files first: a failure in between leaves files nobody links,
+    // never links to missing files. A new version of a stored file goes
+    // in once the import is committed, so a failed import changes none.
     crate::documents::store_files(&site, &attachments, &storage.files_dir)?;
     store_images(&storage, &new_images)?;
     let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
+    for (path, name, bytes) in &replaced {
+        crate::documents::store_file(&storage.files_dir, name, bytes)?;
+        println!("replace file `{path}`");
+    }
     record_images(&store, &site, &new_images).await?;
     if args.default {
         crate::cmd::serve::remember_default_content(&store).await?;
@@ -75,6 +84,46 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     println!("imported; a running server shows it within seconds");
     store.close().await;
     Ok(())
+}
+
+/// The bundle's files that are a new version of a stored file (the same
+/// name, other bytes), as (path in the bundle, name, bytes). Files are
+/// shared by every site of the install, so that is refused, with every
+/// such file listed, where an item the bundle does not bring names the
+/// stored file (another site's, or one left out of the bundle): it would
+/// show bytes it never had.
+async fn replaced_files<'a>(
+    store: &Store,
+    site: &Site,
+    attachments: &'a [Attachment],
+    dir: &std::path::Path,
+) -> Result<Vec<(String, String, &'a [u8])>> {
+    let mut replaced = Vec::new();
+    for (path, name) in crate::documents::bundle_paths(site) {
+        let Some((_, bytes)) = attachments.iter().find(|(p, _)| *p == path) else { continue };
+        if std::fs::read(dir.join(&name)).is_ok_and(|stored| stored != *bytes) {
+            replaced.push((path, name, bytes.as_slice()));
+        }
+    }
+    if replaced.is_empty() {
+        return Ok(replaced);
+    }
+    let brought = |kind: &str, key: &str| site.items().any(|i| i.kind().as_str() == kind && i.key() == key);
+    let mut problems = Vec::new();
+    for (site_key, kind, key, name) in store.stored_file_users().await? {
+        let Some((path, ..)) = replaced.iter().find(|(_, n, _)| *n == name) else { continue };
+        if site_key != site.key || !brought(&kind, &key) {
+            problems.push(format!(
+                "{path}: a different file of this name is stored already, and the {kind} `{key}` of the site \
+                 `{site_key}` shows it; give the bundle's file another name"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        bail!("the bundle's files have mistakes; nothing was imported:\n{}", problems.join("\n"));
+    }
+    Ok(replaced)
 }
 
 /// The bundle's images the site does not have yet (matched by key; one the

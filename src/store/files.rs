@@ -70,6 +70,27 @@ impl Store {
             .collect())
     }
 
+    /// Every item of any site that names a stored file (a document's file,
+    /// a page's or news post's image), in the trash too: (site key, kind,
+    /// item key, file name).
+    pub async fn stored_file_users(&self) -> Result<Vec<(String, String, String, String)>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT s.key, i.kind, i.key, i.data FROM items i JOIN sites s ON s.id = i.site_id \
+             WHERE i.kind IN ('document', 'page', 'news') ORDER BY s.key, i.kind, i.key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(site, kind, key, data)| {
+                let json: serde_json::Value = serde_json::from_str(&data).ok()?;
+                let field = if kind == "document" { "file" } else { "image" };
+                let name = json.get(field)?.as_str()?.to_owned();
+                Some((site, kind, key, name))
+            })
+            .collect())
+    }
+
     /// Forgets a file (the caller removes it from the disk).
     pub async fn remove_file(&self, name: &str) -> Result<()> {
         let done = sqlx::query("DELETE FROM files WHERE name = $1").bind(name).execute(&self.pool).await?;

@@ -150,6 +150,56 @@ async fn a_bundle_with_mistakes_is_refused_whole_with_every_mistake_listed() {
     store.close().await;
 }
 
+/// A new version of a document's file, under the same name, replaces it
+/// and its text, once; a file another item shows is never replaced.
+#[tokio::test]
+async fn a_new_version_of_a_file_replaces_only_its_own_items_file() {
+    use crate::documents::{ITEM, tiny_pdf};
+    let dir = tempfile::tempdir().unwrap();
+    let (data, bundle) = (dir.path().join("data"), dir.path().join("bundle"));
+    ok(&["import", "--default", "--data", s(&data)]);
+    ok(&["export-content", "--data", s(&data), "--out", s(&bundle)]);
+    let (pdf, stored) = (bundle.join("documents/lab-report-2016.pdf"), data.join("files/lab-report-2016.pdf"));
+    std::fs::write(bundle.join("documents/lab-report-2016.md"), ITEM).unwrap();
+    std::fs::write(&pdf, tiny_pdf("First version")).unwrap();
+    ok(&["import", s(&bundle), "--data", s(&data)]);
+    let (store, site) = open(&data).await;
+    let text = |store: &Store, key: &'static str| {
+        let (store, site) = (store.clone(), site);
+        async move {
+            match store.item(site, ItemKind::Document, key).await.unwrap() {
+                Some(Item::Document(d)) => d.extracted_text,
+                _ => panic!("no document {key}"),
+            }
+        }
+    };
+    assert!(text(&store, "lab-report-2016").await.contains("First version"));
+
+    std::fs::write(&pdf, tiny_pdf("Second version")).unwrap();
+    let plan = ok(&["import", s(&bundle), "--data", s(&data), "--dry-run"]);
+    assert!(plan.contains("replace file `documents/lab-report-2016.pdf`"), "{plan}");
+    assert_eq!(std::fs::read(&stored).unwrap(), tiny_pdf("First version"), "a dry run replaces nothing");
+    let done = ok(&["import", s(&bundle), "--data", s(&data)]);
+    assert!(done.contains("update  document `lab-report-2016`"), "{done}");
+    assert_eq!(std::fs::read(&stored).unwrap(), tiny_pdf("Second version"));
+    assert!(text(&store, "lab-report-2016").await.contains("Second version"), "and its text, for search");
+    let again = ok(&["import", s(&bundle), "--data", s(&data)]);
+    assert!(again.contains("nothing to change"), "run twice: {again}");
+
+    // A bundle that leaves that document out and names its file for
+    // another one, with other bytes: refused, nothing written.
+    std::fs::rename(bundle.join("documents/lab-report-2016.md"), bundle.join("documents/a-copy-2016.md")).unwrap();
+    std::fs::write(&pdf, tiny_pdf("Third version")).unwrap();
+    let out = casefile(&["import", s(&bundle), "--data", s(&data)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("documents/lab-report-2016.pdf: a different file of this name is stored already"), "{err}");
+    assert!(err.contains("the document `lab-report-2016` of the site `jens-soering` shows it"), "{err}");
+    assert_eq!(std::fs::read(&stored).unwrap(), tiny_pdf("Second version"), "not replaced");
+    assert!(store.item(site, ItemKind::Document, "a-copy-2016").await.unwrap().is_none(), "nothing imported");
+    store.close().await;
+}
+
 #[tokio::test]
 async fn prune_lists_what_it_deletes_and_needs_yes_without_a_terminal() {
     let dir = tempfile::tempdir().unwrap();

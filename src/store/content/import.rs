@@ -214,7 +214,7 @@ async fn import_item(tx: &mut Tx, run: &Run<'_>, item: ItemRef<'_>) -> Result<Op
     }
     // Items of a bundle refer to each other in any order: references are
     // checked once all are in.
-    let record = Record::of(incoming.as_ref());
+    let record = Record { file_read_now: true, ..Record::of(incoming.as_ref()) };
     write_unchecked(tx, site_id, &record, Mode::Upsert, run.change, run.ts).await?;
     Ok(Some(action))
 }

@@ -80,6 +80,10 @@ struct Record<'a> {
     file_text: &'a str,
     /// A document's file, whose text is the document's (`document_text`).
     file: Option<&'a str>,
+    /// Whether `file_text` was read from the file as it is now stored (an
+    /// import, which may bring a new version of it): it replaces the text
+    /// recorded for the file.
+    file_read_now: bool,
     /// What lists show: the title, and the languages that have one.
     title: String,
     text_langs: String,
@@ -109,6 +113,7 @@ impl<'a> Record<'a> {
                 ItemRef::Document(d) => d.file.as_deref(),
                 _ => None,
             },
+            file_read_now: false,
             links: item.links(),
             names: item.names(),
         }
@@ -124,6 +129,7 @@ impl<'a> Record<'a> {
             data: serde_json::to_string(s).expect("settings serialise"),
             file_text: "",
             file: None,
+            file_read_now: false,
             title: String::new(),
             text_langs: String::new(),
             links: Vec::new(),
@@ -722,21 +728,27 @@ async fn write_unchecked(
 
 /// The searchable text of what `r` is: a document's is its file's (one
 /// file, one text, whoever saves the document). A file first named here,
-/// imported with a bundle, is recorded with the text read on import.
+/// imported with a bundle, is recorded with the text read on import; an
+/// import's text replaces the recorded one (it may bring a new version).
 async fn document_text(tx: &mut Tx, r: &Record<'_>, change: Change<'_>, ts: i64) -> Result<String> {
     let Some(name) = r.file else { return Ok(r.file_text.to_owned()) };
     let media_type = crate::documents::media_type(name).unwrap_or("application/octet-stream");
-    sqlx::query(
+    let on_conflict = match r.file_read_now {
+        true => "DO UPDATE SET text = excluded.text",
+        false => "DO NOTHING",
+    };
+    let sql = format!(
         "INSERT INTO files (name, media_type, text, note, created_by, created_at) VALUES ($1, $2, $3, '', $4, $5) \
-         ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .bind(media_type)
-    .bind(r.file_text)
-    .bind(change.author)
-    .bind(ts)
-    .execute(&mut **tx)
-    .await?;
+         ON CONFLICT (name) {on_conflict}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(name)
+        .bind(media_type)
+        .bind(r.file_text)
+        .bind(change.author)
+        .bind(ts)
+        .execute(&mut **tx)
+        .await?;
     Ok(sqlx::query_scalar("SELECT text FROM files WHERE name = $1").bind(name).fetch_one(&mut **tx).await?)
 }
 
