@@ -2,6 +2,7 @@
 //! alternative text per language. The files are under `<files>/media/`.
 
 use super::Store;
+use super::backend::{Conn, Flag};
 use super::error::{Error, Result};
 
 /// An uploaded image.
@@ -82,30 +83,48 @@ impl Store {
         Ok(())
     }
 
-    /// The live items whose text shows the image, as `kind key`.
+    /// The items whose text shows the image, as `kind key` (and "in the
+    /// trash" for those there: restored, they would show it again).
     pub async fn media_used_by(&self, site_id: i64, key: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, key FROM items WHERE site_id = $1 AND deleted_at IS NULL AND data LIKE $2 ORDER BY kind, key",
-        )
-        .bind(site_id)
-        .bind(format!("%media:{key}%"))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(kind, key)| format!("{kind} `{key}`")).collect())
+        let mut conn = self.pool.acquire().await?;
+        used_by(&mut conn, site_id, key).await
     }
 
-    /// Forgets an image no live item shows (a `Conflict` naming them
-    /// otherwise). Its files are the caller's to remove.
-    pub async fn delete_media(&self, site_id: i64, key: &str) -> Result<()> {
-        let users = self.media_used_by(site_id, key).await?;
+    /// Forgets an image no item shows, live or in the trash (a `Conflict`
+    /// naming them otherwise). Returns whether its files are unused now:
+    /// the same image uploaded to another site shares them, and they are
+    /// the caller's to remove only when no site has it.
+    pub async fn delete_media(&self, site_id: i64, key: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let users = used_by(&mut tx, site_id, key).await?;
         if !users.is_empty() {
             return Err(Error::Conflict(format!("the image is shown by {}", users.join(", "))));
         }
         sqlx::query("DELETE FROM media WHERE site_id = $1 AND key = $2")
             .bind(site_id)
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let elsewhere: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM media WHERE key = $1").bind(key).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(elsewhere == 0)
     }
+}
+
+async fn used_by(conn: &mut Conn, site_id: i64, key: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String, String, Flag)> = sqlx::query_as(
+        "SELECT kind, key, deleted_at IS NOT NULL FROM items WHERE site_id = $1 AND data LIKE $2 ORDER BY kind, key",
+    )
+    .bind(site_id)
+    .bind(format!("%media:{key}%"))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, key, Flag(trashed))| match trashed {
+            true => format!("{kind} `{key}` (in the trash)"),
+            false => format!("{kind} `{key}`"),
+        })
+        .collect())
 }

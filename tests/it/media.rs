@@ -129,6 +129,32 @@ async fn an_uploaded_photo_is_served_resized_without_its_metadata_and_shown_in_a
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("2019-11-25-released-on-parole"), "names the text that shows it");
     assert_eq!(app.get_raw(&format!("/media/{key}/480.jpg"), &[]).await.0, StatusCode::OK);
+
+    // The same photo uploaded to the film's site shares its files: deleted
+    // there, it stays on the campaign's pages.
+    const FILM: &str = "film.localhost:8080";
+    let body = format!("email=ed%40example.org&password={}", PASSWORD.replace(' ', "+"));
+    let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", FILM)], &body).await;
+    let film = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (_, _, page) = app.request("GET", "/admin/images", &[("cookie", &film), ("host", FILM)], "").await;
+    let film_csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let upload = multipart(&[("csrf", film_csrf.as_str()), ("alt.en", "The courthouse")], Some(("a.jpg", &original)));
+    let film_headers = [("cookie", film.as_str()), ("host", FILM)];
+    let with_type = [film_headers[0], film_headers[1], ("content-type", content_type.as_str())];
+    assert_eq!(app.request_bytes("POST", "/admin/images", &with_type, upload).await.0, StatusCode::SEE_OTHER);
+    let del_film = format!("csrf={film_csrf}");
+    let with_form = [film_headers[0], film_headers[1], form];
+    let path = format!("/admin/images/{key}/delete");
+    assert_eq!(app.request("POST", &path, &with_form, &del_film).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.get_raw(&format!("/media/{key}/480.jpg"), &[]).await.0, StatusCode::OK, "the campaign's stays");
+
+    // A text in the trash still holds it: restored, it would show it.
+    let news = "/admin/news/2019-11-25-released-on-parole/delete";
+    assert_eq!(app.request("POST", news, &[form, ("cookie", &cookie)], &del).await.0, StatusCode::SEE_OTHER);
+    let (status, _, page) = app.request("POST", &path, &[form, ("cookie", &cookie)], &del).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("2019-11-25-released-on-parole` (in the trash)"), "{page}");
 }
 
 /// The `src` of the first `<img>` of a page's main content.

@@ -284,9 +284,10 @@ pub async fn delete(State(state): State<Arc<AppState>>, Path(key): Path<String>,
             let s = signed(&state, req).await?;
             let m = find(&state, &s, &key).await?;
             match state.store.delete_media(state.site_id, &key).await {
-                Ok(()) => {
+                Ok(unused) => {
+                    // Another site's copy of the same image keeps its files.
                     let folder = crate::media::folder(&state.files_dir, &m.key);
-                    if let Err(e) = std::fs::remove_dir_all(&folder) {
+                    if unused && let Err(e) = std::fs::remove_dir_all(&folder) {
                         tracing::warn!(error = %e, folder = %folder.display(), "the files of a deleted image stay");
                     }
                     Ok(redirect("/admin/images?deleted=1"))
