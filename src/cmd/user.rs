@@ -47,7 +47,7 @@ pub async fn user(action: UserAction) -> Result<()> {
             }
             let password = read_password(&email)?;
             store.set_password(&email, &accounts::hash_password(&password), now()).await?;
-            eprintln!("password changed for {}", email.trim().to_lowercase());
+            eprintln!("password changed for {}; they are signed out everywhere", email.trim().to_lowercase());
             store.close().await;
         }
         UserAction::Remove { email, storage } => {

@@ -149,18 +149,26 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces a user's password hash.
+    /// Replaces a user's password hash and ends their sessions: a new
+    /// password is often set because the old one, or a signed-in browser,
+    /// got into other hands.
     pub async fn set_password(&self, email: &str, password_hash: &str, now: i64) -> Result<()> {
         let email = email.trim().to_lowercase();
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE email = $3")
             .bind(password_hash)
             .bind(now)
             .bind(&email)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound(format!("no user {email}")));
         }
+        sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

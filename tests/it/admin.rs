@@ -124,6 +124,17 @@ async fn signing_in_sets_a_strict_cookie_for_the_admin_only_and_signing_out_ends
     assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let (status, ..) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the old cookie opens nothing");
+
+    // A new password (`casefile user passwd`) ends every session of the user.
+    let (_, h, _) = app
+        .request("POST", "/admin/sign-in", &[FORM], &form(&[("email", "own@example.org"), ("password", PASSWORD)]))
+        .await;
+    let cookie = h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(app.request("GET", "/admin", &[("cookie", &cookie)], "").await.0, StatusCode::OK);
+    let hash = hash_password("another long passphrase here");
+    app.state.store.set_password("own@example.org", &hash, 0).await.unwrap();
+    let (status, ..) = app.request("GET", "/admin", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out by the new password");
 }
 
 #[tokio::test]
