@@ -307,6 +307,15 @@ async fn a_new_item_is_made_from_the_types_shape_and_deleted_to_the_trash() {
     assert_eq!(app.get("/news/written-in-the-admin").await.status, StatusCode::NOT_FOUND);
     let (_, _, trash) = app.request("GET", "/admin/trash", &[("cookie", cookie.as_str())], "").await;
     assert!(trash.contains("admin-post"));
+    // Its revisions stay readable; restoring one first needs the item out
+    // of the trash, and the refusal says so (it was a 500).
+    let auth = [("cookie", cookie.as_str())];
+    let (_, _, revisions) = app.request("GET", "/admin/news/admin-post/revisions", &auth, "").await;
+    let restore = revisions.split("action=\"").find(|a| a.contains("restore")).unwrap().split('"').next().unwrap();
+    let restore = restore.replace("&#x2f;", "/");
+    let (status, _, page) = app.request("POST", &restore, &headers, &delete).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{restore}: {page}");
+    assert!(page.contains("is in the trash: restore it"), "{page}");
     let (status, ..) = app.request("POST", "/admin/trash/news/admin-post/restore", &headers, &delete).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/news/written-in-the-admin").await.status, StatusCode::OK, "restored");

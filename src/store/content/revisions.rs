@@ -167,7 +167,8 @@ impl Store {
     }
 
     /// Makes a revision's state the current one, as a new revision. An item
-    /// in the trash is restored from the trash first (`restore_item`).
+    /// in the trash is refused (a `Conflict`): it is restored from the trash
+    /// first (`restore_item`).
     pub async fn restore_revision(&self, site_id: i64, id: i64, change: Change<'_>) -> Result<Written> {
         let rev = self.revision(site_id, id).await?;
         if rev.kind == ItemKind::Settings {

@@ -94,17 +94,22 @@ pub(super) fn not_found(state: &AppState, s: &Signed) -> Response {
     page(state, "admin/message.html", &p, context! {}, StatusCode::NOT_FOUND)
 }
 
-/// A store failure as a page: busy is 503, anything unexpected 500.
+/// A store failure as a page: a rule of the store refused the change (409
+/// or 422, with its reason), busy is 503, anything unexpected 500.
 pub(super) fn failed(state: &AppState, s: &Signed, e: &StoreError) -> Response {
-    let (status, key) = match e {
-        StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "admin_busy"),
+    let (status, key, detail) = match e {
+        StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "admin_busy", None),
         StoreError::NotFound(_) => return not_found(state, s),
+        StoreError::Conflict(why) | StoreError::Stale(why) => {
+            (StatusCode::CONFLICT, "admin_invalid", Some(why.clone()))
+        }
+        StoreError::Invalid(why) => (StatusCode::UNPROCESSABLE_ENTITY, "admin_invalid", Some(why.to_string())),
         _ => {
             tracing::error!(error = %crate::error_chain(e), "an admin request failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "admin_error")
+            (StatusCode::INTERNAL_SERVER_ERROR, "admin_error", None)
         }
     };
-    let p = Page { error: Some(key), ..s.page("admin_dashboard", "") };
+    let p = Page { error: Some(key), detail, ..s.page("admin_dashboard", "") };
     page(state, "admin/message.html", &p, context! {}, status)
 }
 
@@ -154,7 +159,7 @@ pub async fn list(State(state): State<Arc<AppState>>, Path(name): Path<String>, 
                 "published" => Some(Status::Published),
                 _ => None,
             };
-            let page_no: i64 = param("page").parse().ok().filter(|p| *p >= 1).unwrap_or(1);
+            let page_no: i64 = param("page").parse().ok().filter(|p| (1..=1_000_000).contains(p)).unwrap_or(1);
             let filter = ListFilter {
                 q: param("q").trim().to_owned(),
                 status,
