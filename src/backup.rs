@@ -1,6 +1,7 @@
 //! Backups: one gzip-compressed tar archive holding a consistent copy of
 //! the SQLite database, the secret key, the files items name and the theme
-//! overrides, led by a manifest with every file's size and SHA-256.
+//! overrides of every site, led by a manifest with every file's size and
+//! SHA-256.
 //!
 //! Restoring checks the archive completely in a staging folder beside the
 //! target (the manifest first, every file's checksum, the gzip trailer, the
@@ -126,10 +127,17 @@ pub fn write(database: &Path, storage: &Storage, out: &Path) -> Result<Summary> 
     // Mails on disk and the search index are left out (sent mail; rebuilt
     // at start).
     let data = &storage.data_dir;
-    let others =
-        [(data.join("secret.key"), "secret.key"), (storage.files_dir.clone(), "files"), (data.join("theme"), "theme")];
+    let mut others = vec![
+        (data.join("secret.key"), "secret.key".to_owned()),
+        (storage.files_dir.clone(), "files".to_owned()),
+        (data.join("theme"), "theme".to_owned()),
+    ];
+    // The other sites' theme overrides, `<data>/sites/<key>/theme`.
+    for key in folders_in(&data.join("sites"))? {
+        others.push((data.join("sites").join(&key).join("theme"), format!("sites/{key}/theme")));
+    }
     for (path, name) in others {
-        collect(&path, name, &mut sources)?;
+        collect(&path, &name, &mut sources)?;
     }
     let mut files = Vec::with_capacity(sources.len());
     for (path, source) in &sources {
@@ -183,14 +191,43 @@ pub fn parent_of(path: &Path) -> PathBuf {
     }
 }
 
+/// The names of the folders in `dir` (none if it does not exist).
+fn folders_in(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in read_dir_if_any(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            names.push(
+                entry
+                    .file_name()
+                    .into_string()
+                    .map_err(|n| anyhow::anyhow!("a folder name that is not UTF-8: {n:?}"))?,
+            );
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A folder's entries; none if it does not exist. Any other error (a
+/// volume not mounted, no permission) fails the backup rather than leave
+/// the folder out of it unnoticed.
+fn read_dir_if_any(dir: &Path) -> Result<Vec<std::io::Result<std::fs::DirEntry>>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries.collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    }
+}
+
 /// Every regular file below `dir`, as (archive path, file), in a stable order.
 fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     if dir.is_file() {
         out.push((prefix.to_owned(), dir.to_owned()));
         return Ok(());
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
-    let mut entries: Vec<_> = entries.collect::<std::io::Result<_>>()?;
+    let entries = read_dir_if_any(dir)?;
+    let mut entries: Vec<_> = entries.into_iter().collect::<std::io::Result<_>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name =
@@ -265,7 +302,9 @@ fn read_manifest<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Manifest>
         bail!("its first entry is not {MANIFEST}");
     }
     let mut json = Vec::new();
-    first.by_ref().take(16 << 20).read_to_end(&mut json)?;
+    // A manifest lists every file (about 150 bytes each): room for a
+    // million and more.
+    first.by_ref().take(256 << 20).read_to_end(&mut json)?;
     let manifest: Manifest = serde_json::from_slice(&json).context("its manifest cannot be read")?;
     if manifest.format != FORMAT {
         bail!("its manifest says {:?}", manifest.format);

@@ -161,7 +161,17 @@ async fn copy_before_migrating(pool: &Pool, migrator: &sqlx::migrate::Migrator, 
     let Some(next) = migrator.iter().map(|m| m.version).find(|v| !applied.contains(v)) else { return Ok(()) };
     let dest = std::path::PathBuf::from(format!("{}.before-migration-{next}", path.display()));
     if !dest.exists() {
-        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy().into_owned()).execute(pool).await?;
+        // Written under another name and synced, then renamed: a copy cut
+        // short (a kill, a full disk) is never taken for a whole one.
+        let partial = std::path::PathBuf::from(format!("{}.partial", dest.display()));
+        let _ = std::fs::remove_file(&partial);
+        sqlx::query("VACUUM INTO $1").bind(partial.to_string_lossy().into_owned()).execute(pool).await?;
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&partial, &dest))
+            .and_then(|()| std::fs::File::open(dest.parent().unwrap_or(std::path::Path::new("."))))
+            .and_then(|folder| folder.sync_all())
+            .map_err(sqlx::Error::Io)?;
         tracing::info!(copy = %dest.display(), "kept a copy of the database before upgrading its schema");
     }
     Ok(())

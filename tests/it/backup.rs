@@ -219,10 +219,14 @@ async fn a_schema_upgrade_keeps_a_copy_of_the_database_as_it_was() {
     sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 11").execute(&pool).await.unwrap();
     sqlx::query("DROP TABLE health").execute(&pool).await.unwrap();
     pool.close().await;
+    // What a copy cut short by a kill leaves: never taken for the copy.
+    let partial = dir.path().join("casefile.db.before-migration-11.partial");
+    std::fs::write(&partial, b"SQLite format 3\0 and then nothing").unwrap();
     casefile::store::Store::open(&url).await.unwrap().close().await;
     let copy = dir.path().join("casefile.db.before-migration-11");
     assert!(copy.is_file(), "a copy before the upgrade");
     casefile::store::check_database_file(&copy).await.unwrap();
+    assert!(!partial.exists(), "written under another name, then renamed");
 }
 
 /// Files kept outside the data folder (`--files`, a shared volume): an
@@ -253,6 +257,10 @@ async fn a_files_folder_of_its_own_is_imported_into_served_and_backed_up() {
     assert_eq!(res.status(), 200, "served from the files folder");
     assert_eq!(res.bytes().await.unwrap(), pdf);
 
+    // The other sites' theme overrides are part of the backup too.
+    let film_theme = data.join("sites/killing-for-love/theme/templates");
+    std::fs::create_dir_all(&film_theme).unwrap();
+    std::fs::write(film_theme.join("footer.html"), "the film's footer").unwrap();
     let archive = dir.path().join("b.tar.gz");
     let out = casefile(&["backup", files_flag[0], files_flag[1], "--data"], &[&data, Path::new("--out"), &archive]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -262,4 +270,6 @@ async fn a_files_folder_of_its_own_is_imported_into_served_and_backed_up() {
     let out = casefile(&["restore"], &[&archive, Path::new("--data"), &restored]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(restored.join("files/lab-report-2016.pdf")).unwrap(), pdf, "the backup held the file");
+    let footer = restored.join("sites/killing-for-love/theme/templates/footer.html");
+    assert_eq!(std::fs::read_to_string(footer).unwrap(), "the film's footer");
 }
