@@ -143,26 +143,36 @@ impl Store {
         Ok(Outcome::Done)
     }
 
-    /// Ends the subscription whose unsubscribe links carry `nonce`.
+    /// Ends the subscription whose unsubscribe links carry `nonce`, and
+    /// takes back the issues queued to it and not yet on their way (they
+    /// would arrive after the "goodbye", with the name in them).
     pub async fn unsubscribe(&self, nonce: &str, now: i64) -> Result<Outcome> {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM subscribers WHERE unsubscribe_nonce = $1")
-            .bind(nonce)
-            .fetch_optional(&self.pool)
-            .await?;
-        match status.as_deref() {
-            None => Ok(Outcome::Invalid),
-            Some("unsubscribed") => Ok(Outcome::AlreadyDone),
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, confirm_nonce = NULL, name = '' \
-                     WHERE unsubscribe_nonce = $1",
-                )
+        let found: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT site_id, email, status FROM subscribers WHERE unsubscribe_nonce = $1")
                 .bind(nonce)
-                .bind(now)
-                .execute(&self.pool)
+                .fetch_optional(&self.pool)
                 .await?;
-                Ok(Outcome::Done)
-            }
+        let Some((site_id, email, status)) = found else { return Ok(Outcome::Invalid) };
+        if status == "unsubscribed" {
+            return Ok(Outcome::AlreadyDone);
         }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, confirm_nonce = NULL, name = '' \
+             WHERE unsubscribe_nonce = $1",
+        )
+        .bind(nonce)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM outbox WHERE site_id = $1 AND recipient = $2 AND newsletter_id IS NOT NULL AND state = 'pending'",
+        )
+        .bind(site_id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Done)
     }
 }

@@ -1045,6 +1045,21 @@ async fn a_newsletter_is_previewed_tested_and_sent_once_to_confirmed_subscribers
     let (_, _, list) = app.request("GET", "/admin/newsletters", &[("cookie", cookie.as_str())], "").await;
     assert!(list.contains("Campaign news, December"));
 
+    // An issue queued to a subscriber who leaves before it goes out is
+    // taken back: it would arrive after the goodbye, with their name.
+    let create = form(&[("csrf", &csrf), ("lang", "en"), ("subject", "Second")]);
+    let (_, h, _) = app.request("POST", "/admin/newsletters", &headers, &create).await;
+    let second = h["location"].to_str().unwrap().to_owned();
+    let save_second = form(&[("csrf", &csrf), ("subject", "Campaign news, January"), ("body", "More.")]);
+    assert_eq!(app.request("POST", &second, &headers, &save_second).await.0, StatusCode::SEE_OTHER);
+    let send = form(&[("csrf", &csrf)]);
+    assert_eq!(app.request("POST", &format!("{second}/send"), &headers, &send).await.0, StatusCode::SEE_OTHER);
+    let text = sent[0].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let at = text.find("/newsletter/unsubscribe?t=").unwrap() + "/newsletter/unsubscribe?t=".len();
+    let t: String = text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c)).collect();
+    assert_eq!(app.post(&format!("/newsletter/unsubscribe?t={t}"), &[]).await.status, StatusCode::OK);
+    assert_eq!(app.deliver().await, 0, "nothing goes out to who left");
+
     // Not public until the editor chooses; then in the archive of its
     // language only, beside the sign-up form, until taken out again.
     let id = path.rsplit('/').next().unwrap();
