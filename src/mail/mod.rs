@@ -146,15 +146,28 @@ pub fn erase_files(dir: &std::path::Path, email: &str) -> usize {
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let text = String::from_utf8_lossy(&bytes);
         let head = text.split("\r\n\r\n").next().unwrap_or("");
-        let concerns = head.lines().any(|l| {
-            let l = l.to_ascii_lowercase();
-            (l.starts_with("to:") || l.starts_with("reply-to:")) && l.contains(email)
-        });
+        let email = email.to_lowercase();
+        let concerns = ["to", "reply-to"].iter().any(|h| addresses_in(head, h).contains(&email));
         if concerns && std::fs::remove_file(&path).is_ok() {
             n += 1;
         }
     }
     n
+}
+
+/// The addresses of one header (`to`) of a mail's head, lowercased, its
+/// folded lines joined: compared whole, so that erasing `n@example.org`
+/// leaves `ann@example.org`'s mail alone.
+fn addresses_in(head: &str, header: &str) -> Vec<String> {
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ").replace("\n ", " ");
+    let prefix = format!("{header}:");
+    unfolded
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with(&prefix))
+        .flat_map(|l| l[prefix.len()..].split(|c: char| c.is_whitespace() || "<>,;\"".contains(c)))
+        .filter(|w| w.contains('@'))
+        .map(str::to_lowercase)
+        .collect()
 }
 
 fn eml_files(dir: &std::path::Path) -> Vec<PathBuf> {
@@ -208,6 +221,22 @@ pub enum Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erasing_mail_files_matches_whole_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mail =
+            |name: &str, head: &str| std::fs::write(dir.path().join(name), format!("{head}\r\n\r\nbody")).unwrap();
+        mail("a.eml", "From: team@example.org\r\nTo: ann@example.org");
+        mail("b.eml", "From: team@example.org\r\nTo: \"N\" <N@Example.org>");
+        mail("c.eml", "To: team@example.org\r\nReply-To: \"Someone with a long name\"\r\n <n@example.org>");
+        mail("d.eml", "To: team@example.org\r\nSubject: about n@example.org");
+        assert_eq!(erase_files(dir.path(), "n@example.org"), 2);
+        let left: Vec<String> =
+            eml_files(dir.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into()).collect();
+        assert_eq!(left.len(), 2);
+        assert!(left.contains(&"a.eml".to_owned()) && left.contains(&"d.eml".to_owned()), "{left:?}");
+    }
 
     #[test]
     fn a_newsletter_mail_has_both_parts_and_one_click_unsubscribe() {

@@ -224,15 +224,7 @@ pub async fn handle(
         }
         (false, None) => return None,
     };
-    Some(res.unwrap_or_else(|e| {
-        let (status, notice) = e.answer();
-        tracing::error!(error = %crate::error_chain(&e), status = status.as_u16(), path, "form handling failed");
-        let mut res = req.notice(Notice::new(notice, status.as_u16()));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-        }
-        res
-    }))
+    Some(res.unwrap_or_else(|e| req.failed(&e, "form handling failed")))
 }
 
 /// A form post: the checks every submission passes, in order, then the
@@ -365,11 +357,21 @@ impl FormRequest<'_> {
         .await;
         match result {
             Ok(r) => fresh(r, StatusCode::UNPROCESSABLE_ENTITY),
-            Err(e) => {
-                tracing::error!(error = %crate::error_chain(&e), "rendering a form failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error\n").into_response()
-            }
+            // A busy database is a 503 here too (the petition's count).
+            Err(e) => self.failed(&e, "rendering a form failed"),
         }
+    }
+
+    /// The notice page for an error, with the status it decides (a busy
+    /// database: 503, to be tried again in 30 seconds).
+    fn failed(&self, e: &Error, what: &str) -> Response {
+        let (status, notice) = e.answer();
+        tracing::error!(error = %crate::error_chain(e), status = status.as_u16(), path = %self.page_path, "{what}");
+        let mut res = self.notice(Notice::new(notice, status.as_u16()));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
+        res
     }
 
     /// A notice page in the form's language.
