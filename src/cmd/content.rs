@@ -41,7 +41,7 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     };
     // The default content changes only what it put there itself.
     let only_by = args.default.then_some(DEFAULT_CONTENT.author);
-    let rules = ImportRules { prune: args.prune, only_by, dry_run: true };
+    let rules = ImportRules { prune: args.prune, only_by, dry_run: true, confirmed: None };
 
     let plan = store.import_bundle(&site, rules, change).await?;
     let new_images = new_images(&store, &site, &images).await?;
@@ -71,7 +71,8 @@ pub async fn import(args: ImportArgs) -> Result<()> {
     // in once the import is committed, so a failed import changes none.
     crate::documents::store_files(&site, &attachments, &storage.files_dir)?;
     store_images(&storage, &new_images)?;
-    let report = store.import_bundle(&site, ImportRules { dry_run: false, ..rules }, change).await?;
+    let confirmed = Some(plan.planned.as_slice());
+    let report = store.import_bundle(&site, ImportRules { dry_run: false, confirmed, ..rules }, change).await?;
     for (path, name, bytes) in &replaced {
         crate::documents::store_file(&storage.files_dir, name, bytes)?;
         println!("replace file `{path}`");
@@ -205,12 +206,16 @@ fn read_bundle(texts: &[bundle::BundleFile], attachments: &[Attachment], shown_f
 /// Lists what `--prune` would delete and asks; without a terminal to ask
 /// on, `--yes` is required.
 fn confirm_prune(plan: &ImportReport) -> Result<bool> {
-    let deleted: Vec<_> = plan.planned.iter().filter(|p| p.action == Action::Delete).collect();
-    if deleted.is_empty() {
+    let removed: Vec<_> =
+        plan.planned.iter().filter(|p| matches!(p.action, Action::Delete | Action::Exclude)).collect();
+    if removed.is_empty() {
         return Ok(true);
     }
-    println!("--prune moves these {} items to the trash:", deleted.len());
-    for p in &deleted {
+    println!(
+        "--prune moves these {} items to the trash (or, stored by another site, stops showing them):",
+        removed.len()
+    );
+    for p in &removed {
         println!("  {} `{}`", p.kind, p.key);
     }
     if !std::io::stdin().is_terminal() {

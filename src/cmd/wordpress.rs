@@ -33,7 +33,7 @@ async fn run(store: &Store, export: &wordpress::Export, args: &ImportWordpressAr
     let merged = wordpress::merge(export, site, Options { lang: args.lang }, crate::store::now())?;
     let note = format!("imported from the WordPress export {}", args.file.display());
     let change = Change { author: "wordpress", note: &note };
-    let rules = ImportRules { prune: false, only_by: None, dry_run: args.dry_run };
+    let rules = ImportRules { prune: false, only_by: None, dry_run: args.dry_run, confirmed: None };
     let report = store.import_bundle(&merged.site, rules, change).await?;
     println!("From {} ({}):", export.title, export.link);
     for (kind, n) in &merged.counts {

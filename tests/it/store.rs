@@ -4,7 +4,7 @@
 
 use casefile::bundle;
 use casefile::content::{Item, ItemKind, ItemRef, Lang, Site, Status};
-use casefile::store::{Change, Error, Store, changed_fields};
+use casefile::store::{Action, Change, Error, ImportRules, Store, changed_fields};
 
 const EDITOR: Change<'static> = Change { author: "editor@example.org", note: "test" };
 
@@ -486,4 +486,26 @@ async fn personal_data_is_found_and_erased_in_both_spellings_of_a_domain() {
     assert_eq!((held.subscriptions.len(), held.messages.len()), (0, 0), "both spellings are erased");
     let bob = store.personal_data(site, "bob@xn--mller-kva.example").await.unwrap();
     assert_eq!(bob.subscriptions.len(), 1, "another address is left alone");
+}
+
+/// A pruning import removes only what its plan showed (and was confirmed):
+/// an item written while the question was asked is never trashed unseen.
+#[tokio::test]
+async fn a_pruning_import_removes_only_what_was_confirmed() {
+    let (_dir, store, id, site) = default_site().await;
+    let mut bundle = site.clone();
+    let gone = bundle.news.pop().unwrap().key;
+    let rules = ImportRules { prune: true, dry_run: true, ..ImportRules::default() };
+    let plan = store.import_bundle(&bundle, rules, EDITOR).await.unwrap();
+    assert!(plan.planned.iter().any(|p| p.key == gone && p.action == Action::Delete));
+
+    let mut source = site.sources[0].clone();
+    source.key = "written-meanwhile".into();
+    store.create_item(id, &Item::Source(source), EDITOR).await.unwrap();
+    let confirmed = Some(plan.planned.as_slice());
+    let err =
+        store.import_bundle(&bundle, ImportRules { dry_run: false, confirmed, ..rules }, EDITOR).await.unwrap_err();
+    assert!(matches!(&err, Error::Conflict(m) if m.contains("source `written-meanwhile`")), "{err}");
+    assert!(store.item(id, ItemKind::News, &gone).await.unwrap().is_some(), "nothing was imported");
+    assert!(store.item(id, ItemKind::Source, "written-meanwhile").await.unwrap().is_some());
 }

@@ -24,6 +24,10 @@ pub struct ImportRules<'a> {
     pub only_by: Option<&'a str>,
     /// Check and plan everything, then roll it back.
     pub dry_run: bool,
+    /// What a dry run of the same import planned to remove (`Delete` and
+    /// `Exclude`), as shown to whoever confirmed it: a run that would now
+    /// remove anything else (the site changed meanwhile) is refused whole.
+    pub confirmed: Option<&'a [Planned]>,
 }
 
 /// What an import does to one item.
@@ -115,6 +119,17 @@ impl Store {
         if rules.prune {
             prune(&mut tx, &run, &mut report).await?;
         }
+        if let Some(confirmed) = rules.confirmed {
+            let (now, then) = (removals(&report.planned), removals(confirmed));
+            if !now.is_subset(&then) {
+                let list: Vec<String> = now.difference(&then).map(|(kind, key)| format!("{kind} `{key}`")).collect();
+                return Err(Error::Conflict(format!(
+                    "the site changed since the plan was made: the import would now also remove {}; \
+                     nothing was imported, run it again",
+                    list.join(", ")
+                )));
+            }
+        }
         super::check_no_dangling(&mut tx, site_id).await?;
         super::check_including_sites_of(&mut tx, site_id).await?;
         let problems = load::site(&mut tx, site_id).await?.problems();
@@ -129,6 +144,15 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// The items a plan moves to the trash or stops showing.
+fn removals(planned: &[Planned]) -> std::collections::BTreeSet<(ItemKind, &str)> {
+    planned
+        .iter()
+        .filter(|p| matches!(p.action, Action::Delete | Action::Exclude))
+        .map(|p| (p.kind, p.key.as_str()))
+        .collect()
 }
 
 /// The site with the bundle's key; none when it is to be made: in a
