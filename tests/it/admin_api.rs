@@ -138,6 +138,16 @@ async fn an_item_is_created_edited_guarded_restored_and_deleted() {
     assert_eq!((status, &err["errors"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("key")));
     assert_eq!(call("GET", "/api/admin/v1/news/nope".into(), vec![], String::new()).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call("GET", "/api/admin/v1/nope".into(), vec![], String::new()).await.0, StatusCode::NOT_FOUND);
+    // A document naming a file that was never uploaded is refused, and the
+    // name stays free for the upload.
+    let (_, _, doc) = call("GET", "/api/admin/v1/documents/griffiths-report-2016".into(), vec![], String::new()).await;
+    let mut doc = doc.clone();
+    doc["key"] = json!("api-document");
+    doc["file"] = json!("never-uploaded-2016.pdf");
+    let (status, _, err) = call("POST", "/api/admin/v1/documents".into(), vec![], doc.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(err.to_string().contains("not among the uploaded files"), "{err}");
+    assert!(app.state.store.file("never-uploaded-2016.pdf").await.unwrap().is_none(), "no file recorded");
 
     // Delete: to the trash, gone from the site.
     assert_eq!(

@@ -10,7 +10,7 @@ use crate::content::{Included, Invalid, Item, ItemKind, ItemRef, Site};
 
 use super::super::backend::{self, Tx};
 use super::super::error::{Error, Result};
-use super::{Change, Mode, Record, Store, insert_site, load, read_settings, trash, write_unchecked};
+use super::{Change, FileSource, Mode, Record, Store, insert_site, load, read_settings, trash, write_unchecked};
 
 /// What an import may do to what is there.
 #[derive(Clone, Copy, Debug, Default)]
@@ -238,7 +238,7 @@ async fn import_item(tx: &mut Tx, run: &Run<'_>, item: ItemRef<'_>) -> Result<Op
     }
     // Items of a bundle refer to each other in any order: references are
     // checked once all are in.
-    let record = Record { file_read_now: true, ..Record::of(incoming.as_ref()) };
+    let record = Record { file_source: FileSource::BundleUpdate, ..Record::of(incoming.as_ref()) };
     write_unchecked(tx, site_id, &record, Mode::Upsert, run.change, run.ts).await?;
     Ok(Some(action))
 }

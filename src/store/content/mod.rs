@@ -80,15 +80,28 @@ struct Record<'a> {
     file_text: &'a str,
     /// A document's file, whose text is the document's (`document_text`).
     file: Option<&'a str>,
-    /// Whether `file_text` was read from the file as it is now stored (an
-    /// import, which may bring a new version of it): it replaces the text
-    /// recorded for the file.
-    file_read_now: bool,
+    /// Where the document's file comes from on this write.
+    file_source: FileSource,
     /// What lists show: the title, and the languages that have one.
     title: String,
     text_langs: String,
     links: Vec<ItemLink<'a>>,
     names: Vec<(String, String)>,
+}
+
+/// Where a document's file comes from on a write, which decides what is
+/// recorded for it (`document_text`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileSource {
+    /// Uploaded before (the admin, the Admin API, a restored revision):
+    /// it must be among the recorded files.
+    Uploaded,
+    /// Brought by a bundle into a new site: recorded with its text unless
+    /// a file of that name is already.
+    Bundle,
+    /// Brought by a bundle imported into an existing site, perhaps as a new
+    /// version: its text replaces the recorded one.
+    BundleUpdate,
 }
 
 impl<'a> Record<'a> {
@@ -113,7 +126,7 @@ impl<'a> Record<'a> {
                 ItemRef::Document(d) => d.file.as_deref(),
                 _ => None,
             },
-            file_read_now: false,
+            file_source: FileSource::Uploaded,
             links: item.links(),
             names: item.names(),
         }
@@ -129,7 +142,7 @@ impl<'a> Record<'a> {
             data: serde_json::to_string(s).expect("settings serialise"),
             file_text: "",
             file: None,
-            file_read_now: false,
+            file_source: FileSource::Uploaded,
             title: String::new(),
             text_langs: String::new(),
             links: Vec::new(),
@@ -512,7 +525,8 @@ async fn insert_items(tx: &mut Tx, site_id: i64, site: &Site, change: Change<'_>
     for item in site.items().filter(|i| !site.shows_from_elsewhere(i.kind(), i.key())) {
         // Sources and press reports refer to each other: links are checked
         // once all are in (`validate` checked them already).
-        write_unchecked(tx, site_id, &Record::of(item), Mode::Create, change, ts).await?;
+        let record = Record { file_source: FileSource::Bundle, ..Record::of(item) };
+        write_unchecked(tx, site_id, &record, Mode::Create, change, ts).await?;
     }
     check_no_dangling(tx, site_id).await
 }
@@ -727,16 +741,27 @@ async fn write_unchecked(
 }
 
 /// The searchable text of what `r` is: a document's is its file's (one
-/// file, one text, whoever saves the document). A file first named here,
-/// imported with a bundle, is recorded with the text read on import; an
-/// import's text replaces the recorded one (it may bring a new version).
+/// file, one text, whoever saves the document). A file named by an edit
+/// must have been uploaded; one a bundle brings is recorded with the text
+/// read on import, which replaces the recorded one on an import into an
+/// existing site (it may bring a new version).
 async fn document_text(tx: &mut Tx, r: &Record<'_>, change: Change<'_>, ts: i64) -> Result<String> {
     let Some(name) = r.file else { return Ok(r.file_text.to_owned()) };
-    let media_type = crate::documents::media_type(name).unwrap_or("application/octet-stream");
-    let on_conflict = match r.file_read_now {
-        true => "DO UPDATE SET text = excluded.text",
-        false => "DO NOTHING",
+    let on_conflict = match r.file_source {
+        FileSource::Uploaded => {
+            let text: Option<String> = sqlx::query_scalar("SELECT text FROM files WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+            return text.ok_or_else(|| {
+                Invalid(format!("`{name}` is not among the uploaded files: upload it first (Files in the admin)"))
+                    .into()
+            });
+        }
+        FileSource::Bundle => "DO NOTHING",
+        FileSource::BundleUpdate => "DO UPDATE SET text = excluded.text",
     };
+    let media_type = crate::documents::media_type(name).unwrap_or("application/octet-stream");
     let sql = format!(
         "INSERT INTO files (name, media_type, text, note, created_by, created_at) VALUES ($1, $2, $3, '', $4, $5) \
          ON CONFLICT (name) {on_conflict}"
