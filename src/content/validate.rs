@@ -71,7 +71,7 @@ fn check_redirect(r: &Redirect) -> Result<(), String> {
     Ok(())
 }
 
-impl ItemRef<'_> {
+impl<'a> ItemRef<'a> {
     /// Where the item lives in a bundle, for messages: `pages/case.md`,
     /// `sources.toml: source `x``.
     pub fn label(self) -> String {
@@ -157,8 +157,35 @@ impl ItemRef<'_> {
             ItemRef::Evidence(x) => check_langs(langs, &x.text, &what)?,
             ItemRef::Document(x) => check_langs(langs, &x.text, &what)?,
         }
-        Ok(())
+        match self.addresses().into_iter().find(|(_, url)| !is_web_address(url)) {
+            Some((field, url)) => fail(&format!("`{field}`: `{url}` is not an http(s) address")),
+            None => Ok(()),
+        }
     }
+
+    /// The addresses of other sites the item links to, by field: each
+    /// becomes a link on the page (a static copy may be served without
+    /// the server's Content-Security-Policy, so a `javascript:` address
+    /// must never get there).
+    fn addresses(self) -> Vec<(&'static str, &'a str)> {
+        match self {
+            ItemRef::Source(s) => s.url.iter().map(|u| ("url", u.as_str())).collect(),
+            ItemRef::Press(p) => p.url.iter().map(|u| ("url", u.as_str())).collect(),
+            ItemRef::Book(b) => b.links.iter().map(|l| ("links", l.url.as_str())).collect(),
+            ItemRef::Media(m) => {
+                let embed = m.embed_url.iter().map(|u| ("embed_url", u.as_str()));
+                embed.chain(m.page_url.iter().map(|u| ("page_url", u.as_str()))).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An http(s) address without spaces or control characters.
+fn is_web_address(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl ContactDetails {

@@ -509,3 +509,21 @@ async fn a_pruning_import_removes_only_what_was_confirmed() {
     assert!(store.item(id, ItemKind::News, &gone).await.unwrap().is_some(), "nothing was imported");
     assert!(store.item(id, ItemKind::Source, "written-meanwhile").await.unwrap().is_some());
 }
+
+/// Addresses that become links on the pages are http(s) only: a
+/// `javascript:` one is refused, wherever the item comes from.
+#[tokio::test]
+async fn links_to_other_sites_must_be_http_addresses() {
+    let (_dir, store, id, site) = default_site().await;
+    let mut report = site.press[0].clone();
+    for bad in ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "https://a.example/x y"] {
+        report.url = Some(bad.into());
+        let err = store.update_item(id, &Item::Press(report.clone()), EDITOR).await.unwrap_err();
+        assert!(matches!(&err, Error::Invalid(e) if e.0.contains("is not an http(s) address")), "{bad}: {err}");
+    }
+    report.url = Some("HTTPS://www.example.de/bericht-über-den-fall".into());
+    store.update_item(id, &Item::Press(report), EDITOR).await.unwrap();
+    let mut book = site.books[0].clone();
+    book.links = vec![casefile::content::Link { label: "Buy".into(), url: "javascript:void(0)".into() }];
+    assert!(matches!(store.update_item(id, &Item::Book(book), EDITOR).await, Err(Error::Invalid(_))));
+}
