@@ -345,8 +345,11 @@ struct Files {
 
 impl Writer {
     fn open(out: &Path) -> Result<Writer> {
+        // Only plain relative paths: a manifest is a file in a folder others
+        // may write to, and what it lists may be deleted.
+        let plain = |p: &PathBuf| p.components().all(|c| matches!(c, std::path::Component::Normal(_)));
         let before: BTreeSet<PathBuf> = std::fs::read_to_string(out.join(MANIFEST))
-            .map(|text| text.lines().map(PathBuf::from).collect())
+            .map(|text| text.lines().map(PathBuf::from).filter(plain).collect())
             .unwrap_or_default();
         if before.is_empty() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
             bail!("{} is not empty and holds no earlier export; export into a new or empty folder", out.display());

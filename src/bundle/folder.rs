@@ -8,6 +8,9 @@ use anyhow::{Context, Result, bail};
 use super::BundleFile;
 use crate::documents::{Attachment, MAX_FILE_BYTES};
 
+/// The file `export-content --revisions` writes the items' history into.
+pub const REVISIONS: &str = "revisions.jsonl";
+
 /// The text files and the other files of a bundle folder (the top level
 /// and one folder deep, as the format has them; hidden files skipped).
 pub fn read(dir: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
@@ -16,6 +19,11 @@ pub fn read(dir: &Path) -> Result<(Vec<BundleFile>, Vec<Attachment>)> {
     }
     let (mut texts, mut others) = (Vec::new(), Vec::new());
     for (path, name) in entries(dir, "")? {
+        // The history an export adds (`--revisions`), which import leaves
+        // alone: not read at all, however large.
+        if name == REVISIONS {
+            continue;
+        }
         if path.is_dir() {
             for (path, inner) in entries(&path, &format!("{name}/"))? {
                 if path.is_file() {

@@ -24,7 +24,7 @@ mod folder;
 pub mod images;
 mod write;
 
-pub use folder::{read as read_folder, write as write_folder};
+pub use folder::{REVISIONS, read as read_folder, write as write_folder};
 pub use write::files as to_files;
 
 /// The default site, embedded at build time.

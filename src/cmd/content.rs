@@ -292,7 +292,7 @@ pub async fn export(args: ExportContentArgs) -> Result<()> {
         texts.push((bundle::images::LIST.to_owned(), bundle::images::write(&list)?));
     }
     if args.revisions {
-        texts.push(("revisions.jsonl".to_owned(), revisions_jsonl(&store, site_id).await?));
+        texts.push((bundle::REVISIONS.to_owned(), revisions_jsonl(&store, site_id).await?));
     }
     store.close().await;
     bundle::write_folder(&args.out, &texts, &files)?;

@@ -5,7 +5,7 @@
 //! secret key (`<data>/secret.key`, created on first start). Nothing is kept
 //! per visitor, so forms need no cookie. A link token names a random nonce
 //! that the database row holds; a new request replaces the nonce, so older
-//! links stop working, and a used confirmation link is cleared.
+//! links stop working, and a confirmation link used again says it is done.
 
 use std::path::Path;
 

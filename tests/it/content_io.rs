@@ -207,6 +207,8 @@ async fn prune_lists_what_it_deletes_and_needs_yes_without_a_terminal() {
     ok(&["import", "--default", "--data", s(&data)]);
     ok(&["export-content", "--data", s(&data), "--out", s(&bundle)]);
     std::fs::remove_file(bundle.join("news/2018-05-07-roanoke-times-op-eds.md")).unwrap();
+    // A long history beside the content (`--revisions`) is not read.
+    std::fs::write(bundle.join("revisions.jsonl"), vec![b'x'; 51 << 20]).unwrap();
 
     let kept = ok(&["import", s(&bundle), "--data", s(&data)]);
     assert!(kept.contains("0 deleted") && kept.contains("nothing to change"), "no --prune, no delete: {kept}");

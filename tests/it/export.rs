@@ -148,9 +148,16 @@ async fn the_export_is_the_served_site_with_every_link_inside_it_and_a_second_ru
     assert_eq!(unzipped, std::fs::read(out.join("index.html")).unwrap());
     assert!(all.contains(Path::new("index.html.br")) && all.contains(Path::new("_redirects")));
 
-    // Unchanged site, unchanged files.
+    // Unchanged site, unchanged files; and the list of what the last
+    // export wrote removes nothing outside the folder, whatever it says.
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "keep").unwrap();
+    let manifest = out.join(".casefile-export");
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{listed}../outside.txt\n{}\n", outside.display())).unwrap();
     let again = export(&server.data, &out, &server.base);
     assert!(String::from_utf8_lossy(&again.stdout).contains(": 0 written, 0 removed"), "{again:?}");
+    assert!(outside.exists());
     // A folder that holds something else is not written into.
     let other = dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
