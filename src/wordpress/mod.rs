@@ -207,6 +207,11 @@ impl<'a> Merger<'a> {
         for a in export.authors.iter().filter(|a| wrote.contains(a.login.as_str())) {
             let Some(login) = slug(&a.login) else { continue };
             let key = format!("wp-author-{login}");
+            // An earlier run's person is the editors' now (published, given
+            // a role): left as it is.
+            if self.site.people.iter().any(|p| p.key == key) {
+                continue;
+            }
             let name = if a.display_name.is_empty() { a.login.clone() } else { a.display_name.clone() };
             let text = self.each_lang(|l| PersonText {
                 role: match l {
@@ -390,15 +395,21 @@ impl Merger<'_> {
                     }
                 },
             };
-            let page = Page {
-                key: key.into(),
-                template: Template::Page,
-                sources: vec![SOURCE_KEY.into()],
-                parent,
-                media,
-                meta,
-                text: texts,
-                ..Page::default()
+            // An earlier run's page: what WordPress has replaces its parts;
+            // what editors gave it since (a template, a menu place, an
+            // image, a petition, more sources) stays.
+            let page = match self.site.pages.iter().find(|p| p.key == key) {
+                Some(old) => Page { parent, media, meta, text: texts, ..old.clone() },
+                None => Page {
+                    key: key.into(),
+                    template: Template::Page,
+                    sources: vec![SOURCE_KEY.into()],
+                    parent,
+                    media,
+                    meta,
+                    text: texts,
+                    ..Page::default()
+                },
             };
             self.site.pages.retain(|p| p.key != key);
             self.site.pages.push(page);
@@ -410,16 +421,12 @@ impl Merger<'_> {
                 .map(|(_, _, name)| name.clone())
                 .collect();
             let date = day(&main.date).or_else(|| day(&main.modified_gmt));
-            let post = NewsPost {
-                key: key.into(),
-                date,
-                image: None,
-                sources: vec![SOURCE_KEY.into()],
-                tags,
-                media,
-                meta,
-                text: texts,
+            // An earlier run's post keeps the image and sources editors gave it.
+            let (image, sources) = match self.site.news.iter().find(|p| p.key == key) {
+                Some(old) => (old.image.clone(), old.sources.clone()),
+                None => (None, vec![SOURCE_KEY.into()]),
             };
+            let post = NewsPost { key: key.into(), date, image, sources, tags, media, meta, text: texts };
             self.site.news.retain(|p| p.key != key);
             self.site.news.push(post);
         }
@@ -533,6 +540,11 @@ impl Merger<'_> {
     fn document(&mut self, a: &wxr::Post, file: &str) {
         let Some(base) = slug(file.trim_end_matches(".pdf")) else { return };
         let key = format!("wp-doc-{base}");
+        // An earlier run's document is the editors' now (its file added,
+        // published): left as it is.
+        if self.site.documents.iter().any(|d| d.key == key) {
+            return;
+        }
         let description = crate::markdown::to_text(
             &html::to_markdown(if a.excerpt.is_empty() { &a.content } else { &a.excerpt }).markdown,
         );

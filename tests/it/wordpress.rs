@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use casefile::content::{Item, ItemKind, Status};
+
 use crate::server::{Server, client};
 
 fn fixture() -> PathBuf {
@@ -102,6 +104,34 @@ async fn a_wordpress_export_becomes_a_site_and_a_second_import_changes_nothing()
     // Run again: everything matched by key, nothing duplicated.
     let again = ok(import(&data, &[]));
     assert!(again.contains("0 created, 0 updated, 0 deleted"), "{again}");
+
+    // What editors did since stays: a published author, a page in the menu.
+    drop(server);
+    let store = casefile::store::Store::open(&crate::db::store_url(&data)).await.unwrap();
+    let site = store.site_id(&store.first_site_key().await.unwrap().unwrap()).await.unwrap().unwrap();
+    let change = casefile::store::Change { author: "ed@example.org", note: "finishing" };
+    let people = store.items_of(site, ItemKind::Person).await.unwrap();
+    let Some((Item::Person(mut author), _)) =
+        people.into_iter().find(|(i, _)| i.as_ref().key().starts_with("wp-author-"))
+    else {
+        panic!("an author was imported")
+    };
+    author.meta.status = Status::Published;
+    store.update_item(site, &Item::Person(author.clone()), change).await.unwrap();
+    let Some(Item::Page(mut page)) = store.item(site, ItemKind::Page, "wp-about-the-case").await.unwrap() else {
+        panic!("the page was imported")
+    };
+    page.menu_position = Some(5);
+    store.update_item(site, &Item::Page(page), change).await.unwrap();
+    store.close().await;
+    let third = ok(import(&data, &[]));
+    assert!(third.contains("0 created, 0 updated, 0 deleted"), "{third}");
+    let store = casefile::store::Store::open(&crate::db::store_url(&data)).await.unwrap();
+    let Some(Item::Person(kept)) = store.item(site, ItemKind::Person, &author.key).await.unwrap() else { panic!() };
+    assert_eq!(kept.meta.status, Status::Published, "the author stays published");
+    let Some(Item::Page(kept)) = store.item(site, ItemKind::Page, "wp-about-the-case").await.unwrap() else { panic!() };
+    assert_eq!(kept.menu_position, Some(5), "the page stays in the menu");
+    store.close().await;
 }
 
 #[tokio::test]
