@@ -74,6 +74,9 @@ pub struct Notice {
     pub text: String,
     /// Button: (action path, link token, UI string key of its label).
     pub button: Option<(String, String, String)>,
+    /// What the button acts on, shown above it: (UI string key of the
+    /// label, value).
+    pub details: Vec<(&'static str, String)>,
     /// HTTP status.
     pub status: u16,
 }
@@ -81,7 +84,7 @@ pub struct Notice {
 impl Notice {
     /// A notice without a button; `key` names `<key>_title` and `<key>_text`.
     pub fn new(key: &str, status: u16) -> Notice {
-        Notice { title: format!("{key}_title"), text: format!("{key}_text"), button: None, status }
+        Notice { title: format!("{key}_title"), text: format!("{key}_text"), button: None, details: Vec::new(), status }
     }
 
     /// The same notice with a button labelled by UI string `<key>_button`.
@@ -97,6 +100,7 @@ pub fn render_notice(theme: &Theme, index: &SiteIndex, lang: Lang, notice: &Noti
     let ctx = context! {
         text => theme.string(lang, &notice.text),
         button => notice.button.as_ref().map(|(action, token, label)| context! { action, token, label => theme.string(lang, label) }),
+        details => notice.details.iter().map(|(label, value)| context! { label => theme.string(lang, label), value }).collect::<Vec<_>>(),
         noindex => true,
         ..home_base(theme, index, lang, &title)
     };

@@ -92,6 +92,17 @@ impl Store {
         Ok(Signing::ConfirmationQueued)
     }
 
+    /// What the signature whose link carries `nonce` says, as it would be
+    /// published once confirmed: (name, country, whether the name is shown).
+    pub async fn signature_to_confirm(&self, nonce: &str) -> Result<Option<(String, String, bool)>> {
+        let row: Option<(String, String, backend::Flag)> =
+            sqlx::query_as("SELECT name, country, show_name FROM signatures WHERE confirm_nonce = $1")
+                .bind(nonce)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(name, country, shown)| (name, country, shown.0)))
+    }
+
     /// Confirms the signature whose link carries `nonce`, if its petition
     /// is one of `open` (a closed petition takes no more confirmations).
     pub async fn confirm_signature(&self, nonce: &str, open: &[&str], ip: &str, now: i64) -> Result<Outcome> {

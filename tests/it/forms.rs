@@ -333,6 +333,10 @@ async fn petition_signatures_count_once_confirmed() {
     assert!(page.contains("0 confirmed signatures"), "an unconfirmed signature does not count");
 
     let link = smtp.wait_for("dora@example.org", 1)[0].link("/pardon/confirm?t=");
+    // The link's page shows what will be public, before anything is.
+    let landing = c.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(landing.contains("<dd>Dora &lt;i&gt;X&lt;&#x2f;i&gt;</dd><dt>Country</dt><dd>Germany</dd>"), "{landing}");
+    assert!(landing.contains("Your name and country are shown"), "{landing}");
     assert!(follow(&c, &server, &link).await.contains("Thank you for signing"));
     let res = submit(
         &c,
@@ -344,6 +348,8 @@ async fn petition_signatures_count_once_confirmed() {
     assert_eq!(res.headers()["location"], "/de/begnadigung/thanks");
     let mail = smtp.wait_for("emil@example.org", 1).remove(0);
     assert!(!mail.text.contains("Emil"), "a stranger's text never reaches a confirmation mail");
+    let landing = c.get(mail.link("/de/begnadigung/confirm?t=")).send().await.unwrap().text().await.unwrap();
+    assert!(landing.contains("Nicht gezeigt: Ihre Unterschrift wird nur gezählt"), "{landing}");
     follow(&c, &server, &mail.link("/de/begnadigung/confirm?t=")).await;
 
     let page = petition_page_showing(&c, &server, "2 confirmed signatures").await;

@@ -391,8 +391,13 @@ impl FormRequest<'_> {
     /// The page a mailed link opens: `key`'s title, text and button, which
     /// posts the link's token back to the same address.
     fn landing(&self, key: &str, action: &str, token: &str) -> Response {
+        self.landing_with(key, action, token, Vec::new())
+    }
+
+    /// The same, showing `details` (what the button acts on) above it.
+    fn landing_with(&self, key: &str, action: &str, token: &str, details: Vec<(&'static str, String)>) -> Response {
         let action = format!("{}/{action}", self.page_path.trim_end_matches('/'));
-        self.notice(Notice::new(key, 200).with_button(key, action, token.to_owned()))
+        self.notice(Notice { details, ..Notice::new(key, 200).with_button(key, action, token.to_owned()) })
     }
 
     /// 303 to a page below the form page (POST, then redirect, then GET).

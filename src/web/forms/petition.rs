@@ -20,7 +20,7 @@ pub(super) async fn submit(req: &FormRequest<'_>, key: &str, input: &Input) -> R
     let petition = req.index.site.petition(key);
     if !petition.is_some_and(|p| p.open) {
         let closed =
-            Notice { title: "petition_sign_title".into(), text: "petition_closed".into(), button: None, status: 409 };
+            Notice { title: "petition_sign_title".into(), text: "petition_closed".into(), ..Notice::new("", 409) };
         return Ok(req.notice(closed));
     }
     let s = match Sign::validate(input) {
@@ -79,7 +79,23 @@ pub(super) async fn confirm(req: &FormRequest<'_>, post: bool, token: &str) -> R
         return Ok(req.notice(Notice::new("link_invalid", 404)));
     };
     if !post {
-        return Ok(req.landing("petition_confirm", "confirm", token));
+        // What will be public once confirmed, so that nobody confirms a
+        // name or a choice they did not make.
+        let details = match state.store.signature_to_confirm(&nonce).await? {
+            Some((name, country, shown)) => vec![
+                ("petition_confirm_name", name),
+                ("petition_confirm_country", country),
+                (
+                    "petition_confirm_shown",
+                    state.theme.string(
+                        req.lang,
+                        if shown { "petition_confirm_shown_yes" } else { "petition_confirm_shown_no" },
+                    ),
+                ),
+            ],
+            None => Vec::new(),
+        };
+        return Ok(req.landing_with("petition_confirm", "confirm", token, details));
     }
     let open: Vec<&str> = req.index.site.petitions.iter().filter(|p| p.open).map(|p| p.key.as_str()).collect();
     Ok(match state.store.confirm_signature(&nonce, &open, &req.short_ip(), state.clock.now()).await? {
