@@ -15,8 +15,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::content::{
-    Book, ContactDetails, Document, EvidenceItem, Included, Lang, Localized, MediaItem, NewsPost, Operator, Page,
-    Person, Petition, PressReport, Redirect, SHAREABLE, Site, SiteText, Source, Subject, TimelineEvent, check_key,
+    Book, ContactDetails, Document, EvidenceItem, Included, ItemKind, Lang, Localized, MediaItem, NewsPost, Operator,
+    Page, Person, Petition, PressReport, Redirect, SHAREABLE, Site, SiteText, Source, Subject, TimelineEvent,
+    check_key,
 };
 use crate::documents::Attachment;
 
@@ -111,6 +112,19 @@ pub fn default_attachments() -> Vec<Attachment> {
 
 fn is_text(path: &str) -> bool {
     path.ends_with(".md") || path.ends_with(".toml")
+}
+
+/// Whether a text file of a bundle is one the format reads, or a note at
+/// the top (`README.md`): a text file in a folder the format does not have
+/// would be left out unnoticed, and `--prune` would trash its item.
+fn is_known(path: &str) -> bool {
+    match path.split_once('/') {
+        None => true,
+        Some((folder, name)) => {
+            let item_folder = ItemKind::ALL.iter().any(|k| *k != ItemKind::Settings && k.folder() == folder);
+            item_folder && name.ends_with(".md") && !name.contains('/')
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize)]
@@ -211,6 +225,11 @@ pub fn parse_with(files: &[BundleFile], others: &[Site]) -> Result<Site, Problem
     // anything; an item file that does not read stands in as an empty item
     // (so what refers to it still resolves) whose own problems are not news.
     let cross_checks = problems.0.is_empty();
+    for (path, _) in files.iter().filter(|(path, _)| !is_known(path)) {
+        problems.note(format!(
+            "{path}: not a file this format reads (a misspelt folder, or not `.md`?): see docs/BUNDLE.md"
+        ));
+    }
     let langs = site.languages.clone();
     site.pages = items(files, "pages", &langs, &mut problems);
     site.news = items(files, "news", &langs, &mut problems);

@@ -141,12 +141,12 @@ impl Mailer {
 /// Deletes the `.eml` files to or about `email` (To or Reply-To), for an
 /// erasure request; returns how many.
 pub fn erase_files(dir: &std::path::Path, email: &str) -> usize {
+    let email = email.to_lowercase();
     let mut n = 0;
     for path in eml_files(dir) {
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let text = String::from_utf8_lossy(&bytes);
         let head = text.split("\r\n\r\n").next().unwrap_or("");
-        let email = email.to_lowercase();
         let concerns = ["to", "reply-to"].iter().any(|h| addresses_in(head, h).contains(&email));
         if concerns && std::fs::remove_file(&path).is_ok() {
             n += 1;

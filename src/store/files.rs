@@ -57,17 +57,8 @@ impl Store {
     /// Every document that names a file, in any site, in the trash too
     /// (restoring one must find its file): its key and the file's name.
     pub async fn file_users(&self) -> Result<Vec<(String, String)>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, data FROM items WHERE kind = 'document' ORDER BY key")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(key, data)| {
-                let json: serde_json::Value = serde_json::from_str(&data).ok()?;
-                Some((key, json.get("file")?.as_str()?.to_owned()))
-            })
-            .collect())
+        let users = self.stored_file_users().await?.into_iter();
+        Ok(users.filter(|(_, kind, ..)| kind == "document").map(|(_, _, key, name)| (key, name)).collect())
     }
 
     /// Every item of any site that names a stored file (a document's file,

@@ -134,13 +134,17 @@ async fn a_bundle_with_mistakes_is_refused_whole_with_every_mistake_listed() {
     edit(&bundle.join("people/andy-griffiths.md"), "position = 4", "position = \"fourth\"");
     edit(&bundle.join("timeline/1985-03-30-murders.md"), "sources = [\"film-site\"]", "sources = [\"no-such-source\"]");
     edit(&bundle.join("pages/case.md"), "title = \"", "title = \"Changed: ");
+    // An item in a misspelt folder would be left out unnoticed.
+    std::fs::create_dir_all(bundle.join("timline")).unwrap();
+    std::fs::copy(bundle.join("timeline/1985-03-30-murders.md"), bundle.join("timline/an-event.md")).unwrap();
     let (store, site) = open(&data).await;
     let before = store.snapshot(site).await.unwrap().0;
 
     let out = casefile(&["import", s(&bundle), "--data", s(&data)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("2 mistakes; nothing was imported"), "{err}");
+    assert!(err.contains("3 mistakes; nothing was imported"), "{err}");
+    assert!(err.contains("timline/an-event.md: not a file this format reads"), "{err}");
     assert!(err.contains("people/andy-griffiths.md:3: invalid type"), "file, line and field: {err}");
     assert!(err.contains("timeline/1985-03-30-murders.md") && err.contains("no-such-source"), "{err}");
     assert_eq!(store.snapshot(site).await.unwrap().0, before, "nothing was written");

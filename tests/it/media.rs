@@ -80,6 +80,13 @@ async fn an_uploaded_photo_is_served_resized_without_its_metadata_and_shown_in_a
     let location = location.unwrap();
     let key = location.trim_start_matches("/admin/images/").split('?').next().unwrap().to_owned();
     assert!(key.starts_with("img-") && key.ends_with("-1000x600"), "{key}");
+    // The same photo again: not added twice, and the page says its
+    // descriptions are as before (those typed now are not saved).
+    let again = [("csrf", csrf.as_str()), ("alt.en", "Another description"), ("alt.de", "Eine andere")];
+    let (_, location_again, _) = upload(&app, &cookie, multipart(&again, Some(("copy.jpg", &original)))).await;
+    assert_eq!(location_again.as_deref(), Some(format!("/admin/images/{key}?known=1").as_str()));
+    let (_, _, page) = app.request("GET", &location_again.unwrap(), &[("cookie", &cookie)], "").await;
+    assert!(page.contains("in the library already") && page.contains("The courthouse at dusk"), "{page}");
 
     // Uploads live at /admin/images: /admin/media stays the list of videos and audio.
     let (status, _, videos) = app.request("GET", "/admin/media", &[("cookie", &cookie)], "").await;

@@ -100,16 +100,14 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     let mut values = editor_form(&app, &cookie, "/admin/timeline/new").await;
     let shown_on = values.iter().filter(|(k, _)| k == "shown_on").count();
     assert_eq!(shown_on, 0, "nothing ticked on a new item");
-    for (k, v) in &mut values {
-        match k.as_str() {
-            "key" => *v = "test-shared-event".into(),
-            "en.title" => *v = "A test event".into(),
-            "de.title" => *v = "Ein Testereignis".into(),
-            "field.date" => *v = "2016-08".into(),
-            "status" => *v = "published".into(),
-            _ => {}
-        }
-    }
+    let event = [
+        ("key", "test-shared-event"),
+        ("en.title", "A test event"),
+        ("de.title", "Ein Testereignis"),
+        ("field.date", "2016-08"),
+        ("status", "published"),
+    ];
+    set_fields(&mut values, &event);
     let extra = [("sources", "site-2016"), ("shown_on", "killing-for-love"), ("also_on", "true")];
     values.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let (status, _, page) = post_editor(&app, &cookie, "/admin/timeline/new", &values).await;
@@ -198,15 +196,13 @@ async fn an_editor_chooses_the_sites_that_show_an_item_and_names_them() {
     let (status, ..) = app.request("POST", "/admin/timeline/film-own-event/delete", &headers, &delete).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let mut values = editor_form(&app, &cookie, "/admin/timeline/new").await;
-    for (k, v) in &mut values {
-        match k.as_str() {
-            "key" => *v = "film-own-event".into(),
-            "en.title" => *v = "Another test event".into(),
-            "de.title" => *v = "Ein weiteres Testereignis".into(),
-            "field.date" => *v = "2016-09".into(),
-            _ => {}
-        }
-    }
+    let event = [
+        ("key", "film-own-event"),
+        ("en.title", "Another test event"),
+        ("de.title", "Ein weiteres Testereignis"),
+        ("field.date", "2016-09"),
+    ];
+    set_fields(&mut values, &event);
     values.push(("shown_on".into(), "killing-for-love".into()));
     let (status, _, page) = post_editor(&app, &cookie, "/admin/timeline/new", &values).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
@@ -293,6 +289,13 @@ async fn sign_in(app: &TestApp, email: &str, host: &str) -> String {
         .finish();
     let (_, h, _) = app.request("POST", "/admin/sign-in", &[form, ("host", host)], &body).await;
     h["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+}
+
+/// Sets the form's fields named in `fields` (each must be there).
+fn set_fields(values: &mut [(String, String)], fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        values.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no field {name}")).1 = (*value).into();
+    }
 }
 
 /// The editor form at `path` on the campaign's site, as a browser would send it.

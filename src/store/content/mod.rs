@@ -376,6 +376,8 @@ impl Store {
         .await?;
         let (id, data, file_text) = row.ok_or_else(|| Error::NotFound(format!("the trash holds no {kind} `{key}`")))?;
         let item = Item::from_json(kind, key, &data).map_err(Error::Corrupt)?;
+        // The site may have gained a language since the item was trashed.
+        item.as_ref().check(&read_settings(&mut tx, site_id).await?.languages)?;
         let record = Record { file_text: &file_text, ..Record::of(item.as_ref()) };
         sqlx::query("UPDATE items SET deleted_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
         set_links(&mut tx, site_id, id, &record).await?;
@@ -831,6 +833,17 @@ async fn set_names(tx: &mut Tx, site_id: i64, item_id: i64, r: &Record<'_>) -> R
     Ok(())
 }
 
+/// The other sites that show one item (`$1` its site, `$2` kind, `$3` key).
+const INCLUDING_SITES: &str = "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id \
+     WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3";
+
+/// The sites that share items with the site `$1`, either way, or show the
+/// same items of a third site.
+const SHARING_SITES: &str = "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1 \
+     UNION SELECT i.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 \
+     UNION SELECT o.site_id FROM item_sites s JOIN item_sites o ON o.item_id = s.item_id \
+     WHERE s.site_id = $1 AND o.site_id <> $1";
+
 /// Bumps the content version and records the revision.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
@@ -849,26 +862,11 @@ async fn finish(
     // them (see `load::elsewhere`).
     let others: Vec<i64> = match kind {
         ItemKind::Settings | ItemKind::Page => {
-            sqlx::query_scalar(
-                "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE i.site_id = $1 \
-             UNION SELECT i.site_id FROM item_sites s JOIN items i ON i.id = s.item_id WHERE s.site_id = $1 \
-             UNION SELECT o.site_id FROM item_sites s JOIN item_sites o ON o.item_id = s.item_id \
-             WHERE s.site_id = $1 AND o.site_id <> $1",
-            )
-            .bind(site_id)
-            .fetch_all(&mut **tx)
-            .await?
+            sqlx::query_scalar(SHARING_SITES).bind(site_id).fetch_all(&mut **tx).await?
         }
         _ => {
-            sqlx::query_scalar(
-                "SELECT s.site_id FROM item_sites s JOIN items i ON i.id = s.item_id \
-             WHERE i.site_id = $1 AND i.kind = $2 AND i.key = $3",
-            )
-            .bind(site_id)
-            .bind(kind.as_str())
-            .bind(key)
-            .fetch_all(&mut **tx)
-            .await?
+            let query = sqlx::query_scalar(INCLUDING_SITES).bind(site_id).bind(kind.as_str()).bind(key);
+            query.fetch_all(&mut **tx).await?
         }
     };
     for other in others {

@@ -202,8 +202,10 @@ async fn store_upload(state: &Arc<AppState>, s: &Signed, mut form: Upload) -> Re
         created_by: s.session.user.email.clone(),
         created_at: state.clock.now(),
     };
-    state.store.add_media(state.site_id, &row).await.map_err(|e| failed(state, s, &e))?;
-    Ok(redirect(&format!("/admin/images/{}?uploaded=1", image.key)))
+    // The same image again keeps what the library says of it; the page
+    // says so, so that descriptions typed now are not thought saved.
+    let new = state.store.add_media(state.site_id, &row).await.map_err(|e| failed(state, s, &e))?;
+    Ok(redirect(&format!("/admin/images/{}?{}=1", image.key, if new { "uploaded" } else { "known" })))
 }
 
 fn refused_text(state: &AppState, s: &Signed, refused: &Refused) -> String {
@@ -213,12 +215,16 @@ fn refused_text(state: &AppState, s: &Signed, refused: &Refused) -> String {
 
 /// `GET /admin/images/<key>`.
 pub async fn show(State(state): State<Arc<AppState>>, Path(key): Path<String>, req: Request) -> Response {
-    let uploaded = req.uri().query() == Some("uploaded=1");
+    let message = match req.uri().query() {
+        Some("uploaded=1") => Some("admin_media_uploaded"),
+        Some("known=1") => Some("admin_media_known"),
+        _ => None,
+    };
     done(
         async {
             let s = signed(&state, req).await?;
             let m = find(&state, &s, &key).await?;
-            let p = Page { message: uploaded.then_some("admin_media_uploaded"), ..s.page("admin_media", "images") };
+            let p = Page { message, ..s.page("admin_media", "images") };
             file_page(&state, &s, &p, &m, &BTreeMap::new(), StatusCode::OK).await
         }
         .await,
